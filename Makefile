@@ -1,0 +1,30 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+VENV := .venv
+BIN := $(VENV)/bin
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test setup lint typecheck pytest lock schema docs
+
+run: setup
+	$(BIN)/contingency demo
+	$(BIN)/contingency serve --host 127.0.0.1 --port 8000
+
+test: setup lint typecheck pytest
+
+setup:
+	@scripts/setup.sh
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy contingency tests benchmarks
+
+pytest:
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Regenerate the published JSON Schema and the lint rule catalogue from the code.
+schema: setup
+	$(BIN)/contingency plan schema > schema/plan-v1.schema.json
+	$(BIN)/contingency plan rules --format markdown > docs/lint-rules.md

@@ -1,0 +1,8 @@
+"""The plan-as-code format: pydantic models that are the single source of the JSON Schema."""
+
+from .directory import *  # noqa: F403
+from .plan import *  # noqa: F403
+from .plan import PlanDocument
+from .types import RefTo, ServiceHours
+
+__all__ = ["PlanDocument", "RefTo", "ServiceHours"]

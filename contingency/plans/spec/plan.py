@@ -1,0 +1,361 @@
+"""The plan itself: document control, risk matrix, critical functions, risks, procedures, trigger points."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from contingency.lib.durations import Duration, Unit
+
+from .directory import (
+    ContactList,
+    Organisation,
+    Person,
+    Resource,
+    Role,
+    Site,
+    Supplier,
+    System,
+    Text,
+)
+from .types import (
+    AudienceRef,
+    DurationText,
+    FunctionDependencyRef,
+    Id,
+    PersonRef,
+    ProcedureRef,
+    RiskRef,
+    Shorthand,
+    SiteRef,
+    Spec,
+    SubjectRef,
+    WhoRef,
+)
+
+API_VERSION = "contingency/v1"
+Score = Annotated[int, Field(ge=1, le=5)]
+
+
+class ChangeRecord(Spec):
+    issue: Annotated[int, Field(ge=1)]
+    date: date
+    summary: Text
+    author: PersonRef | None = None
+
+
+class CopyHolder(Spec):
+    """A registered holder of a numbered copy: amendments reach only numbered copies."""
+
+    copy_number: Annotated[int, Field(ge=1, alias="copy")]
+    holder: PersonRef
+    location: str | None = None
+    acknowledged_issue: Annotated[int, Field(ge=1)] | None = None
+    acknowledged_on: date | None = None
+
+
+class DocumentControl(Spec):
+    number: Text
+    issue: Annotated[int, Field(ge=1)]
+    issue_date: date
+    review_date: date
+    review_interval: DurationText = Duration(12, Unit.MONTHS)
+    created: date | None = None
+    originator: PersonRef | None = None
+    owner: PersonRef
+    approving_body: str | None = None
+    approved_by: PersonRef | None = None
+    approval_date: date | None = None
+    classification: str = "OFFICIAL"
+    confidentiality: str | None = None
+    dissemination: list[Text] = []
+    changes: list[ChangeRecord] = []
+    holders: list[CopyHolder] = []
+
+
+class LikelihoodLevel(Spec):
+    score: Score
+    label: Text
+    frequency: str | None = None
+
+
+class ConsequenceLevel(Spec):
+    score: Score
+    label: Text
+    description: str | None = None
+
+
+class RatingBand(Spec):
+    label: Text
+    min: Annotated[int, Field(ge=1, le=25)]
+    max: Annotated[int, Field(ge=1, le=25)]
+
+
+class RiskMatrix(Spec):
+    """A 5x5 matrix; absent from a plan means the NHS matrix (see plans.matrix)."""
+
+    likelihood: Annotated[list[LikelihoodLevel], Field(min_length=5, max_length=5)]
+    consequence: Annotated[list[ConsequenceLevel], Field(min_length=5, max_length=5)]
+    bands: Annotated[list[RatingBand], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _complete(self) -> RiskMatrix:
+        for name in ("likelihood", "consequence"):
+            if sorted(level.score for level in getattr(self, name)) != [1, 2, 3, 4, 5]:
+                raise ValueError(f"{name} levels must have the scores 1, 2, 3, 4 and 5, once each")
+        covered = sorted(s for band in self.bands for s in range(band.min, band.max + 1))
+        products = sorted({a * b for a in range(1, 6) for b in range(1, 6)})
+        if any(covered.count(s) != 1 for s in products):
+            raise ValueError("rating bands must cover every score from 1 to 25 exactly once")
+        return self
+
+
+class ImpactLevel(StrEnum):
+    MINIMAL = "minimal"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    SEVERE = "severe"
+
+
+class ImpactOverTime(Spec):
+    """The impact of losing the function once it has been lost for `after`."""
+
+    after: DurationText
+    level: ImpactLevel
+    description: str | None = None
+
+
+class RecoveryTime(Spec):
+    """A recovery time objective for one scenario, e.g. hardware failure 4h, data centre loss 1 working day."""
+
+    scenario: Text
+    duration: DurationText
+    risk: RiskRef | None = None
+
+
+class Resources(Spec):
+    """The six resource categories of ISO 22301 / NHS business impact analysis."""
+
+    staff: list[Resource] = []
+    data_and_systems: list[Resource] = []
+    premises: list[Resource] = []
+    communications: list[Resource] = []
+    equipment: list[Resource] = []
+    supplies: list[Resource] = []
+
+
+class DataRecovery(Spec):
+    """How data collected (or that should have been collected) during downtime is recovered."""
+
+    method: Text
+    owner: WhoRef | None = None
+    verification: str | None = None
+
+
+class DurationRule(Spec):
+    """`If the disruption lasts beyond <after>, do <action>`."""
+
+    after: DurationText
+    action: Text
+    owner: WhoRef | None = None
+
+
+class CriticalFunction(Spec):
+    id: Id
+    name: Text
+    description: str | None = None
+    owner: PersonRef | None = None
+    deputy: PersonRef | None = None
+    locations: list[SiteRef] = []
+    likelihood: Score | None = None
+    impact: list[ImpactOverTime] = []
+    rto: list[RecoveryTime] = []
+    rpo: DurationText | None = None
+    mtpd: DurationText | None = None
+    resources: Resources = Resources()
+    data_recovery: DataRecovery | None = None
+    duration_rules: list[DurationRule] = []
+    depends_on: list[FunctionDependencyRef] = []
+    procedures: list[ProcedureRef] = []
+
+
+class FailureKind(StrEnum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    SOFTWARE = "software"
+    HUMAN_ERROR = "human-error"
+    SUPPLIER = "supplier"
+
+
+class StatedWords(Spec):
+    """The words a plan's prose used for a risk, kept so the linter can check them against the numbers."""
+
+    likelihood: str | None = None
+    consequence: str | None = None
+    rating: str | None = None
+
+
+class RiskResponse(Spec):
+    summary: str | None = None
+    procedure: ProcedureRef | None = None
+
+
+class Risk(Spec):
+    id: Id
+    title: Text
+    failure: FailureKind | None = None
+    causes: list[Text] = []
+    impact: str | None = None
+    likelihood: Score
+    consequence: Score
+    stated: StatedWords | None = None
+    recognise: list[Text] = []
+    response: RiskResponse | None = None
+    affects: list[SubjectRef] = []
+    owner: WhoRef | None = None
+
+
+class EscalationLevel(Spec):
+    level: Annotated[int, Field(ge=1)]
+    name: Text
+    when: str | None = None
+    who: list[WhoRef] = []
+    responsibilities: list[Text] = []
+    invokes_plan: bool = False
+
+
+class Outcome(StrEnum):
+    CONTINUE = "continue"
+    NOT_A_FAILURE = "not-a-failure"
+    PARTIAL_FAILURE = "partial-failure"
+
+
+class Check(Spec):
+    """A confirm-it-is-down check: if the statement is not true, the outcome is `ifNot`."""
+
+    id: Id | None = None
+    check: Text
+    if_not: Outcome = Outcome.CONTINUE
+    advice: str | None = None
+
+
+class StepKind(StrEnum):
+    CHECK = "check"
+    CALL = "call"
+    INFORM = "inform"
+    DO = "do"
+    RECORD = "record"
+
+
+class When(StrEnum):
+    ALWAYS = "always"
+    IN_HOURS = "in-hours"
+    OUT_OF_HOURS = "out-of-hours"
+
+
+class Step(Spec):
+    id: Id | None = None
+    text: Text
+    kind: StepKind = StepKind.DO
+    when: When = When.ALWAYS
+    who: WhoRef | None = None
+    targets: list[AudienceRef] = []
+    note: str | None = None
+
+
+class ProcedurePhase(StrEnum):
+    RESPONSE = "response"
+    RESTORATION = "restoration"
+    FAILOVER = "failover"
+
+
+class Procedure(Spec):
+    id: Id
+    title: Text
+    phase: ProcedurePhase = ProcedurePhase.RESPONSE
+    applies_to: list[SubjectRef] = []
+    confirm: list[Check] = []
+    steps: list[Step] = []
+
+
+class TriggerKind(StrEnum):
+    AT_INVOCATION = "at-invocation"
+    RECURRING = "recurring"
+    AFTER = "after"
+    ON_RESTORATION = "on-restoration"
+
+
+class Action(Shorthand):
+    """An action a trigger point sets off: a string, or `{text: ..., who: role-id}`."""
+
+    text: Text
+    who: WhoRef | None = None
+
+
+class TriggerPoint(Spec):
+    id: Id
+    name: Text
+    kind: TriggerKind
+    every: DurationText | None = None
+    start: DurationText | None = None
+    until: DurationText | None = None
+    after: DurationText | None = None
+    unless_restored: bool = True
+    chair: WhoRef | None = None
+    attendees: list[AudienceRef] = []
+    actions: list[Action] = []
+
+    @model_validator(mode="after")
+    def _timing(self) -> TriggerPoint:
+        allowed: dict[TriggerKind, set[str]] = {
+            TriggerKind.AT_INVOCATION: set(),
+            TriggerKind.ON_RESTORATION: set(),
+            TriggerKind.RECURRING: {"every", "start", "until"},
+            TriggerKind.AFTER: {"after"},
+        }
+        given = {f for f in ("every", "start", "until", "after") if getattr(self, f) is not None}
+        if stray := sorted(given - allowed[self.kind]):
+            raise ValueError(f"a trigger of kind {self.kind.value} takes no {' or '.join(stray)}")
+        if self.kind is TriggerKind.RECURRING and self.every is None:
+            raise ValueError("a recurring trigger needs 'every' (e.g. every: 1 day)")
+        if self.kind is TriggerKind.AFTER and self.after is None:
+            raise ValueError("an 'after' trigger needs 'after' (e.g. after: 5 days)")
+        return self
+
+
+class Monitoring(Spec):
+    activity: Text
+    every: DurationText | None = None
+    owner: WhoRef | None = None
+
+
+class PlanDocument(Spec):
+    """One continuity plan, as written in a plan-as-code YAML file."""
+
+    api_version: Literal["contingency/v1"]
+    kind: Literal["Plan"]
+    id: Id
+    title: Text
+    organisation: Organisation
+    document: DocumentControl
+    aim: str | None = None
+    objectives: list[Text] = []
+    audience: list[Text] = []
+    scope: list[Text] = []
+    risk_matrix: RiskMatrix | None = None
+    sites: list[Site] = []
+    people: list[Person] = []
+    roles: list[Role] = []
+    lists: list[ContactList] = []
+    suppliers: list[Supplier] = []
+    systems: list[System] = []
+    functions: list[CriticalFunction] = []
+    risks: list[Risk] = []
+    escalation: list[EscalationLevel] = []
+    procedures: list[Procedure] = []
+    triggers: list[TriggerPoint] = []
+    monitoring: list[Monitoring] = []

@@ -1,0 +1,284 @@
+"""Turning a plan file into a PlanDocument, or into every problem it has, located.
+
+Three passes, each reporting all it finds: YAML (syntax, duplicate keys), structure (the pydantic
+model: types, unknown and missing fields) and references (dangling, wrong kind, duplicate ids).
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from . import yamlio
+from .problems import Path, PlanInvalid, PositionMap, Problem
+from .spec import PlanDocument, RefTo
+from .spec.plan import API_VERSION
+
+# Collections of the plan whose items carry an id, and the kind of part each holds.
+COLLECTIONS: dict[str, str] = {
+    "sites": "site",
+    "people": "person",
+    "roles": "role",
+    "lists": "list",
+    "suppliers": "supplier",
+    "systems": "system",
+    "functions": "function",
+    "risks": "risk",
+    "procedures": "procedure",
+    "triggers": "trigger",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    path: Path
+    item: Any
+
+
+def load_text(text: str, file: str | None = None) -> tuple[PlanDocument, PositionMap]:
+    """Parse and validate plan YAML; raise PlanInvalid with every problem, located."""
+    data, positions = yamlio.parse(text, file)
+    return validate_data(data, positions, file), positions
+
+
+def validate_data(data: Any, positions: PositionMap | None = None, file: str | None = None) -> PlanDocument:
+    """Validate already-parsed plan data (from YAML or a JSON body); raise PlanInvalid."""
+    positions = positions or PositionMap()
+
+    def located(problems: list[Problem]) -> list[Problem]:
+        return [Problem(p.code, p.message, p.path, file, p.location or positions.locate(p.path)) for p in problems]
+
+    header = _check_header(data)
+    if header:
+        raise PlanInvalid(located(header))
+    try:
+        plan = PlanDocument.model_validate(data)
+    except ValidationError as exc:
+        raise PlanInvalid(located([_translate(e) for e in exc.errors(include_url=False)])) from None
+    problems = check_references(plan)
+    if problems:
+        raise PlanInvalid(located(problems))
+    return plan
+
+
+def _check_header(data: Any) -> list[Problem]:
+    if not isinstance(data, dict):
+        return [Problem("schema.type", f"expected a plan (a mapping of fields), got {_describe(data)}")]
+    version = data.get("apiVersion")
+    if version is None:
+        return [Problem("header.api-version", f"missing apiVersion: start the file with 'apiVersion: {API_VERSION}'")]
+    if version != API_VERSION:
+        return [
+            Problem(
+                "header.api-version",
+                f"apiVersion {version!r} is not supported: this version reads {API_VERSION}",
+                ("apiVersion",),
+            )
+        ]
+    if data.get("kind") != "Plan":
+        return [Problem("header.kind", f"kind must be 'Plan', got {data.get('kind')!r}", ("kind",))]
+    return []
+
+
+# ---------------------------------------------------------------- structure (pydantic) errors
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+_TYPE_WORDS = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "model_type": "a mapping of fields",
+    "model_attributes_type": "a mapping of fields",
+    "dict_type": "a mapping of fields",
+    "date_type": "a date as YYYY-MM-DD",
+    "date_parsing": "a date as YYYY-MM-DD",
+    "date_from_datetime_parsing": "a date as YYYY-MM-DD",
+    "date_from_datetime_inexact": "a date as YYYY-MM-DD",
+}
+
+
+def _translate(error: ErrorDetails) -> Problem:
+    loc: Path = tuple(error["loc"])
+    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
+    if kind == "missing":
+        return Problem("schema.missing", f"missing required field {loc[-1]!r}", loc[:-1])
+    if kind == "extra_forbidden":
+        message = f"unknown field {loc[-1]!r}"
+        known = _fields_at(loc[:-1])
+        if close := difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6):
+            message += f" (did you mean {close[0]!r}?)"
+        elif known:
+            message += f" (expected one of: {', '.join(known)})"
+        return Problem("schema.unknown-field", message, loc)
+    if kind in _TYPE_WORDS:
+        if kind in {"model_type", "model_attributes_type"} and _accepts_text(loc):
+            return Problem("schema.type", f"expected text or a mapping of fields, got {_describe(value)}", loc)
+        return Problem("schema.type", f"expected {_TYPE_WORDS[kind]}, got {_describe(value)}", loc)
+    if kind in {"enum", "literal_error"}:
+        return Problem("schema.value", f"{_describe(value)} is not allowed here: expected {ctx.get('expected')}", loc)
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        bound = ctx.get("ge", ctx.get("le"))
+        word = "at least" if kind == "greater_than_equal" else "at most"
+        return Problem("schema.value", f"must be {word} {bound}, got {_describe(value)}", loc)
+    if kind in {"too_short", "string_too_short"}:
+        if kind == "string_too_short":
+            return Problem("schema.value", "must not be empty", loc)
+        return Problem("schema.value", f"needs at least {ctx.get('min_length')} item(s)", loc)
+    if kind == "too_long":
+        return Problem("schema.value", f"takes at most {ctx.get('max_length')} item(s)", loc)
+    if kind == "string_pattern_mismatch":
+        what = {"number": "a phone number (digits, spaces and + ( ) - # *)", "email": "an e-mail address"}
+        return Problem(
+            "schema.value", f"{_describe(value)} is not {what.get(str(loc[-1]), 'in the expected form')}", loc
+        )
+    message = error["msg"].removeprefix("Value error, ")
+    return Problem("schema.value", message, loc)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model class (or plain type) inside Optional[...], list[...] and Annotated[...]."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        elif origin is list:
+            annotation = typing.get_args(annotation)[0]
+        else:
+            return annotation
+
+
+def _model_at(loc: Path) -> type[BaseModel] | None:
+    model: Any = PlanDocument
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        if field is None:
+            return None
+        model = _unwrap(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _fields_at(loc: Path) -> list[str]:
+    model = _model_at(loc)
+    return [f.alias or n for n, f in model.model_fields.items()] if model else []
+
+
+def _accepts_text(loc: Path) -> bool:
+    model = _model_at(loc)
+    return model is not None and hasattr(model, "short_field")
+
+
+# ---------------------------------------------------------------- references
+
+
+def index(plan: PlanDocument) -> tuple[dict[str, Entry], list[Problem]]:
+    """Every id in the plan with its kind and path, and a problem for each duplicate."""
+    found: dict[str, Entry] = {}
+    problems: list[Problem] = []
+
+    def add(item_id: str | None, kind: str, path: Path, item: Any) -> None:
+        if item_id is None:
+            return
+        if item_id in found:
+            first = found[item_id]
+            problems.append(
+                Problem(
+                    "id.duplicate",
+                    f"duplicate id {item_id!r}: already used by the {first.kind} at {_fmt(first.path)}",
+                    (*path, "id"),
+                )
+            )
+            return
+        found[item_id] = Entry(kind, path, item)
+
+    for collection, kind in COLLECTIONS.items():
+        for i, item in enumerate(getattr(plan, collection)):
+            add(item.id, kind, (collection, i), item)
+    for i, procedure in enumerate(plan.procedures):
+        for j, check in enumerate(procedure.confirm):
+            add(check.id, "check", ("procedures", i, "confirm", j), check)
+        for j, step in enumerate(procedure.steps):
+            add(step.id, "step", ("procedures", i, "steps", j), step)
+    return found, problems
+
+
+def _fmt(path: Path) -> str:
+    from .problems import format_path
+
+    return format_path(path)
+
+
+@cache
+def _ref_kinds(model: type[BaseModel], name: str) -> tuple[str, ...] | None:
+    field = model.model_fields[name]
+    stack: list[Any] = [field.annotation, *field.metadata]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, RefTo):
+            return item.kinds
+        if typing.get_origin(item) is typing.Annotated:
+            stack.extend(item.__metadata__)
+        stack.extend(typing.get_args(item))
+    return None
+
+
+def references(model: BaseModel, path: Path = ()) -> Iterator[tuple[Path, str, tuple[str, ...]]]:
+    """Every reference in a part of the plan: its path, the id it names and the kinds it may name."""
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        key = field.alias or name
+        kinds = _ref_kinds(type(model), name)
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for i, item in items:
+            where = (*path, key) if i is None else (*path, key, i)
+            if isinstance(item, BaseModel):
+                yield from references(item, where)
+            elif kinds and isinstance(item, str):
+                yield where, item, kinds
+
+
+def check_references(plan: PlanDocument) -> list[Problem]:
+    """Duplicate ids, and references that name nothing or the wrong kind of thing."""
+    found, problems = index(plan)
+    for path, target, kinds in references(plan):
+        entry = found.get(target)
+        allowed = " or ".join(kinds)
+        if entry is None:
+            message = f"{target!r} names no {allowed} in this plan"
+            candidates = [k for k, e in found.items() if e.kind in kinds]
+            if close := difflib.get_close_matches(target, candidates, n=1, cutoff=0.6):
+                message += f" (did you mean {close[0]!r}?)"
+            problems.append(Problem("ref.dangling", message, path))
+        elif entry.kind not in kinds:
+            problems.append(Problem("ref.kind", f"{target!r} is a {entry.kind}, but a {allowed} is needed here", path))
+    return problems

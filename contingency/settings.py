@@ -1,0 +1,194 @@
+"""Settings, all from the environment so one build runs on a laptop and behind a load balancer.
+
+Settings never raise: a problem is recorded in CONFIG_PROBLEMS and explained by the system
+checks in contingency.core.checks, so `contingency serve` says what is wrong in plain words.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import zoneinfo
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+CONFIG_PROBLEMS: list[tuple[str, str, str]] = []  # (check id, message, hint)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    CONFIG_PROBLEMS.append(("contingency.E004", f"{name}={raw!r} is not a boolean.", "Use true or false."))
+    return default
+
+
+DATA_DIR = Path(os.environ.get("CONTINGENCY_DATA_DIR", BASE_DIR.parent / "var")).resolve()
+DEBUG = _env_bool("DEBUG", False)
+DEMO = _env_bool("CONTINGENCY_DEMO", False)
+
+
+def _secret_key() -> str:
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    if key_file := os.environ.get("SECRET_KEY_FILE"):
+        try:
+            return Path(key_file).read_text().strip()
+        except OSError as exc:
+            CONFIG_PROBLEMS.append(
+                (
+                    "contingency.E001",
+                    f"SECRET_KEY_FILE={key_file!r} cannot be read: {exc.strerror}.",
+                    "Point SECRET_KEY_FILE at a readable file holding the key, or set SECRET_KEY.",
+                )
+            )
+            return "unreadable-secret-key-file"
+    # Embedded default: a key generated once and kept beside the database, so a laptop
+    # install needs no configuration and sessions survive restarts.
+    path = DATA_DIR / "secret_key"
+    try:
+        if not path.exists():
+            DATA_DIR.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(50))
+            path.chmod(0o600)
+        return path.read_text().strip()
+    except OSError as exc:
+        CONFIG_PROBLEMS.append(
+            (
+                "contingency.E001",
+                f"No SECRET_KEY given and {path} cannot be written: {exc.strerror}.",
+                "Set SECRET_KEY or SECRET_KEY_FILE, or make CONTINGENCY_DATA_DIR writable.",
+            )
+        )
+        return "unwritable-secret-key"
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
+if TIME_ZONE not in zoneinfo.available_timezones():
+    CONFIG_PROBLEMS.append(
+        (
+            "contingency.E002",
+            f"TIME_ZONE={TIME_ZONE!r} is not a known IANA time zone.",
+            "Use a name such as Europe/London.",
+        )
+    )
+    TIME_ZONE = "Europe/London"
+USE_TZ = True
+LANGUAGE_CODE = "en-gb"
+USE_I18N = False
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "contingency.core",
+    "contingency.plans",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "contingency.urls"
+WSGI_APPLICATION = "contingency.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+SQLITE_OPTIONS = {
+    # WAL lets readers proceed while a worker writes; IMMEDIATE takes the write lock at the
+    # start of a transaction so two writers queue instead of failing half-way.
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+
+def _database() -> dict[str, object]:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "contingency.sqlite3"),
+            "OPTIONS": dict(SQLITE_OPTIONS),
+        }
+    try:
+        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    except ValueError as exc:
+        CONFIG_PROBLEMS.append(
+            (
+                "contingency.E003",
+                f"DATABASE_URL cannot be understood: {exc}.",
+                "Use sqlite:///path/to/file.sqlite3 or postgres://user@host:5432/name.",
+            )
+        )
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    if config.get("ENGINE") == "django.db.backends.sqlite3":
+        config["OPTIONS"] = dict(SQLITE_OPTIONS)
+        config["CONN_MAX_AGE"] = 0
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
