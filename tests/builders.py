@@ -20,7 +20,11 @@ _MINIMAL: dict[str, Any] = {
         "issueDate": "2026-01-05",
         "reviewDate": "2027-01-05",
         "owner": "owner",
+        "approvingBody": "Governance group",
+        "approvedBy": "owner",
+        "approvalDate": "2026-01-04",
         "changes": [{"issue": 1, "date": "2026-01-05", "summary": "First issue"}],
+        "holders": [{"copy": 1, "holder": "deputy", "acknowledgedIssue": 1}],
     },
     "people": [
         {
@@ -43,6 +47,7 @@ _MINIMAL: dict[str, Any] = {
             "owner": "owner",
             "deputy": "deputy",
             "rto": [{"scenario": "Any failure", "duration": "4h"}],
+            "impact": [{"after": "0h", "level": "medium"}, {"after": "1 day", "level": "high"}],
             "rpo": "1h",
             "mtpd": "2 days",
             "dataRecovery": {"method": "Re-send images from the modalities"},
@@ -58,6 +63,22 @@ _MINIMAL: dict[str, Any] = {
             "steps": [
                 {"text": "Ring the owner", "kind": "call", "who": "owner"},
             ],
+        },
+        {
+            "id": "restore",
+            "title": "Restore",
+            "phase": "restoration",
+            "steps": [{"text": "Check every image reached the archive", "kind": "check", "who": "deputy"}],
+        },
+    ],
+    "triggers": [
+        {
+            "id": "tp1",
+            "name": "Information-gathering meeting",
+            "kind": "at-invocation",
+            "chair": "owner",
+            "attendees": ["deputy"],
+            "actions": ["Agree the impact"],
         }
     ],
 }

@@ -63,11 +63,17 @@ def validate_data(data: Any, positions: PositionMap | None = None, file: str | N
     try:
         plan = PlanDocument.model_validate(data)
     except ValidationError as exc:
-        raise PlanInvalid(located([_translate(e) for e in exc.errors(include_url=False)])) from None
+        structural = [_translate(e) for e in exc.errors(include_url=False)]
+        # Report reference problems too, from the parts that are sound on their own.
+        raise PlanInvalid(_in_order(located(structural + _partial_reference_problems(data)))) from None
     problems = check_references(plan)
     if problems:
-        raise PlanInvalid(located(problems))
+        raise PlanInvalid(_in_order(located(problems)))
     return plan
+
+
+def _in_order(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.location.line, p.location.column) if p.location else (0, 0))
 
 
 def _check_header(data: Any) -> list[Problem]:
@@ -270,15 +276,50 @@ def references(model: BaseModel, path: Path = ()) -> Iterator[tuple[Path, str, t
 def check_references(plan: PlanDocument) -> list[Problem]:
     """Duplicate ids, and references that name nothing or the wrong kind of thing."""
     found, problems = index(plan)
-    for path, target, kinds in references(plan):
-        entry = found.get(target)
-        allowed = " or ".join(kinds)
-        if entry is None:
+    return problems + _resolve(references(plan), {key: entry.kind for key, entry in found.items()})
+
+
+def _partial_reference_problems(data: dict[str, Any]) -> list[Problem]:
+    """Reference problems in a plan that failed validation: ids from the raw data, references
+    from each top-level part that validates on its own (a broken part's references are skipped)."""
+    kinds: dict[str, str] = {}
+    problems: list[Problem] = []
+    for collection, kind in COLLECTIONS.items():
+        items = data.get(collection)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            item_id = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(item_id, str):
+                continue
+            if item_id in kinds:
+                message = f"duplicate id {item_id!r}: already used by a {kinds[item_id]}"
+                problems.append(Problem("id.duplicate", message, (collection, i, "id")))
+            kinds.setdefault(item_id, kind)
+    refs: list[tuple[Path, str, tuple[str, ...]]] = []
+    for name, field in PlanDocument.model_fields.items():
+        key, model = field.alias or name, _unwrap(field.annotation)
+        value = data.get(key)
+        if value is None or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        for i, part in enumerate(value) if isinstance(value, list) else [(None, value)]:
+            try:
+                sound = model.model_validate(part)
+            except ValidationError:
+                continue
+            refs.extend(references(sound, (key,) if i is None else (key, i)))
+    return problems + _resolve(iter(refs), kinds)
+
+
+def _resolve(refs: Iterator[tuple[Path, str, tuple[str, ...]]], kinds: dict[str, str]) -> list[Problem]:
+    problems: list[Problem] = []
+    for path, target, allowed_kinds in refs:
+        kind = kinds.get(target)
+        allowed = " or ".join(allowed_kinds)
+        if kind is None:
             message = f"{target!r} names no {allowed} in this plan"
-            candidates = [k for k, e in found.items() if e.kind in kinds]
+            candidates = [k for k, v in kinds.items() if v in allowed_kinds]
             if close := difflib.get_close_matches(target, candidates, n=1, cutoff=0.6):
                 message += f" (did you mean {close[0]!r}?)"
             problems.append(Problem("ref.dangling", message, path))
-        elif entry.kind not in kinds:
-            problems.append(Problem("ref.kind", f"{target!r} is a {entry.kind}, but a {allowed} is needed here", path))
+        elif kind not in allowed_kinds:
+            problems.append(Problem("ref.kind", f"{target!r} is a {kind}, but a {allowed} is needed here", path))
     return problems

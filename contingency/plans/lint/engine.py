@@ -1,0 +1,106 @@
+"""The lint engine: rules are plain functions over a PlanDocument, registered with `@rule`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from functools import cached_property
+from typing import Any
+
+from ..matrix import NHS_5X5
+from ..problems import Path
+from ..spec import PlanDocument
+from ..spec.plan import RiskMatrix
+from ..validate import Entry, index
+
+
+class Severity(Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    message: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a rule may need besides the plan. `today` is injected so results are reproducible."""
+
+    today: date
+    max_responsibilities: int = 5
+
+
+@dataclass
+class Context:
+    plan: PlanDocument
+    options: Options
+
+    @cached_property
+    def ids(self) -> dict[str, Entry]:
+        return index(self.plan)[0]
+
+    @property
+    def matrix(self) -> RiskMatrix:
+        return self.plan.risk_matrix or NHS_5X5
+
+    def kind(self, key: str) -> str | None:
+        entry = self.ids.get(key)
+        return entry.kind if entry else None
+
+    def item(self, key: str) -> Any:
+        entry = self.ids.get(key)
+        return entry.item if entry else None
+
+    def name(self, key: str) -> str:
+        item = self.item(key)
+        return str(getattr(item, "name", None) or getattr(item, "title", None) or key)
+
+
+Check = Callable[[Context], Iterable[tuple[Path, str]]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    summary: str
+    explanation: str
+    check: Check = field(compare=False, repr=False)
+
+    def run(self, context: Context) -> Iterator[Finding]:
+        for path, message in self.check(context):
+            yield Finding(self.id, self.severity, message, path)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, name: str, severity: Severity, summary: str) -> Callable[[Check], Check]:
+    """Register a lint rule; its docstring is the explanation shown in docs and SARIF."""
+
+    def register(check: Check) -> Check:
+        if rule_id in RULES:
+            raise ValueError(f"lint rule {rule_id} registered twice")
+        explanation = " ".join((check.__doc__ or "").split())
+        RULES[rule_id] = Rule(rule_id, name, severity, summary, explanation, check)
+        return check
+
+    return register
+
+
+def lint(plan: PlanDocument, options: Options, *, rules: Iterable[str] | None = None) -> list[Finding]:
+    """Run every registered rule (or the ones named) over one plan; findings in rule order."""
+    from . import rules as _rules  # noqa: F401  (importing registers them)
+
+    context = Context(plan, options)
+    chosen = [RULES[r] for r in rules] if rules is not None else sorted(RULES.values(), key=lambda r: r.id)
+    return [finding for r in chosen for finding in r.run(context)]

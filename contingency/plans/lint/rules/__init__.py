@@ -1,0 +1,5 @@
+"""The rule catalogue; each module registers its rules on import."""
+
+from . import contacts, document, functions, procedures, risks, systems
+
+__all__ = ["contacts", "document", "functions", "procedures", "risks", "systems"]
