@@ -1,11 +1,25 @@
-"""The `contingency` command line: everything an operator scripts."""
+"""The `contingency` command line: everything an operator scripts.
+
+Exit codes: 0 success; 1 lint found errors; 2 bad input (invalid plan, bad argument, missing
+file) with nothing written.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
+
+from . import __version__
+
+EXIT_LINT_ERRORS = 1
+EXIT_INVALID = 2
 
 
 def _django() -> None:
@@ -15,16 +29,245 @@ def _django() -> None:
     django.setup()
 
 
+def _fail(problems: Sequence[Any]) -> NoReturn:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"{len(problems)} problem(s); nothing was written.", err=True)
+    sys.exit(EXIT_INVALID)
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Any]:
+    """A progress bar on a terminal when there are many files; silent in scripts and CI."""
+    from rich.progress import Progress
+
+    with Progress(transient=True, disable=total < 5 or not sys.stderr.isatty()) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda: progress.advance(task)
+
+
+def _load(paths: tuple[str, ...]) -> list[Any]:
+    from .plans.files import collect, load_all
+
+    files, problems = collect(paths)
+    loaded = []
+    with _progress(len(files), "Reading plans") as advance:
+        for path in files:
+            items, found = load_all([path])
+            loaded.extend(items)
+            problems.extend(found)
+            advance()
+    # Plans declared twice across files are found by loading them together.
+    if not problems:
+        _, duplicates = load_all(files)
+        problems.extend(duplicates)
+    if problems:
+        _fail(problems)
+    return loaded
+
+
 @click.group()
-@click.version_option(package_name="contingency")
+@click.version_option(__version__, package_name="contingency")
 def main() -> None:
     """Contingency: business continuity and disaster recovery plans that run."""
+
+
+@main.group()
+def plan() -> None:
+    """Plans as code: validate, import, export and lint plan YAML files."""
+
+
+paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path())
+
+
+@plan.command()
+@paths_argument
+def validate(paths: tuple[str, ...]) -> None:
+    """Check plan files (or directories of them) against the format; write nothing."""
+    loaded = _load(paths)
+    click.echo(f"{len(loaded)} plan(s) valid.")
+
+
+@plan.command(name="import")
+@paths_argument
+def import_(paths: tuple[str, ...]) -> None:
+    """Import plan files into the database, all or nothing, in one transaction."""
+    loaded = _load(paths)
+    _django()
+    from .plans.store import import_plans
+
+    _require_migrated()
+    plans = import_plans([item.plan for item in loaded])
+    for item, stored in zip(loaded, plans, strict=True):
+        click.echo(f"imported {item.plan.id} ({item.plan.organisation.id}) from {item.file} as plan #{stored.pk}")
+    click.echo(f"{len(plans)} plan(s) imported.")
+
+
+@plan.command()
+@click.argument("destination", type=click.Path())
+@click.option("--plan", "plan_ids", multiple=True, help="Plan id to export (default: every plan).")
+@click.option("--organisation", help="Organisation id, when plan ids repeat across organisations.")
+def export(destination: str, plan_ids: tuple[str, ...], organisation: str | None) -> None:
+    """Export plans as YAML: to a directory (one file per plan), a file, or - for standard output."""
+    _django()
+    from .plans.models import Plan
+    from .plans.store import export_plan
+    from .plans.yamlform import to_yaml
+
+    _require_migrated()
+    query = Plan.objects.select_related("organisation").order_by("organisation__slug", "key")
+    if organisation:
+        query = query.filter(organisation__slug=organisation)
+    if plan_ids:
+        query = query.filter(key__in=plan_ids)
+    plans = list(query)
+    missing = sorted(set(plan_ids) - {p.key for p in plans})
+    if missing:
+        _fail([f"{destination}: no plan with id {m!r}" for m in missing])
+    if not plans:
+        _fail([f"{destination}: there are no plans to export"])
+    target = Path(destination)
+    if destination != "-" and not target.is_dir() and len(plans) > 1:
+        _fail([f"{destination}: {len(plans)} plans to export: name a directory, or choose one with --plan"])
+    with _progress(len(plans), "Exporting plans") as advance:
+        for stored in plans:
+            text = to_yaml(export_plan(stored))
+            if destination == "-":
+                click.echo(text, nl=False)
+            else:
+                out = target / f"{stored.key}.yaml" if target.is_dir() else target
+                out.write_text(text, encoding="utf-8")
+                click.echo(f"exported {stored.key} to {out}", err=True)
+            advance()
+
+
+@plan.command()
+@paths_argument
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Lint as of this date (YYYY-MM-DD).")
+@click.option("--max-responsibilities", type=click.IntRange(min=1), default=5, show_default=True)
+def lint(paths: tuple[str, ...], fmt: str, output: str | None, today: Any, max_responsibilities: int) -> None:
+    """Find the defects real plans contain; exit 1 when any finding is an error."""
+    from .plans.lint import Options, Severity
+    from .plans.lint import lint as run_lint
+    from .plans.lint.report import locate, render_json, render_sarif, render_text
+
+    loaded = _load(paths)
+    options = Options(today=today.date() if today else date.today(), max_responsibilities=max_responsibilities)
+    results = []
+    for item in loaded:
+        findings = run_lint(item.plan, options)
+        results += locate(findings, file=item.file, plan=item.plan.id, positions=item.positions)
+    if fmt == "json":
+        report = render_json(results)
+    elif fmt == "sarif":
+        report = render_sarif(results, version=__version__)
+    else:
+        report = render_text(results)
+    if output:
+        Path(output).write_text(report, encoding="utf-8")
+    else:
+        click.echo(report, nl=False)
+    if any(r.finding.severity is Severity.ERROR for r in results):
+        sys.exit(EXIT_LINT_ERRORS)
+
+
+@plan.command()
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write to a file.")
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of the plan format."""
+    from .plans.schema import plan_json_schema_text
+
+    text = plan_json_schema_text()
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@plan.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+def rules(fmt: str) -> None:
+    """List the lint rules."""
+    from .plans.lint.report import render_rules
+
+    click.echo(render_rules(fmt), nl=False)
+
+
+def _require_migrated() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        _fail(["the database is not set up or needs migrating: run `contingency migrate` first"])
+
+
+@main.command()
+def migrate() -> None:
+    """Create or update the database tables."""
+    _django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+DEMO_USER = "demo-admin"
+DEMO_PASSWORD = "contingency-demo"  # demo mode only, documented in the README
+
+
+@main.command()
+def demo() -> None:
+    """Set up the database with the demo plans and a demo administrator."""
+    _django()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from .plans.files import collect, load_all
+    from .plans.store import import_plans
+
+    call_command("migrate", interactive=False, verbosity=0)
+    files, problems = collect([str(settings.BASE_DIR.parent / "demo" / "plans")])
+    loaded, found = load_all(files)
+    if problems or found:
+        _fail([*problems, *found])
+    import_plans([item.plan for item in loaded])
+    user_model = get_user_model()
+    if not user_model.objects.filter(username=DEMO_USER).exists():
+        user_model.objects.create_superuser(DEMO_USER, "demo-admin@example.org", DEMO_PASSWORD)
+    click.echo(f"Demo data loaded: {len(loaded)} plan(s).")
+    click.echo(f"Demo administrator: user {DEMO_USER!r}, password {DEMO_PASSWORD!r}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+def serve(host: str, port: int, threads: int) -> None:
+    """Run the web application (one process; a laptop needs nothing else)."""
+    _django()
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+    from waitress import serve as waitress_serve
+
+    from .wsgi import application
+
+    try:
+        call_command("check", "--database", "default")
+    except SystemCheckError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INVALID)
+    _require_migrated()
+    click.echo(f"Contingency {__version__} on http://{host}:{port}/ (Ctrl+C to stop)")
+    waitress_serve(application, host=host, port=port, threads=threads, ident="contingency")
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def manage(args: tuple[str, ...]) -> None:
-    """Run a Django management command (migrate, createsuperuser, check, ...)."""
+    """Run a Django management command (createsuperuser, check, shell, ...)."""
     _django()
     from django.core.management import execute_from_command_line
 
@@ -32,4 +275,4 @@ def manage(args: tuple[str, ...]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

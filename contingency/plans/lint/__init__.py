@@ -1,5 +1,6 @@
 """The plan linter: finds the defects real continuity plans contain."""
 
+from . import rules  # noqa: F401  (importing the catalogue registers every rule)
 from .engine import RULES, Finding, Options, Rule, Severity, lint
 
 __all__ = ["RULES", "Finding", "Options", "Rule", "Severity", "lint"]

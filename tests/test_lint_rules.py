@@ -1,0 +1,247 @@
+"""Every lint rule: a plan that triggers it (and only it), and the clean baseline that does not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+
+from contingency.plans.lint import RULES, Options, lint
+from tests.builders import build, minimal_plan
+
+TODAY = date(2026, 6, 1)
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def fn(plan: dict[str, Any]) -> dict[str, Any]:
+    return plan["functions"][0]
+
+
+def respond(plan: dict[str, Any]) -> dict[str, Any]:
+    return plan["procedures"][0]
+
+
+def add_risk(**changes: Any) -> Mutation:
+    def mutate(plan: dict[str, Any]) -> None:
+        risk = {
+            "id": "outage",
+            "title": "Complete failure",
+            "causes": ["Power failure"],
+            "likelihood": 2,
+            "consequence": 4,
+            "recognise": ["All users in all areas cannot log on"],
+            "response": {"procedure": "respond"},
+        }
+        risk.update(changes)
+        plan["risks"] = [{k: v for k, v in risk.items() if v is not None}]
+
+    return mutate
+
+
+def add_system(**changes: Any) -> Mutation:
+    def mutate(plan: dict[str, Any]) -> None:
+        plan["sites"] = [{"id": "dc1", "name": "Data centre 1"}, {"id": "dc2", "name": "Data centre 2"}]
+        system = {"id": "pacs", "name": "PACS"}
+        system.update(changes)
+        plan["systems"] = [system]
+
+    return mutate
+
+
+NODES = [{"name": "Node A", "role": "node", "site": "dc1"}, {"name": "Node B", "role": "node", "site": "dc2"}]
+MERIDIAN = {
+    "id": "meridian",
+    "name": "Meridian Imaging Systems Ltd",
+    "helpdesk": {"phones": [{"kind": "helpdesk", "number": "0113 496 0000"}], "hours": "24/7"},
+}
+
+
+def call_meridian(text: str) -> Mutation:
+    def mutate(plan: dict[str, Any]) -> None:
+        plan["suppliers"] = [MERIDIAN]
+        respond(plan)["steps"].append({"text": text, "kind": "call", "who": "meridian"})
+
+    return mutate
+
+
+CASES: dict[str, tuple[Mutation, set[str]]] = {
+    "DOC001": (lambda p: p["document"].update(reviewDate="2026-05-01"), set()),
+    "DOC002": (lambda p: p["document"].update(reviewInterval="18 months"), set()),
+    "DOC003": (
+        lambda p: (p["document"].update(issue=2), p["document"]["holders"][0].update(acknowledgedIssue=2)),
+        set(),
+    ),
+    "DOC004": (lambda p: p["document"]["holders"][0].pop("acknowledgedIssue"), set()),
+    "DOC005": (
+        lambda p: p["document"]["holders"].append({"copy": 1, "holder": "owner", "acknowledgedIssue": 1}),
+        set(),
+    ),
+    "DOC006": (lambda p: [p["document"].pop(k) for k in ("approvingBody", "approvedBy", "approvalDate")], set()),
+    "CON001": (lambda p: None, set()),  # run with max_responsibilities=1 below
+    "CON002": (
+        lambda p: p["people"][0].update(phones=[{"kind": "extension", "number": "4321", "when": "in-hours"}]),
+        set(),
+    ),
+    "CON003": (lambda p: p["people"][0].update(phones=[]), {"CON002"}),
+    "CON004": (call_meridian("Log a call with the Meridian Medical helpdesk"), set()),
+    "CON005": (
+        lambda p: respond(p)["steps"].append({"text": "Inform the duty manager", "kind": "do", "who": "owner"}),
+        set(),
+    ),
+    "CON006": (lambda p: p["people"].append({"id": "spare", "name": "Sam Spare"}), set()),
+    "FN001": (lambda p: fn(p).pop("owner"), set()),
+    "FN002": (lambda p: fn(p).pop("deputy"), set()),
+    "FN003": (lambda p: fn(p).update(deputy="owner"), set()),
+    "FN004": (lambda p: fn(p)["rto"][0].update(duration="3 days"), set()),
+    "FN005": (lambda p: fn(p).update(durationRules=[{"after": "5 working days", "action": "Find workspace"}]), set()),
+    "FN006": (lambda p: fn(p).pop("dataRecovery"), set()),
+    "FN007": (lambda p: fn(p).pop("mtpd"), set()),
+    "FN008": (
+        lambda p: (
+            add_system(backup={"every": "1 day", "offsite": True, "encrypted": True})(p),
+            fn(p).update(dependsOn=["pacs"]),
+        ),
+        set(),
+    ),
+    "FN009": (lambda p: (fn(p).update(procedures=[]), respond(p).update(appliesTo=[])), set()),
+    "FN010": (lambda p: fn(p).update(impact=[]), set()),
+    "FN011": (
+        lambda p: fn(p).update(impact=[{"after": "0h", "level": "high"}, {"after": "1 day", "level": "low"}]),
+        set(),
+    ),
+    "RSK001": (add_risk(likelihood=4, consequence=4, stated={"likelihood": "likely", "rating": "moderate"}), set()),
+    "RSK002": (add_risk(response=None), set()),
+    "RSK003": (add_risk(recognise=None), set()),
+    "RSK004": (add_risk(causes=None), set()),
+    "PRC001": (
+        lambda p: respond(p)["steps"].append(
+            {"text": "Ring the desk", "kind": "call", "who": "owner", "when": "in-hours"}
+        ),
+        set(),
+    ),
+    "PRC002": (lambda p: respond(p).update(confirm=[]), set()),
+    "PRC003": (lambda p: respond(p)["steps"].append({"text": "Start burning CDs", "kind": "do"}), set()),
+    "PRC004": (
+        lambda p: respond(p)["steps"].append({"text": "Inform departments", "kind": "inform", "who": "owner"}),
+        set(),
+    ),
+    "PRC005": (lambda p: p["procedures"].pop(1), set()),
+    "TRG001": (lambda p: p["triggers"][0].update(actions=[]), set()),
+    "TRG002": (lambda p: p["triggers"][0].update(kind="recurring", every="1 day"), set()),
+    "TRG003": (lambda p: (p["triggers"][0].pop("chair"), p["triggers"][0].update(attendees=[])), set()),
+    "SYS001": (
+        lambda p: (
+            add_system()(p),
+            p["systems"].append({"id": "ris", "name": "RIS", "dependsOn": ["pacs"]}),
+            p["systems"][0].update(dependsOn=["ris"]),
+        ),
+        set(),
+    ),
+    "SYS002": (
+        add_system(
+            redundancy="cluster-with-witness",
+            components=[*NODES, {"name": "Witness", "role": "witness", "site": "dc1"}],
+        ),
+        set(),
+    ),
+    "SYS003": (add_system(redundancy="cluster-with-witness", components=NODES), set()),
+    "SYS004": (
+        add_system(redundancy="active-passive", components=[{**n, "site": "dc1"} for n in NODES]),
+        set(),
+    ),
+    "SYS005": (add_system(backup={"every": "1 day", "offsite": False, "encrypted": True}), set()),
+}
+
+
+def findings(data: dict[str, Any], **options: Any) -> list[Any]:
+    return lint(build(data), Options(today=TODAY, **options))
+
+
+def test_baseline_plan_is_clean() -> None:
+    assert findings(minimal_plan()) == []
+
+
+def test_every_rule_has_a_case() -> None:
+    assert set(CASES) == set(RULES)
+    assert len(RULES) >= 20
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_triggers(rule_id: str) -> None:
+    mutate, also = CASES[rule_id]
+    data = minimal_plan()
+    mutate(data)
+    options = {"max_responsibilities": 1} if rule_id == "CON001" else {}
+    found = findings(data, **options)
+    assert {f.rule for f in found} == {rule_id, *also}, [f.message for f in found]
+    finding = next(f for f in found if f.rule == rule_id)
+    assert finding.severity is RULES[rule_id].severity
+    assert finding.message and finding.path
+
+
+def test_rule_catalogue_is_documented() -> None:
+    for rule in RULES.values():
+        assert rule.summary and len(rule.explanation) > 40, rule.id
+        assert rule.name == rule.name.lower() and " " not in rule.name
+
+
+# Targeted negatives: the near-misses a naive rule would flag.
+
+
+def test_supplier_named_as_in_directory_or_alias_is_fine() -> None:
+    data = minimal_plan()
+    call_meridian("Log a call with the Meridian Imaging Systems helpdesk")(data)
+    assert findings(data) == []
+    data = minimal_plan()
+    call_meridian("Log a call with Meridian Medical")(data)
+    data["suppliers"][0]["aliases"] = ["Meridian Medical"]
+    assert findings(data) == []
+
+
+def test_role_named_in_directory_is_known() -> None:
+    data = minimal_plan(roles=[{"id": "duty", "name": "Duty manager on call", "members": ["owner"]}])
+    respond(data)["steps"].append({"text": "Inform the duty manager", "kind": "do", "who": "owner"})
+    assert findings(data) == []
+
+
+def test_words_that_match_the_matrix_are_fine() -> None:
+    data = minimal_plan()
+    add_risk(likelihood=3, consequence=4, stated={"likelihood": "Possible", "consequence": "major", "rating": "High"})(
+        data
+    )
+    assert findings(data) == []
+
+
+def test_working_days_compare_with_calendar_bounds() -> None:
+    # 2 working days is at least 2 days, so it is not "after" an MTPD of 2 days.
+    data = minimal_plan()
+    fn(data).update(durationRules=[{"after": "2 working days", "action": "Escalate"}])
+    assert findings(data) == []
+
+
+def test_out_of_hours_role_reached_through_its_out_of_hours_contact() -> None:
+    data = minimal_plan(
+        roles=[
+            {
+                "id": "bed-manager",
+                "name": "Bed manager",
+                "kind": "role",
+                "inHours": {"phones": [{"kind": "extension", "number": "4000", "when": "in-hours"}]},
+                "outOfHours": {"person": "owner"},
+            }
+        ]
+    )
+    respond(data)["steps"].append(
+        {
+            "text": "Inform the bed manager",
+            "kind": "inform",
+            "who": "owner",
+            "when": "always",
+            "targets": ["bed-manager"],
+        }
+    )
+    assert findings(data) == []
+    data["roles"][0].pop("outOfHours")
+    assert {f.rule for f in findings(data)} == {"CON002"}
