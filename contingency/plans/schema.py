@@ -13,12 +13,12 @@ SCHEMA_ID = "https://contingency.example.org/schema/plan-v1.schema.json"
 
 def plan_json_schema() -> dict[str, Any]:
     schema = PlanDocument.model_json_schema(by_alias=True, mode="validation")
-    return {
+    header = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         "title": f"Contingency plan ({API_VERSION})",
-        **schema,
     }
+    return {**header, **{k: v for k, v in schema.items() if k not in header}}
 
 
 def plan_json_schema_text() -> str:

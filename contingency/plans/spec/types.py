@@ -45,7 +45,7 @@ def _check_id(value: str) -> str:
     if not _ID_RE.match(value):
         raise PydanticCustomError(
             "readable_id",
-            "{value!r} is not a readable id: use lower-case letters, digits and hyphens (e.g. pacs-team)",
+            "'{value}' is not a readable id: use lower-case letters, digits and hyphens (e.g. pacs-team)",
             {"value": value},
         )
     return value
