@@ -29,12 +29,22 @@ def overloaded(ctx: Context) -> Found:
 def no_out_of_hours(ctx: Context) -> Found:
     """A person, role or supplier named by a step that runs out of hours (or at any time), or by a
     trigger point, must have a number that is answered outside working hours: an extension staffed
-    only in hours, or a helpdesk open only in office hours, leaves the night shift with no one to ring."""
-    reported: set[str] = set()
+    only in hours, or a helpdesk open only in office hours, leaves the night shift with no one to ring.
+    Where a step informs departments that are closed at night, split it into in-hours and
+    out-of-hours steps with their own lists."""
+    unreachable: dict[Path, list[str]] = {}
     for path, key in needed_out_of_hours(ctx):
-        if key not in reported and not reachable_out_of_hours(ctx, key):
-            reported.add(key)
-            yield path, f"{ctx.name(key)} is needed out of hours but has no out-of-hours number"
+        if not reachable_out_of_hours(ctx, key):
+            names = unreachable.setdefault(path, [])
+            if ctx.name(key) not in names:
+                names.append(ctx.name(key))
+    for path, names in unreachable.items():
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        verb = "is" if len(names) == 1 else "are"
+        yield (
+            path,
+            f"{listed} {verb} needed out of hours but {'has' if len(names) == 1 else 'have'} no out-of-hours number",
+        )
 
 
 @rule("CON003", "contact-without-phone", Severity.WARNING, "A person with duties has no phone number")
@@ -50,6 +60,8 @@ _GENERIC = {
     "the", "and", "of", "ltd", "limited", "plc", "llp", "inc", "uk", "group", "services", "service", "systems",
     "system", "solutions", "medical", "healthcare", "health", "nhs", "trust", "foundation", "company", "helpdesk",
     "support", "technology", "technologies", "data", "centre", "center", "hosting", "it", "digital", "care",
+    "imaging", "radiology", "eye", "optical", "referral", "referrals", "network", "networks", "cloud", "managed",
+    "power", "energy", "telecom", "telecoms", "communications", "software", "clinical", "partners", "practice",
 }  # fmt: skip
 
 
@@ -82,16 +94,16 @@ def supplier_name(ctx: Context) -> Found:
     name, or record the other name as an alias of the supplier."""
     for supplier in ctx.plan.suppliers:
         names = [_core(n) for n in (supplier.name, *supplier.aliases)]
-        distinctive = [w for w in re.findall(r"[a-z0-9']+", names[0]) if w not in _GENERIC and len(w) > 2]
-        if not distinctive:
+        # The brand is the first word of the name that is not a generic trade word.
+        brand = next((w for w in re.findall(r"[a-z0-9']+", names[0]) if w not in _GENERIC and len(w) > 2), None)
+        if brand is None:
             continue
         for path, text in _texts(ctx):
             lowered = " ".join(text.lower().split())
-            word = next((w for w in distinctive if re.search(rf"\b{re.escape(w)}\b", lowered)), None)
-            if word is None or any(n and n in lowered for n in names):
+            if not re.search(rf"\b{re.escape(brand)}\b", lowered) or any(n and n in lowered for n in names):
                 continue
-            phrase = re.search(rf"\b{re.escape(word)}(?:\s+[A-Z][\w&-]*)*", text, re.I)
-            said = phrase.group(0) if phrase else word
+            phrase = re.search(rf"(?i:\b{re.escape(brand)})(?:\s+[A-Z][\w&-]*)*", text)
+            said = phrase.group(0) if phrase else brand
             yield path, f"says {said!r}, but the directory names this supplier {supplier.name!r}"
 
 
