@@ -1,0 +1,87 @@
+"""Organisations, and the building blocks every other app's models share."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django import forms
+from django.db import models
+
+_ST = TypeVar("_ST", contravariant=True)
+_GT = TypeVar("_GT", covariant=True)
+
+if TYPE_CHECKING:
+    _TextField = models.TextField
+else:
+    # django-stubs types a field by two generic parameters that Django's classes do not accept
+    # at runtime; this base accepts and ignores them (what django_stubs_ext.monkeypatch does).
+    class _TextField(models.TextField):
+        def __class_getitem__(cls, *args: Any) -> type:
+            return cls
+
+
+class ProseField(_TextField[_ST, _GT]):
+    """Free text as a plan file holds it: unbounded, because a valid plan must always import.
+
+    Optional text is declared with null=True on purpose: in the plan format an absent field
+    (None) and an empty one ("") are different values, and import/export must keep both.
+    """
+
+
+class LineField(ProseField[_ST, _GT]):
+    """Prose that is one line by nature (a name, a title): only the admin widget differs."""
+
+    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        return super().formfield(**{"widget": forms.TextInput(attrs={"size": 60}), **kwargs})
+
+
+class Timestamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Nation(models.TextChoices):
+    """The UK nation decides the bank holidays that are not working days."""
+
+    ENGLAND = "england"
+    WALES = "wales"
+    SCOTLAND = "scotland"
+    NORTHERN_IRELAND = "northern-ireland"
+
+
+def _weekdays() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
+class Organisation(Timestamped):
+    """A body that owns plans; its working hours decide who is called in hours and out of hours.
+
+    Working hours are columns rather than text so calendar code can use them without parsing:
+    the days (0 = Monday) and a daily window; every day 00:00-00:00 means around the clock.
+    """
+
+    slug = models.CharField(max_length=64, unique=True, help_text="The organisation id used in plan files.")
+    name = LineField()
+    timezone = LineField(default="Europe/London")
+    nation = models.CharField(max_length=32, choices=Nation.choices, default=Nation.ENGLAND)
+    working_days = models.JSONField(default=_weekdays, help_text="Days of the week, 0 = Monday.")
+    working_start = models.TimeField(default=time(8, 0))
+    working_end = models.TimeField(default=time(17, 0))
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(working_start__lt=models.F("working_end"))
+                | models.Q(working_start=time(0), working_end=time(0)),
+                name="core_organisation_working_window",
+                violation_error_message="Working hours must end after they start (00:00-00:00 means all day).",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,380 @@
+"""A plan in the database: one row per part of the plan file that has an identity.
+
+How the plan file maps onto tables (store.py converts both ways, losslessly):
+- every part of a plan is a row with a FK to its plan (CASCADE) and a `position`, its index in
+  the file, so export writes the parts back in the order they were written;
+- a part's readable id is `key`, unique within the plan;
+- a reference to exactly one kind of part is a ForeignKey (RESTRICT: a person still named by a
+  function cannot be deleted alone, but deleting the whole plan removes both);
+- a reference that may name several kinds (a "who": person, role or supplier) is the readable key
+  plus its kind, because a ForeignKey can point at one table only;
+- ordered lists of references, and small value objects owned by one part (phones, helpdesk,
+  backup, impact over time...), are JSON holding exactly the plan format's JSON form;
+- an absent optional value is NULL for free text (where "" is a different, valid value) and ""
+  for ids, enums and durations (where "" can never be a valid value).
+Derived numbers (a risk's score and rating band) are computed, never stored.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from contingency.core.models import LineField, Organisation, ProseField, Timestamped
+
+from .spec import directory as d
+from .spec import plan as p
+
+KEY_LENGTH = 64  # readable ids are at most 64 characters (types.ID_PATTERN)
+DURATION_LENGTH = 32  # canonical duration text, e.g. "999999 working days"
+
+
+def _choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
+    return [(member.value, member.value.replace("-", " ")) for member in enum]
+
+
+def _enum(enum: type[StrEnum], *, default: StrEnum | None = None, optional: bool = False) -> models.CharField[Any, Any]:
+    """A column for one of the plan format's enums; optional ones hold "" for absent (no member is "")."""
+    if optional:
+        return models.CharField(max_length=32, choices=_choices(enum), blank=True, default="")
+    if default is None:
+        return models.CharField(max_length=32, choices=_choices(enum))
+    return models.CharField(max_length=32, choices=_choices(enum), default=default.value)
+
+
+class WhoKind(models.TextChoices):
+    """The kinds of part a "who" reference (spec WhoRef) may name."""
+
+    PERSON = "person"
+    ROLE = "role"
+    SUPPLIER = "supplier"
+
+
+class Plan(Timestamped):
+    """One continuity plan of an organisation, with its document control."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="plans")
+    key = models.CharField(max_length=KEY_LENGTH, help_text="The plan id, unique within the organisation.")
+    title = LineField()
+    source = LineField(blank=True, default="", help_text="Where the plan was last imported from.")
+    aim = ProseField(null=True, blank=True)
+    objectives = models.JSONField(default=list, blank=True)
+    audience = models.JSONField(default=list, blank=True)
+    scope = models.JSONField(default=list, blank=True)
+    risk_matrix = models.JSONField(null=True, blank=True, help_text="Absent means the NHS 5x5 matrix.")
+    # Document control.
+    number = LineField()
+    issue = models.PositiveIntegerField()
+    issue_date = models.DateField()
+    review_date = models.DateField()
+    review_interval = models.CharField(max_length=DURATION_LENGTH, default="12 months")
+    created_on = models.DateField(null=True, blank=True)
+    # The plan's people are its children, created after it: these are null only mid-import.
+    originator = models.ForeignKey("Person", models.RESTRICT, null=True, blank=True, related_name="+")
+    owner = models.ForeignKey("Person", models.RESTRICT, null=True, blank=True, related_name="+")
+    approving_body = LineField(null=True, blank=True)
+    approved_by = models.ForeignKey("Person", models.RESTRICT, null=True, blank=True, related_name="+")
+    approval_date = models.DateField(null=True, blank=True)
+    classification = LineField(default="OFFICIAL")
+    confidentiality = ProseField(null=True, blank=True)
+    dissemination = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ("organisation_id", "key")
+        constraints = [models.UniqueConstraint(fields=("organisation", "key"), name="plans_plan_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.title}"
+
+    def clean(self) -> None:
+        for name in ("originator", "owner", "approved_by"):
+            person = getattr(self, name)
+            if person is not None and person.plan_id != self.pk:
+                raise ValidationError({name: "Choose a person of this plan."})
+
+
+class PlanPart(models.Model):
+    """A part of a plan: deleted with it, and kept in the order the plan file lists it."""
+
+    position = models.PositiveIntegerField(help_text="Index in the plan file; export keeps this order.")
+
+    class Meta:
+        abstract = True
+        ordering = ("plan_id", "position")
+        constraints = [
+            models.UniqueConstraint(fields=("plan", "position"), name="%(app_label)s_%(class)s_unique_position")
+        ]
+
+    def clean(self) -> None:
+        # Foreign keys may only join parts of the same plan; the database cannot say so.
+        for field in self._meta.concrete_fields:
+            target = getattr(self, field.name, None) if field.is_relation else None
+            if isinstance(target, PlanPart) and getattr(target, "plan_id", None) != getattr(self, "plan_id", None):
+                raise ValidationError({field.name: "Choose a part of the same plan."})
+
+
+class KeyedPart(PlanPart):
+    """A part with a readable id of its own."""
+
+    key = models.CharField(max_length=KEY_LENGTH)
+
+    class Meta(PlanPart.Meta):
+        abstract = True
+        constraints = [
+            *PlanPart.Meta.constraints,
+            models.UniqueConstraint(fields=("plan", "key"), name="%(app_label)s_%(class)s_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def _who_pair(prefix: str) -> models.CheckConstraint:
+    """A "who" is a key and a kind together, or neither."""
+    key, kind = f"{prefix}_key", f"{prefix}_kind"
+    return models.CheckConstraint(
+        condition=models.Q(**{key: "", kind: ""}) | (~models.Q(**{key: ""}) & ~models.Q(**{kind: ""})),
+        name=f"%(app_label)s_%(class)s_{prefix}_pair",
+    )
+
+
+# ---------------------------------------------------------------- the contact directory
+
+
+class Person(KeyedPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="people")
+    name = LineField()
+    job_title = LineField(null=True, blank=True)
+    employer = LineField(null=True, blank=True)
+    phones = models.JSONField(default=list, blank=True)
+    email = LineField(null=True, blank=True)
+
+    class Meta(KeyedPart.Meta):
+        verbose_name_plural = "people"
+
+
+class Supplier(KeyedPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="suppliers")
+    name = LineField()
+    kind = _enum(d.SupplierKind, default=d.SupplierKind.VENDOR)
+    aliases = models.JSONField(default=list, blank=True)
+    services = models.JSONField(default=list, blank=True)
+    contract_reference = LineField(null=True, blank=True)
+    helpdesk = models.JSONField(null=True, blank=True)
+    contacts = models.JSONField(default=list, blank=True, help_text="Person keys.")
+
+
+class Site(KeyedPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="sites")
+    name = LineField()
+    kind = _enum(d.SiteKind, default=d.SiteKind.OTHER)
+    address = ProseField(null=True, blank=True)
+    operator = models.ForeignKey(Supplier, models.RESTRICT, null=True, blank=True, related_name="operated_sites")
+
+
+class Role(KeyedPart):
+    """A team, a post or a department; how it is reached in and out of hours is JSON (spec Contact)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="roles")
+    name = LineField()
+    kind = _enum(d.RoleKind, default=d.RoleKind.ROLE)
+    members = models.JSONField(default=list, blank=True, help_text="Person keys.")
+    in_hours = models.JSONField(null=True, blank=True)
+    out_of_hours = models.JSONField(null=True, blank=True)
+
+
+class ContactList(KeyedPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="contact_lists")
+    name = LineField()
+    members = models.JSONField(default=list, help_text="Keys of people, roles, suppliers and lists.")
+
+
+class System(KeyedPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="systems")
+    name = LineField()
+    description = ProseField(null=True, blank=True)
+    site = models.ForeignKey(Site, models.RESTRICT, null=True, blank=True, related_name="systems")
+    supplier = models.ForeignKey(Supplier, models.RESTRICT, null=True, blank=True, related_name="systems")
+    redundancy = _enum(d.Redundancy, default=d.Redundancy.NONE)
+    components = models.JSONField(default=list, blank=True)
+    depends_on = models.JSONField(default=list, blank=True, help_text="Keys of systems, suppliers and sites.")
+    backup = models.JSONField(null=True, blank=True)
+    failover = models.JSONField(null=True, blank=True)
+
+
+# ---------------------------------------------------------------- impact analysis and risks
+
+
+class CriticalFunction(KeyedPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="functions")
+    name = LineField()
+    description = ProseField(null=True, blank=True)
+    owner = models.ForeignKey(Person, models.RESTRICT, null=True, blank=True, related_name="owned_functions")
+    deputy = models.ForeignKey(Person, models.RESTRICT, null=True, blank=True, related_name="deputised_functions")
+    locations = models.JSONField(default=list, blank=True, help_text="Site keys.")
+    likelihood = models.PositiveSmallIntegerField(null=True, blank=True)
+    impact = models.JSONField(default=list, blank=True)
+    rto = models.JSONField(default=list, blank=True)
+    rpo = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
+    mtpd = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
+    resources = models.JSONField(default=dict, blank=True)
+    data_recovery = models.JSONField(null=True, blank=True)
+    duration_rules = models.JSONField(default=list, blank=True)
+    depends_on = models.JSONField(default=list, blank=True, help_text="Keys of functions, systems, suppliers, sites.")
+    procedures = models.JSONField(default=list, blank=True, help_text="Procedure keys.")
+
+
+class Risk(KeyedPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="risks")
+    title = LineField()
+    failure = _enum(p.FailureKind, optional=True)
+    causes = models.JSONField(default=list, blank=True)
+    impact = ProseField(null=True, blank=True)
+    likelihood = models.PositiveSmallIntegerField()
+    consequence = models.PositiveSmallIntegerField()
+    stated = models.JSONField(null=True, blank=True)
+    recognise = models.JSONField(default=list, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    affects = models.JSONField(default=list, blank=True, help_text="Keys of functions and systems.")
+    owner_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+    owner_kind = models.CharField(max_length=16, choices=WhoKind.choices, blank=True, default="")
+
+    class Meta(KeyedPart.Meta):
+        constraints = [*KeyedPart.Meta.constraints, _who_pair("owner")]
+
+    @property
+    def score(self) -> int:
+        """Likelihood times consequence, 1-25 (see plans.matrix for the rating band)."""
+        return self.likelihood * self.consequence
+
+
+class EscalationLevel(PlanPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="escalation")
+    level = models.PositiveIntegerField()
+    name = LineField()
+    when = ProseField(null=True, blank=True)
+    who = models.JSONField(default=list, blank=True, help_text="Keys of people, roles and suppliers.")
+    responsibilities = models.JSONField(default=list, blank=True)
+    invokes_plan = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.level}. {self.name}"
+
+
+# ---------------------------------------------------------------- procedures and trigger points
+
+
+class Procedure(KeyedPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="procedures")
+    title = LineField()
+    phase = _enum(p.ProcedurePhase, default=p.ProcedurePhase.RESPONSE)
+    applies_to = models.JSONField(default=list, blank=True, help_text="Keys of functions and systems.")
+
+
+class ProcedureItem(PlanPart):
+    """A check or step: ordered within its procedure, with an optional id unique in the plan."""
+
+    key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+
+    class Meta(PlanPart.Meta):
+        abstract = True
+        ordering = ("procedure_id", "position")
+        constraints = [
+            models.UniqueConstraint(fields=("procedure", "position"), name="%(app_label)s_%(class)s_unique_position"),
+            models.UniqueConstraint(
+                fields=("plan", "key"), condition=~models.Q(key=""), name="%(app_label)s_%(class)s_unique_key"
+            ),
+        ]
+
+
+class ConfirmCheck(ProcedureItem):
+    """A confirm-it-is-down check; `statement` because Model.check is taken by Django."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="confirm_checks")
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="confirm")
+    statement = ProseField()
+    if_not = _enum(p.Outcome, default=p.Outcome.CONTINUE)
+    advice = ProseField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.statement
+
+
+class ProcedureStep(ProcedureItem):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="procedure_steps")
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="steps")
+    text = ProseField()
+    kind = _enum(p.StepKind, default=p.StepKind.DO)
+    when = _enum(p.When, default=p.When.ALWAYS)
+    who_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+    who_kind = models.CharField(max_length=16, choices=WhoKind.choices, blank=True, default="")
+    targets = models.JSONField(default=list, blank=True, help_text="Keys of people, roles, suppliers and lists.")
+    note = ProseField(null=True, blank=True)
+
+    class Meta(ProcedureItem.Meta):
+        constraints = [*ProcedureItem.Meta.constraints, _who_pair("who")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class TriggerPoint(KeyedPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="triggers")
+    name = LineField()
+    kind = _enum(p.TriggerKind)
+    every = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
+    start = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
+    until = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
+    after = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
+    unless_restored = models.BooleanField(default=True)
+    chair_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+    chair_kind = models.CharField(max_length=16, choices=WhoKind.choices, blank=True, default="")
+    attendees = models.JSONField(default=list, blank=True, help_text="Keys of people, roles, suppliers and lists.")
+    actions = models.JSONField(default=list, blank=True)
+
+    class Meta(KeyedPart.Meta):
+        constraints = [*KeyedPart.Meta.constraints, _who_pair("chair")]
+
+
+# ---------------------------------------------------------------- document control and monitoring
+
+
+class ChangeRecord(PlanPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="changes")
+    issue = models.PositiveIntegerField()
+    date = models.DateField()
+    summary = ProseField()
+    author = models.ForeignKey(Person, models.RESTRICT, null=True, blank=True, related_name="+")
+
+    def __str__(self) -> str:
+        return f"Issue {self.issue} ({self.date})"
+
+
+class CopyHolder(PlanPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="holders")
+    copy_number = models.PositiveIntegerField()
+    holder = models.ForeignKey(Person, models.RESTRICT, related_name="+")
+    location = LineField(null=True, blank=True)
+    acknowledged_issue = models.PositiveIntegerField(null=True, blank=True)
+    acknowledged_on = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Copy {self.copy_number}"
+
+
+class MonitoringActivity(PlanPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="monitoring")
+    activity = ProseField()
+    every = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
+    owner_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+    owner_kind = models.CharField(max_length=16, choices=WhoKind.choices, blank=True, default="")
+
+    class Meta(PlanPart.Meta):
+        verbose_name_plural = "monitoring activities"
+        constraints = [*PlanPart.Meta.constraints, _who_pair("owner")]
+
+    def __str__(self) -> str:
+        return self.activity
