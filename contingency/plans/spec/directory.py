@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from .types import (
     AudienceRef,
@@ -33,10 +35,18 @@ class Nation(StrEnum):
     NORTHERN_IRELAND = "northern-ireland"
 
 
+def _check_zone(value: str) -> str:
+    if value not in zoneinfo.available_timezones():
+        raise PydanticCustomError(
+            "time_zone", "'{value}' is not a time zone name (e.g. Europe/London)", {"value": value}
+        )
+    return value
+
+
 class Organisation(Spec):
     id: Id
     name: Text
-    timezone: str = "Europe/London"
+    timezone: Annotated[str, AfterValidator(_check_zone)] = "Europe/London"
     nation: Nation = Nation.ENGLAND
     working_hours: HoursText = ServiceHours.parse("Mon-Fri 08:00-17:00")
 
