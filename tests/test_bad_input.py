@@ -104,6 +104,11 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     (
+        "bad-time-zone",
+        edit("  name: Trust\n", "  name: Trust\n  timezone: Europe/Londn\n"),
+        ["plan.yaml:8:3: organisation.timezone: 'Europe/Londn' is not a time zone name (e.g. Europe/London)"],
+    ),
+    (
         "bad-enum",
         edit("      - kind: mobile", "      - kind: carrier-pigeon"),
         [
