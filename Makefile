@@ -19,7 +19,7 @@ lint:
 	$(BIN)/ruff format --check .
 
 typecheck:
-	$(BIN)/mypy contingency tests benchmarks
+	$(BIN)/mypy contingency tests
 
 pytest:
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -23,10 +24,10 @@ def lint(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout
 
 
-def defective() -> dict[str, object]:
+def defective() -> dict[str, Any]:
     data = minimal_plan()
-    data["functions"][0].pop("deputy")  # type: ignore[index]  # FN002, an error
-    data["document"]["holders"][0].pop("acknowledgedIssue")  # type: ignore[index]  # DOC004, a warning
+    data["functions"][0].pop("deputy")  # FN002, an error
+    data["document"]["holders"][0].pop("acknowledgedIssue")  # DOC004, a warning
     return data
 
 
@@ -49,7 +50,7 @@ def test_text_report_locates_each_finding(tmp_path: Path) -> None:
 
 def test_warnings_alone_exit_zero(tmp_path: Path) -> None:
     data = minimal_plan()
-    data["document"]["holders"][0].pop("acknowledgedIssue")  # type: ignore[index]
+    data["document"]["holders"][0].pop("acknowledgedIssue")
     code, _ = lint(str(write(tmp_path, data)))
     assert code == 0
 

@@ -12,14 +12,14 @@ from contingency.plans.lint import RULES, Options, lint
 from tests.builders import build, minimal_plan
 
 TODAY = date(2026, 6, 1)
-Mutation = Callable[[dict[str, Any]], None]
+Mutation = Callable[[dict[str, Any]], object]
 
 
-def fn(plan: dict[str, Any]) -> dict[str, Any]:
+def fn(plan: dict[str, Any]) -> Any:
     return plan["functions"][0]
 
 
-def respond(plan: dict[str, Any]) -> dict[str, Any]:
+def respond(plan: dict[str, Any]) -> Any:
     return plan["procedures"][0]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contingency.plans import yamlio
-from contingency.plans.problems import PlanInvalid
+from contingency.plans.problems import Location, PlanInvalid
 
 
 def test_plain_scalars_follow_yaml_1_2() -> None:
@@ -25,10 +25,10 @@ def test_plain_scalars_follow_yaml_1_2() -> None:
 
 def test_positions_point_at_keys_and_items() -> None:
     _, positions = yamlio.parse("people:\n  - id: a\n    name: A\n  - id: b\n")
-    assert positions.locate(("people", 1, "id")).line == 4
-    assert positions.locate(("people", 0, "name")).column == 5
+    assert positions.locate(("people", 1, "id")) == Location(4, 5)
+    assert positions.locate(("people", 0, "name")) == Location(3, 5)
     # An unknown path resolves to its nearest known parent.
-    assert positions.locate(("people", 1, "phones", 0)).line == 4
+    assert positions.locate(("people", 1, "phones", 0)) == Location(4, 5)
 
 
 def test_key_that_is_not_text_is_refused() -> None:

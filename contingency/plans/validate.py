@@ -258,14 +258,18 @@ def _ref_kinds(model: type[BaseModel], name: str) -> tuple[str, ...] | None:
     return None
 
 
+def _indexed(value: Any) -> list[tuple[int | None, Any]]:
+    """A list's items with their index; a single value with no index."""
+    return list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+
+
 def references(model: BaseModel, path: Path = ()) -> Iterator[tuple[Path, str, tuple[str, ...]]]:
     """Every reference in a part of the plan: its path, the id it names and the kinds it may name."""
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
         key = field.alias or name
         kinds = _ref_kinds(type(model), name)
-        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
-        for i, item in items:
+        for i, item in _indexed(value):
             where = (*path, key) if i is None else (*path, key, i)
             if isinstance(item, BaseModel):
                 yield from references(item, where)
@@ -300,12 +304,12 @@ def _partial_reference_problems(data: dict[str, Any]) -> list[Problem]:
         value = data.get(key)
         if value is None or not (isinstance(model, type) and issubclass(model, BaseModel)):
             continue
-        for i, part in enumerate(value) if isinstance(value, list) else [(None, value)]:
+        for index_, part in _indexed(value):
             try:
                 sound = model.model_validate(part)
             except ValidationError:
                 continue
-            refs.extend(references(sound, (key,) if i is None else (key, i)))
+            refs.extend(references(sound, (key,) if index_ is None else (key, index_)))
     return problems + _resolve(iter(refs), kinds)
 
 

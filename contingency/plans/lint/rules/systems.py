@@ -13,10 +13,8 @@ Found = Iterator[tuple[Path, str]]
 
 def _graph(ctx: Context) -> dict[str, list[str]]:
     """Dependencies between functions and systems (sites and suppliers are leaves)."""
-    graph: dict[str, list[str]] = {}
-    for item in [*ctx.plan.functions, *ctx.plan.systems]:
-        graph[item.id] = [d for d in item.depends_on if ctx.kind(d) in {"function", "system"}]
-    return graph
+    edges = [(f.id, f.depends_on) for f in ctx.plan.functions] + [(s.id, s.depends_on) for s in ctx.plan.systems]
+    return {key: [d for d in targets if ctx.kind(d) in {"function", "system"}] for key, targets in edges}
 
 
 def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
