@@ -11,10 +11,10 @@ from django.db import models, transaction
 from django.db.models import RestrictedError
 
 from contingency.core.models import Organisation
-from contingency.plans.models import CriticalFunction, Person, Plan, ProcedureStep, Risk
+from contingency.plans.models import PART_MODELS, CriticalFunction, Person, Plan, ProcedureStep, Risk
 from contingency.plans.problems import PlanInvalid
 from contingency.plans.spec import PlanDocument
-from contingency.plans.store import PART_MODELS, export_plan, import_plan, import_plans
+from contingency.plans.store import export_plan, import_plan, import_plans
 from contingency.plans.yamlform import to_yaml
 from tests.builders import build, minimal_plan
 

@@ -18,7 +18,7 @@ Derived numbers (a risk's score and rating band) are computed, never stored.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -107,6 +107,13 @@ class PlanPart(models.Model):
         constraints = [
             models.UniqueConstraint(fields=("plan", "position"), name="%(app_label)s_%(class)s_unique_position")
         ]
+
+    @classmethod
+    def rows_of(cls, plan: Plan) -> models.QuerySet[Self]:
+        """This table's rows of one plan, in document order."""
+        # Every concrete part declares its own `plan` (for its related_name), so the type checker
+        # does not see the field on this abstract class; hence the keyword by name.
+        return cls._default_manager.filter(**{"plan": plan}).order_by("position")
 
     def clean(self) -> None:
         # Foreign keys may only join parts of the same plan; the database cannot say so.
@@ -378,3 +385,25 @@ class MonitoringActivity(PlanPart):
 
     def __str__(self) -> str:
         return self.activity
+
+
+# Every table of plan parts, in creation order: each table's foreign keys point only at tables
+# before it, so import writes in this order and deletes in reverse.
+PART_MODELS: tuple[type[PlanPart], ...] = (
+    Person,
+    Supplier,
+    Site,
+    Role,
+    ContactList,
+    System,
+    CriticalFunction,
+    Risk,
+    EscalationLevel,
+    Procedure,
+    ConfirmCheck,
+    ProcedureStep,
+    TriggerPoint,
+    ChangeRecord,
+    CopyHolder,
+    MonitoringActivity,
+)
