@@ -6,6 +6,7 @@ checks in contingency.core.checks, so `contingency serve` says what is wrong in 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import zoneinfo
@@ -177,10 +178,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 # Static files are served from the installed apps (WHITENOISE_USE_FINDERS), so nothing needs
 # collecting; the directory exists only so WhiteNoise does not warn about it.
-try:
+with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-except OSError:
-    pass
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
