@@ -94,10 +94,14 @@ def import_(paths: tuple[str, ...]) -> None:
     """Import plan files into the database, all or nothing, in one transaction."""
     loaded = _load(paths)
     _django()
+    from .plans.problems import PlanInvalid
     from .plans.store import import_plans
 
     _require_migrated()
-    plans = import_plans([item.plan for item in loaded])
+    try:
+        plans = import_plans([item.plan for item in loaded], sources=[item.file for item in loaded])
+    except PlanInvalid as exc:
+        _fail(exc.problems)
     for item, stored in zip(loaded, plans, strict=True):
         click.echo(f"imported {item.plan.id} ({item.plan.organisation.id}) from {item.file} as plan #{stored.pk}")
     click.echo(f"{len(plans)} plan(s) imported.")
@@ -233,7 +237,7 @@ def demo() -> None:
     loaded, found = load_all(files)
     if problems or found:
         _fail([*problems, *found])
-    import_plans([item.plan for item in loaded])
+    import_plans([item.plan for item in loaded], sources=[item.file for item in loaded])
     user_model = get_user_model()
     if not user_model.objects.filter(username=DEMO_USER).exists():
         user_model.objects.create_superuser(DEMO_USER, "demo-admin@example.org", DEMO_PASSWORD)

@@ -109,6 +109,11 @@ CASES: list[tuple[str, str, list[str]]] = [
         ["plan.yaml:8:3: organisation.timezone: 'Europe/Londn' is not a time zone name (e.g. Europe/London)"],
     ),
     (
+        "control-character",
+        edit("title: PACS plan", 'title: "PACS\\0plan"'),
+        ["plan.yaml:4:1: title: text contains the control character U+0000"],
+    ),
+    (
         "bad-enum",
         edit("      - kind: mobile", "      - kind: carrier-pigeon"),
         [

@@ -140,3 +140,13 @@ def test_demo_command_loads_plans_and_user() -> None:
     assert code == 0, err
     assert "Demo data loaded: 2 plan(s)." in out and "demo-admin" in out
     assert set(Plan.objects.values_list("key", flat=True)) == {"pacs-bcdr", "eye-care-data"}
+
+
+def test_two_files_describing_one_organisation_differently(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", minimal_plan())
+    write(tmp_path, "b.yaml", minimal_plan(id="other", organisation={"id": "test-org", "name": "Renamed"}))
+    code, _, err = run("plan", "import", str(tmp_path))
+    assert code == 2
+    assert "Traceback" not in err and "test-org" in err
+    assert err.splitlines()[-1] == "1 problem(s); nothing was written."
+    assert Plan.objects.count() == 0

@@ -57,7 +57,7 @@ def validate_data(data: Any, positions: PositionMap | None = None, file: str | N
     def located(problems: list[Problem]) -> list[Problem]:
         return [Problem(p.code, p.message, p.path, file, p.location or positions.locate(p.path)) for p in problems]
 
-    header = _check_header(data)
+    header = _check_header(data) or _control_characters(data, ())
     if header:
         raise PlanInvalid(located(header))
     try:
@@ -92,6 +92,20 @@ def _check_header(data: Any) -> list[Problem]:
         ]
     if data.get("kind") != "Plan":
         return [Problem("header.kind", f"kind must be 'Plan', got {data.get('kind')!r}", ("kind",))]
+    return []
+
+
+def _control_characters(data: Any, path: Path) -> list[Problem]:
+    """Text with control characters (other than tab and newline) is refused: it cannot be printed,
+    and PostgreSQL cannot store NUL."""
+    if isinstance(data, str):
+        bad = next((c for c in data if (ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127), None)
+        message = f"text contains the control character U+{ord(bad):04X}" if bad else ""
+        return [Problem("schema.value", message, path)] if bad else []
+    if isinstance(data, dict):
+        return [p for key, value in data.items() for p in _control_characters(value, (*path, key))]
+    if isinstance(data, list):
+        return [p for i, value in enumerate(data) for p in _control_characters(value, (*path, i))]
     return []
 
 

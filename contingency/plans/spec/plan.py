@@ -106,6 +106,8 @@ class RiskMatrix(Spec):
         for name in ("likelihood", "consequence"):
             if sorted(level.score for level in getattr(self, name)) != [1, 2, 3, 4, 5]:
                 raise ValueError(f"{name} levels must have the scores 1, 2, 3, 4 and 5, once each")
+        if any(band.min > band.max for band in self.bands):
+            raise ValueError("a rating band's min must not be greater than its max")
         covered = sorted(s for band in self.bands for s in range(band.min, band.max + 1))
         products = sorted({a * b for a in range(1, 6) for b in range(1, 6)})
         if any(covered.count(s) != 1 for s in products):
