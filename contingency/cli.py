@@ -47,7 +47,7 @@ def _progress(total: int, label: str) -> Iterator[Any]:
 
 
 def _load(paths: tuple[str, ...]) -> list[Any]:
-    from .plans.files import collect, load_all
+    from .plans.files import collect, duplicates, load_all
 
     files, problems = collect(paths)
     loaded = []
@@ -57,10 +57,7 @@ def _load(paths: tuple[str, ...]) -> list[Any]:
             loaded.extend(items)
             problems.extend(found)
             advance()
-    # Plans declared twice across files are found by loading them together.
-    if not problems:
-        _, duplicates = load_all(files)
-        problems.extend(duplicates)
+    problems.extend(duplicates(loaded))
     if problems:
         _fail(problems)
     return loaded

@@ -55,19 +55,22 @@ def load_all(paths: Iterable[Path]) -> tuple[list[Loaded], list[Problem]]:
     """Load every file, gathering every problem; also refuse two files declaring the same plan."""
     loaded: list[Loaded] = []
     problems: list[Problem] = []
-    seen: dict[tuple[str, str], str] = {}
     for path in paths:
         try:
-            item = load_file(path)
+            loaded.append(load_file(path))
         except PlanInvalid as exc:
             problems.extend(exc.problems)
-            continue
+    return loaded, problems + duplicates(loaded)
+
+
+def duplicates(loaded: Iterable[Loaded]) -> list[Problem]:
+    """A problem for each file that declares a plan an earlier file already declared."""
+    seen: dict[tuple[str, str], str] = {}
+    problems: list[Problem] = []
+    for item in loaded:
         key = (item.plan.organisation.id, item.plan.id)
         if key in seen:
-            where = item.positions.locate(("id",))
             message = f"plan {item.plan.id!r} of {key[0]!r} is also defined in {seen[key]}"
-            problems.append(Problem("plan.duplicate", message, ("id",), item.file, where))
-            continue
-        seen[key] = item.file
-        loaded.append(item)
-    return loaded, problems
+            problems.append(Problem("plan.duplicate", message, ("id",), item.file, item.positions.locate(("id",))))
+        seen.setdefault(key, item.file)
+    return problems

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from . import yamlio
-from .problems import Path, PlanInvalid, PositionMap, Problem
+from .problems import Path, PlanInvalid, PositionMap, Problem, format_path
 from .spec import PlanDocument, RefTo
 from .spec.plan import API_VERSION
 
@@ -234,7 +234,7 @@ def index(plan: PlanDocument) -> tuple[dict[str, Entry], list[Problem]]:
             problems.append(
                 Problem(
                     "id.duplicate",
-                    f"duplicate id {item_id!r}: already used by the {first.kind} at {_fmt(first.path)}",
+                    f"duplicate id {item_id!r}: already used by the {first.kind} at {format_path(first.path)}",
                     (*path, "id"),
                 )
             )
@@ -250,12 +250,6 @@ def index(plan: PlanDocument) -> tuple[dict[str, Entry], list[Problem]]:
         for j, step in enumerate(procedure.steps):
             add(step.id, "step", ("procedures", i, "steps", j), step)
     return found, problems
-
-
-def _fmt(path: Path) -> str:
-    from .problems import format_path
-
-    return format_path(path)
 
 
 @cache
