@@ -47,15 +47,17 @@ def _progress(total: int, label: str) -> Iterator[Any]:
 
 
 def _load(paths: tuple[str, ...]) -> list[Any]:
-    from .plans.files import collect, duplicates, load_all
+    from .plans.files import collect, duplicates, load_file
+    from .plans.problems import PlanInvalid
 
     files, problems = collect(paths)
     loaded = []
     with _progress(len(files), "Reading plans") as advance:
         for path in files:
-            items, found = load_all([path])
-            loaded.extend(items)
-            problems.extend(found)
+            try:
+                loaded.append(load_file(path))
+            except PlanInvalid as exc:
+                problems.extend(exc.problems)
             advance()
     problems.extend(duplicates(loaded))
     if problems:

@@ -245,3 +245,13 @@ def test_out_of_hours_role_reached_through_its_out_of_hours_contact() -> None:
     assert findings(data) == []
     data["roles"][0].pop("outOfHours")
     assert {f.rule for f in findings(data)} == {"CON002"}
+
+
+@pytest.mark.parametrize(
+    ("interval", "too_long"),
+    [("12 months", False), ("13 months", True), ("52 weeks", False), ("53 weeks", True), ("365 days", False)],
+)
+def test_review_interval_limit(interval: str, too_long: bool) -> None:
+    data = minimal_plan()
+    data["document"]["reviewInterval"] = interval
+    assert ({f.rule for f in findings(data)} == {"DOC002"}) is too_long

@@ -6,13 +6,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from ...problems import Path
-from ...spec.directory import Availability, Contact, Phone
+from ...spec.directory import Contact, Phone
 from ...spec.plan import When
 from ..engine import Context
 
 
 def phones_out_of_hours(phones: list[Phone]) -> bool:
-    return any(p.when is not Availability.IN_HOURS for p in phones)
+    return any(p.usable_out_of_hours for p in phones)
 
 
 def _contact_out_of_hours(ctx: Context, contact: Contact | None) -> bool:

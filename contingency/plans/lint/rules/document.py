@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 from contingency.lib.durations import Duration, Unit
 
@@ -12,7 +12,6 @@ from ...problems import Path
 from ..engine import Context, Severity, rule
 
 Found = Iterator[tuple[Path, str]]
-TWELVE_MONTHS = Duration(12, Unit.MONTHS)
 
 
 def add_months(day: date, months: int) -> date:
@@ -32,12 +31,20 @@ def review_overdue(ctx: Context) -> Found:
         yield ("document", "reviewDate"), f"review was due on {doc.review_date:%d %B %Y}, {days} day(s) ago"
 
 
+def _longer_than_a_year(interval: Duration) -> bool:
+    """Months compare by count (13 months is too long, whatever the calendar); other units by
+    their shortest span, so 52 weeks or 365 days pass and 53 weeks do not."""
+    if interval.unit is Unit.MONTHS:
+        return interval.value > 12
+    return interval.shortest > timedelta(days=366)
+
+
 @rule("DOC002", "review-interval-too-long", Severity.WARNING, "Review interval over 12 months")
 def review_interval(ctx: Context) -> Found:
     """The review interval, or the gap between the issue date and the review date, is longer than
     12 months; EPRR core standards and the DSPT expect continuity plans reviewed at least annually."""
     doc = ctx.plan.document
-    if doc.review_interval.shortest > TWELVE_MONTHS.longest:
+    if _longer_than_a_year(doc.review_interval):
         yield ("document", "reviewInterval"), f"review interval is {doc.review_interval}, more than 12 months"
     if doc.review_date > add_months(doc.issue_date, 12):
         yield (
