@@ -216,32 +216,28 @@ def migrate() -> None:
     call_command("migrate", interactive=False, verbosity=1)
 
 
-DEMO_USER = "demo-admin"
-DEMO_PASSWORD = "contingency-demo"  # demo mode only, documented in the README
-
-
 @main.command()
 def demo() -> None:
-    """Set up the database with the demo plans and a demo administrator."""
+    """Set up the database with the demo plans and one demo user for each role."""
     _django()
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
+    from . import demo as demo_data
     from .plans.files import collect, load_all
-    from .plans.store import import_plans
 
     call_command("migrate", interactive=False, verbosity=0)
-    files, problems = collect([str(settings.BASE_DIR.parent / "demo" / "plans")])
+    files, problems = collect([str(demo_data.DEMO_PLANS)])
     loaded, found = load_all(files)
     if problems or found:
         _fail([*problems, *found])
-    import_plans([item.plan for item in loaded], sources=[item.file for item in loaded])
-    user_model = get_user_model()
-    if not user_model.objects.filter(username=DEMO_USER).exists():
-        user_model.objects.create_superuser(DEMO_USER, "demo-admin@example.org", DEMO_PASSWORD)
-    click.echo(f"Demo data loaded: {len(loaded)} plan(s).")
-    click.echo(f"Demo administrator: user {DEMO_USER!r}, password {DEMO_PASSWORD!r}")
+    plans = demo_data.load_plans(loaded)
+    users = demo_data.create_users()
+    click.echo(f"Demo data loaded: {len(plans)} plan(s).")
+    click.echo(f"Demo users (password {demo_data.DEMO_PASSWORD!r} for each):")
+    for user in users:
+        where = "every organisation" if user.organisation == "*" else user.organisation
+        roles = ", ".join(role.label for role in user.roles)
+        click.echo(f"  {user.username:<18} {roles} of {where}")
 
 
 @main.command()

@@ -1,8 +1,24 @@
+"""Every URL: pages under /o/<organisation>/, the JSON API under /api/v1/, and the admin."""
+
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from contingency.web import views
+from contingency.web.control import urls as control
+from contingency.web.editing import urls as editing
+from contingency.web.members import urls as members
+from contingency.web.overview import urls as overview
+from contingency.web.plan import urls as plan
+
+organisation_pages = [*overview.urlpatterns, *plan.urlpatterns, *editing.urlpatterns, *control.urlpatterns]
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("o/<slug:org>/", include(organisation_pages)),
+    path("", include(members.urlpatterns)),
+    path("api/", include("contingency.api.urls")),
     path("admin/", admin.site.urls),
 ]

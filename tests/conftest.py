@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PLANS = ROOT / "demo" / "plans"
@@ -11,3 +13,30 @@ DEMO_PLANS = ROOT / "demo" / "plans"
 @pytest.fixture
 def demo_dir() -> Path:
     return DEMO_PLANS
+
+
+@pytest.fixture
+def demo_plans(db: None) -> list[object]:
+    """The two demo plans, loaded and issued (see tests/web.py)."""
+    from .web import load_demo
+
+    return list(load_demo())
+
+
+@pytest.fixture
+def member(demo_plans: list[object]) -> Callable[..., Client]:
+    """`member(role, ...)`: a signed-in test client for a new user holding those roles in Northwick."""
+    from contingency.core.models import Role
+
+    from .web import HOME_ORG, client_for, make_user
+
+    count = 0
+
+    def make(*roles: Role | str, organisation: str = HOME_ORG) -> Client:
+        nonlocal count
+        count += 1
+        names = "-".join(str(role) for role in roles) or "nobody"
+        user = make_user(f"{names}-{count}", organisation, *(Role(role) for role in roles))
+        return client_for(user)
+
+    return make

@@ -6,6 +6,7 @@ from datetime import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
+from django.conf import settings
 from django.db import models
 
 _ST = TypeVar("_ST", contravariant=True)
@@ -85,3 +86,78 @@ class Organisation(Timestamped):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Role(models.TextChoices):
+    """What a member may do in one organisation; a member may hold several roles there."""
+
+    VIEWER = "viewer", "viewer"
+    RESPONDER = "responder", "responder"
+    EDITOR = "editor", "plan editor"
+    APPROVER = "approver", "approver"
+    ADMINISTRATOR = "administrator", "administrator"
+
+
+class Membership(Timestamped):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        ordering = ("organisation__name", "user__username", "role")
+        constraints = [
+            models.UniqueConstraint(fields=("user", "organisation", "role"), name="core_membership_unique_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.get_role_display()} of {self.organisation}"
+
+
+class AuditEntry(models.Model):
+    """One change to a domain object: who, when, what, and the object before and after.
+
+    Rows are only ever added. `object_type` and `object_key` name the object readably
+    (e.g. "function", "pacs-bcdr/functions/imaging") so history survives the object's deletion
+    and a plan's re-import, which replaces its part rows.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="audit_entries")
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    actor_name = LineField(help_text="The actor's username at the time, or how the change was made.")
+    verb = models.CharField(max_length=32)
+    object_type = models.CharField(max_length=32)
+    object_key = models.CharField(max_length=255)
+    object_label = LineField(blank=True, default="")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = ProseField(blank=True, default="")
+
+    class Meta:
+        ordering = ("-at", "-id")
+        indexes = [models.Index(fields=("organisation", "object_type", "object_key"), name="core_audit_object")]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.verb} {self.object_type} {self.object_key}"
+
+
+class ApiToken(models.Model):
+    """A personal token for the JSON API; it acts as its user, with the user's roles.
+
+    Only a SHA-256 digest is stored: the token itself is shown once, when it is made.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = LineField()
+    prefix = models.CharField(max_length=12, help_text="The token's first characters, to tell tokens apart.")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

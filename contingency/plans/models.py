@@ -20,6 +20,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Self
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -53,8 +54,21 @@ class WhoKind(models.TextChoices):
     SUPPLIER = "supplier"
 
 
+class PlanStatus(models.TextChoices):
+    """Document control: a draft is submitted, approved, then issued; editing an issue starts a new draft."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted", "submitted for approval"
+    APPROVED = "approved"
+    ISSUED = "issued"
+
+
 class Plan(Timestamped):
-    """One continuity plan of an organisation, with its document control."""
+    """One continuity plan of an organisation, with its document control.
+
+    The rows of a plan are its working copy; `status` says where that copy is in the
+    approval workflow, and each issue ever issued is kept whole as a PlanIssue.
+    """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="plans")
     key = models.CharField(max_length=KEY_LENGTH, help_text="The plan id, unique within the organisation.")
@@ -81,6 +95,15 @@ class Plan(Timestamped):
     classification = LineField(default="OFFICIAL")
     confidentiality = ProseField(null=True, blank=True)
     dissemination = models.JSONField(default=list, blank=True)
+    # Workflow state: not part of the plan file.
+    status = models.CharField(max_length=16, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    change_summary = ProseField(blank=True, default="", help_text="What the draft changes, for the record of changes.")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("organisation_id", "key")
@@ -407,3 +430,43 @@ PART_MODELS: tuple[type[PlanPart], ...] = (
     CopyHolder,
     MonitoringActivity,
 )
+
+
+class PlanIssue(models.Model):
+    """One issue of a plan exactly as issued: the canonical YAML, kept for diffs and evidence."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="issues")
+    issue = models.PositiveIntegerField()
+    issue_date = models.DateField()
+    text = ProseField(help_text="The plan file of this issue, in canonical form.")
+    summary = ProseField(blank=True, default="")
+    issued_at = models.DateTimeField()
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ("plan_id", "-issue")
+        constraints = [models.UniqueConstraint(fields=("plan", "issue"), name="plans_planissue_unique_issue")]
+
+    def __str__(self) -> str:
+        return f"{self.plan.key} issue {self.issue}"
+
+
+class PlanReview(models.Model):
+    """A review of a plan that found it still right ("reviewed, no change"), or led to a new draft."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reviews")
+    reviewed_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    issue = models.PositiveIntegerField(help_text="The issue that was reviewed.")
+    outcome = models.CharField(
+        max_length=16, choices=[("no-change", "reviewed, no change"), ("changes", "changes needed")]
+    )
+    note = ProseField(blank=True, default="")
+    next_review_date = models.DateField()
+
+    class Meta:
+        ordering = ("plan_id", "-reviewed_at")
+
+    def __str__(self) -> str:
+        return f"{self.plan.key} reviewed {self.reviewed_at:%Y-%m-%d}"
