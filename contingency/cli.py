@@ -89,16 +89,37 @@ def validate(paths: tuple[str, ...]) -> None:
 
 @plan.command(name="import")
 @paths_argument
-def import_(paths: tuple[str, ...]) -> None:
-    """Import plan files into the database, all or nothing, in one transaction."""
+@click.option("--issued", is_flag=True, help="Record each plan as issued at the issue its file states.")
+def import_(paths: tuple[str, ...], issued: bool) -> None:
+    """Import plan files into the database, all or nothing, in one transaction; every change is audited."""
     loaded = _load(paths)
     _django()
+    from django.db import transaction
+
+    from .plans.compare import part_changes
+    from .plans.editing import audit_changes, plan_data, reopen_as_draft
+    from .plans.models import Plan
     from .plans.problems import PlanInvalid
     from .plans.store import import_plans
+    from .plans.workflow import mark_issued
+    from .plans.yamlform import document_to_data
 
     _require_migrated()
+    via = "command line"
     try:
-        plans = import_plans([item.plan for item in loaded], sources=[item.file for item in loaded])
+        with transaction.atomic():
+            before = []
+            for item in loaded:
+                existing = Plan.objects.filter(organisation__slug=item.plan.organisation.id, key=item.plan.id).first()
+                before.append(plan_data(existing) if existing else {})
+            plans = import_plans([item.plan for item in loaded], sources=[item.file for item in loaded])
+            for item, stored, old in zip(loaded, plans, before, strict=True):
+                changes = part_changes(old, document_to_data(item.plan))
+                audit_changes(stored, changes, actor=None, via=via)
+                if issued:
+                    mark_issued(stored, actor=None, via=via)
+                elif changes:
+                    reopen_as_draft(stored, actor=None, via=via)
     except PlanInvalid as exc:
         _fail(exc.problems)
     for item, stored in zip(loaded, plans, strict=True):

@@ -1,7 +1,7 @@
 """Admin for plans and their parts.
 
-Plan files are the source of truth (`contingency plan import` replaces every part), so this is
-for looking and for small repairs. Parts are listed per table with a filter by plan; only the
+Plan files are the source of truth (`contingency plan import` replaces every part), and every
+change goes through the audited services, so this is only for looking. Parts are listed per table with a filter by plan; only the
 short, plan-owned lists are inlines: document changes and copy holders under the plan, and
 confirm checks and steps under their procedure.
 """
@@ -13,7 +13,10 @@ from typing import Any, ClassVar, TypeVar
 from django.contrib import admin
 from django.forms import BaseInlineFormSet, ModelForm
 
-from contingency.core.admin import ModelAdmin, StackedInline, TabularInline
+from contingency.core.admin import ModelAdmin as BaseModelAdmin
+from contingency.core.admin import ReadOnly
+from contingency.core.admin import StackedInline as BaseStackedInline
+from contingency.core.admin import TabularInline as BaseTabularInline
 
 from .models import (
     ChangeRecord,
@@ -39,20 +42,20 @@ from .models import (
 M = TypeVar("M", bound=PlanPart)
 
 
-class ChangeRecordInline(TabularInline[ChangeRecord, Plan]):
+class ChangeRecordInline(ReadOnly, BaseTabularInline[ChangeRecord, Plan]):
     model = ChangeRecord
     extra = 0
     raw_id_fields = ("author",)
 
 
-class CopyHolderInline(TabularInline[CopyHolder, Plan]):
+class CopyHolderInline(ReadOnly, BaseTabularInline[CopyHolder, Plan]):
     model = CopyHolder
     extra = 0
     raw_id_fields = ("holder",)
 
 
 @admin.register(Plan)
-class PlanAdmin(ModelAdmin[Plan]):
+class PlanAdmin(ReadOnly, BaseModelAdmin[Plan]):
     list_display = ("key", "title", "organisation", "number", "issue", "review_date", "updated_at")
     list_filter = ("organisation",)
     list_select_related = ("organisation",)
@@ -62,7 +65,7 @@ class PlanAdmin(ModelAdmin[Plan]):
     inlines = (ChangeRecordInline, CopyHolderInline)
 
 
-class PartAdmin(ModelAdmin[M]):
+class PartAdmin(ReadOnly, BaseModelAdmin[M]):
     """A table of plan parts: filtered by plan, in document order."""
 
     list_filter: ClassVar[tuple[str, ...]] = ("plan",)
@@ -136,14 +139,14 @@ class SamePlanFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
         return form
 
 
-class ConfirmCheckInline(TabularInline[ConfirmCheck, Procedure]):
+class ConfirmCheckInline(ReadOnly, BaseTabularInline[ConfirmCheck, Procedure]):
     model = ConfirmCheck
     formset = SamePlanFormSet
     exclude = ("plan",)
     extra = 0
 
 
-class ProcedureStepInline(StackedInline[ProcedureStep, Procedure]):
+class ProcedureStepInline(ReadOnly, BaseStackedInline[ProcedureStep, Procedure]):
     model = ProcedureStep
     formset = SamePlanFormSet
     exclude = ("plan",)

@@ -19,7 +19,7 @@ from django.db import transaction
 from contingency.core import audit
 from contingency.core.models import Organisation
 
-from .compare import COLLECTION_KEYS, HEADER_FIELDS, SECTION_NAMES, item_key, part_changes
+from .compare import COLLECTION_KEYS, HEADER_FIELDS, SECTION_NAMES, PartChange, item_key, part_changes
 from .models import Plan, PlanStatus
 from .problems import Path, PlanInvalid, Problem, format_path
 from .spec import PlanDocument
@@ -90,23 +90,28 @@ def save_document(
                 via=via,
             )
         else:
-            _return_to_draft(saved, actor=actor, via=via)
-        for change in changes:
-            audit.record(
-                organisation=organisation,
-                actor=actor,
-                verb=change.verb,
-                object_type=change.section,
-                object_key=f"{saved.key}/{change.section}/{change.key}",
-                label=change.label,
-                before=change.before,
-                after=change.after,
-                via=via,
-            )
+            reopen_as_draft(saved, actor=actor, via=via)
+        audit_changes(saved, changes, actor=actor, via=via)
         return saved
 
 
-def _return_to_draft(plan: Plan, *, actor: Actor, via: str) -> None:
+def audit_changes(plan: Plan, changes: list[PartChange], *, actor: Actor, via: str) -> None:
+    """One audit entry per part created, changed or deleted (call inside the change's transaction)."""
+    for change in changes:
+        audit.record(
+            organisation=plan.organisation,
+            actor=actor,
+            verb=change.verb,
+            object_type=change.section,
+            object_key=f"{plan.key}/{change.section}/{change.key}",
+            label=change.label,
+            before=change.before,
+            after=change.after,
+            via=via,
+        )
+
+
+def reopen_as_draft(plan: Plan, *, actor: Actor, via: str) -> None:
     """An edit to an issued, submitted or approved plan starts (or returns to) a draft."""
     if plan.status == PlanStatus.DRAFT:
         return
