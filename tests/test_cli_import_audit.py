@@ -41,7 +41,7 @@ def test_reimport_audits_only_what_changed_and_returns_the_plan_to_draft(tmp_pat
         ("change", "header", "pacs-bcdr/header/plan"),
         ("status", "plan", "pacs-bcdr"),
     ]
-    assert new[0].after["title"].endswith("(revised)")
+    assert new[0].after is not None and new[0].after["title"].endswith("(revised)")
     assert Plan.objects.get(key="pacs-bcdr").status == PlanStatus.DRAFT
 
 
