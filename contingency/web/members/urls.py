@@ -1,13 +1,15 @@
-"""URLs of the member, account and audit pages (placeholder until they land)."""
+"""URLs of the member, audit and account pages (mounted at the site root)."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
+from . import views
 
-@login_required
-def account(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(request.user.get_username())
-
-
-urlpatterns: list[URLPattern] = [path("account/", account, name="account")]
+urlpatterns: list[URLPattern] = [
+    path("o/<slug:org>/members/", views.members, name="members"),
+    path("o/<slug:org>/audit/", views.audit_log, name="audit-log"),
+    path("o/<slug:org>/history/<str:object_type>/<path:key>/", views.history, name="history"),
+    path("account/", views.account, name="account"),
+    path("account/password/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("account/tokens/", views.token_create, name="token-create"),
+    path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
+]

@@ -1,0 +1,274 @@
+"""Members and roles, the organisation's audit log, one object's history, and the user's own account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from contingency.core import audit, tokens
+from contingency.core.access import organisations_of, roles_in
+from contingency.core.membership import MembershipRefused, add_member, remove_member, set_roles
+from contingency.core.models import ApiToken, AuditEntry, Membership, Role
+from contingency.core.permissions import Capability
+from contingency.web.access import OrgContext, org_page
+
+from .display import CAPABILITY_TEXT, ChangeRow, change_rows, day_bounds, role_table
+from .forms import AddExistingForm, AuditFilterForm, CreateUserForm, RolesForm, TokenForm
+
+PAGE_SIZE = 50
+# Who holds which role, and who has a token, is for administrators only.
+PRIVATE_TYPES = frozenset({"membership", "api-token", "user"})
+
+
+@dataclass
+class MemberRow:
+    user: User
+    roles: list[str]
+    form: RolesForm
+    errors: list[str]
+
+
+def _members(ctx: OrgContext) -> list[MemberRow]:
+    rows: dict[int, MemberRow] = {}
+    for membership in Membership.objects.filter(organisation=ctx.organisation).select_related("user"):
+        row = rows.get(membership.user_id)
+        if row is None:
+            row = rows[membership.user_id] = MemberRow(membership.user, [], RolesForm(), [])
+        row.roles.append(membership.role)
+    for row in rows.values():
+        row.roles.sort()
+        row.form = RolesForm(initial={"roles": row.roles})
+    return sorted(rows.values(), key=lambda r: r.user.username.lower())
+
+
+@org_page(Capability.ADMINISTER)
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
+    """The member list with forms; every form posts here with an `action`."""
+    rows = _members(ctx)
+    add_form: Form = AddExistingForm(prefix="add")
+    create_form: Form = CreateUserForm(prefix="new")
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "add":
+            add_form = AddExistingForm(request.POST, prefix="add")
+            done = _add(request, ctx, add_form, creating=False)
+        elif action == "create":
+            create_form = CreateUserForm(request.POST, prefix="new")
+            done = _add(request, ctx, create_form, creating=True)
+        elif action in ("roles", "remove"):
+            done = _change(request, ctx, rows, action)
+        else:
+            messages.error(request, "Nothing was changed: the form was not recognised.")
+            done = False
+        if done:
+            return redirect("members", org=ctx.organisation.slug)
+        status = 400
+    context = {
+        "ctx": ctx,
+        "nav": "members",
+        "rows": rows,
+        "add_form": add_form,
+        "create_form": create_form,
+        "capabilities": [(cap.value, CAPABILITY_TEXT[cap]) for cap in Capability],
+        "role_table": role_table(),
+    }
+    return render(request, "web/members/members.html", context, status=status)
+
+
+def _add(request: HttpRequest, ctx: OrgContext, form: Form, *, creating: bool) -> bool:
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        user = add_member(
+            ctx.organisation,
+            username=data["username"],
+            roles=data["roles"],
+            actor=request.user,
+            email=data["email"] if creating else None,
+            password=data["password"] if creating else None,
+        )
+    except MembershipRefused as refused:
+        for field, problems in refused.errors.items():
+            for problem in problems:
+                form.add_error(field or None, problem)
+        return False
+    messages.success(request, f"{user.username} is now a member of {ctx.organisation.name}.")
+    return True
+
+
+def _change(request: HttpRequest, ctx: OrgContext, rows: list[MemberRow], action: str) -> bool:
+    username = request.POST.get("username", "")
+    row = next((r for r in rows if r.user.username == username), None)
+    if row is None:
+        messages.error(request, f"Nothing was changed: {username!r} is not a member of {ctx.organisation.name}.")
+        return False
+    try:
+        if action == "remove":
+            remove_member(row.user, ctx.organisation, actor=request.user)
+            messages.success(request, f"{username} is no longer a member of {ctx.organisation.name}.")
+            return True
+        row.form = RolesForm(request.POST)
+        if not row.form.is_valid():
+            return False
+        roles = set_roles(row.user, ctx.organisation, row.form.cleaned_data["roles"], actor=request.user)
+    except MembershipRefused as refused:
+        row.errors = [problem for problems in refused.errors.values() for problem in problems]
+        return False
+    messages.success(request, f"{username} now has the roles: {', '.join(roles)}.")
+    return True
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    entry: AuditEntry
+    changes: list[ChangeRow]
+
+
+def _rows(entries: Any) -> list[EntryRow]:
+    return [EntryRow(entry, change_rows(entry.before, entry.after)) for entry in entries]
+
+
+@org_page(Capability.ADMINISTER)
+def audit_log(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
+    """Every audit entry of the organisation, newest first, filtered by a GET form."""
+    entries = AuditEntry.objects.filter(organisation=ctx.organisation)
+    form = AuditFilterForm(
+        request.GET or None,
+        object_types=list(entries.order_by("object_type").values_list("object_type", flat=True).distinct()),
+        actors=list(entries.order_by("actor_name").values_list("actor_name", flat=True).distinct()),
+    )
+    if form.is_bound and form.is_valid():
+        entries = _filtered(entries, form.cleaned_data, ZoneInfo(ctx.organisation.timezone))
+    page = Paginator(entries.order_by("-at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "ctx": ctx,
+        "nav": "audit",
+        "form": form,
+        "page": page,
+        "rows": _rows(page.object_list),
+        "query": query.urlencode(),
+        "zone": ctx.organisation.timezone,
+    }
+    return render(request, "web/members/audit_log.html", context, status=400 if form.errors else 200)
+
+
+def _filtered(entries: QuerySet[AuditEntry], data: dict[str, Any], zone: ZoneInfo) -> QuerySet[AuditEntry]:
+    if data.get("object_type"):
+        entries = entries.filter(object_type=data["object_type"])
+    if data.get("actor"):
+        entries = entries.filter(actor_name=data["actor"])
+    since, until = day_bounds(data.get("since"), data.get("until"), zone)
+    if since:
+        entries = entries.filter(at__gte=since)
+    if until:
+        entries = entries.filter(at__lt=until)
+    return entries
+
+
+@org_page(Capability.VIEW)
+def history(request: HttpRequest, ctx: OrgContext, object_type: str, key: str) -> HttpResponse:
+    """Every recorded change of one object; a plan's history includes all its parts."""
+    if object_type in PRIVATE_TYPES and not ctx.can_administer:
+        raise PermissionDenied("The history of members and tokens is for administrators.")
+    entries = AuditEntry.objects.filter(organisation=ctx.organisation)
+    match = Q(object_type=object_type, object_key=key)
+    if object_type == "plan":
+        match |= Q(object_key__startswith=f"{key}/")
+    entries = entries.filter(match).order_by("-at", "-id")
+    context = {
+        "ctx": ctx,
+        "nav": "history",
+        "object_type": object_type,
+        "key": key,
+        "rows": _rows(entries[:500]),
+        "total": entries.count(),
+        "zone": ctx.organisation.timezone,
+    }
+    return render(request, "web/members/history.html", context)
+
+
+def _signed_in(request: HttpRequest) -> User:
+    """The signed-in user of a @login_required view."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _account_context(request: HttpRequest, token_form: TokenForm | None = None) -> dict[str, Any]:
+    memberships = [(org, roles_in(request.user, org)) for org in organisations_of(request.user)]
+    role_labels = dict(Role.choices)
+    return {
+        "nav": "account",
+        "memberships": [(org, [role_labels[r] for r in roles]) for org, roles in memberships],
+        "tokens": ApiToken.objects.filter(user=_signed_in(request)),
+        "token_form": token_form or TokenForm(),
+    }
+
+
+@login_required
+@require_http_methods(["GET"])
+def account(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/members/account.html", _account_context(request))
+
+
+@never_cache
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    """Make a token and show it once: the page is not cached and the token is never shown again."""
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return render(request, "web/members/account.html", _account_context(request, form), status=400)
+    user = _signed_in(request)
+    token, plain = tokens.create_token(user, form.cleaned_data["name"])
+    return render(request, "web/members/token_created.html", {"nav": "account", "token": token, "plain": plain})
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=_signed_in(request))
+    tokens.revoke_token(token)
+    messages.success(request, f"The token {token.name!r} is revoked: it no longer works.")
+    return redirect("account")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "web/members/password_change.html"
+    success_url = reverse_lazy("account")
+    extra_context = {"nav": "account"}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        with transaction.atomic():
+            response = super().form_valid(form)
+            for organisation in organisations_of(self.request.user):
+                audit.record(
+                    organisation=organisation,
+                    actor=self.request.user,
+                    verb=audit.Verb.CHANGE,
+                    object_type="user",
+                    object_key=self.request.user.get_username(),
+                    note="password changed",
+                )
+        messages.success(self.request, "Your password is changed.")
+        return response
