@@ -1,16 +1,46 @@
-"""Document control: draft -> submitted for approval -> approved -> issued, and issues kept whole."""
+"""Document control: draft -> submitted for approval -> approved -> issued, and issues kept whole.
+
+Each service runs in one transaction with its audit entry, re-reads the plan row locked
+(so two people pressing "Approve" at once cannot both succeed) and raises WorkflowError,
+with a message fit to show as is, for a step the plan's status does not allow. Editing an
+issued plan starts a new draft (editing.py); copy holders' acknowledgements and "reviewed,
+no change" touch their own rows only, because neither changes what the plan says.
+"""
 
 from __future__ import annotations
 
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from contingency.core import audit
+from contingency.core.models import Organisation
+from contingency.lib.durations import Duration, DurationError, Unit
 
-from .editing import Actor
-from .models import Plan, PlanIssue, PlanStatus
+from .editing import Actor, plan_data, save_document
+from .models import CopyHolder, Plan, PlanIssue, PlanReview, PlanStatus
+from .problems import PlanInvalid
 from .store import export_plan
+from .validate import validate_data
 from .yamlform import to_yaml
+
+REVIEW_WARNING_DAYS = 30
+
+
+class WorkflowError(Exception):
+    """A workflow step refused; `message` says why, for the person who asked."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 def mark_issued(plan: Plan, *, actor: Actor, via: str, summary: str = "") -> PlanIssue:
@@ -44,3 +74,340 @@ def mark_issued(plan: Plan, *, actor: Actor, via: str, summary: str = "") -> Pla
                 via=via,
             )
         return issue
+
+
+# ---------------------------------------------------------------- time
+
+
+def organisation_zone(organisation: Organisation) -> ZoneInfo:
+    """The organisation's time zone (the site's if its own is not a known zone)."""
+    try:
+        return ZoneInfo(organisation.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+def local_today(organisation: Organisation) -> date:
+    """Today's date where the organisation is."""
+    return timezone.localdate(timezone=organisation_zone(organisation))
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day (31 January + 1 month = 28/29 February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def next_review(day: date, interval: str) -> date:
+    """The date a review falls due `interval` (e.g. "12 months") after `day`."""
+    try:
+        duration = Duration.parse(interval)
+    except DurationError:
+        duration = Duration(12, Unit.MONTHS)
+    if duration.unit is Unit.MONTHS:
+        return add_months(day, duration.value)
+    # Weeks and days are exact; shorter units make no sense for a review, so round up to whole days.
+    return day + timedelta(days=max(1, -(-duration.longest // timedelta(days=1))))
+
+
+class ReviewState(StrEnum):
+    OVERDUE = "overdue"
+    DUE = "due"
+    OK = "ok"
+
+
+def review_state(review_date: date, today: date, within_days: int = REVIEW_WARNING_DAYS) -> ReviewState:
+    """Overdue (past its review date), due (within `within_days`), or not yet due."""
+    if review_date < today:
+        return ReviewState.OVERDUE
+    if review_date <= today + timedelta(days=within_days):
+        return ReviewState.DUE
+    return ReviewState.OK
+
+
+# ---------------------------------------------------------------- the workflow
+
+
+def _user(actor: Actor) -> Any:
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def _locked(plan: Plan) -> Plan:
+    return Plan.objects.select_for_update().select_related("organisation").get(pk=plan.pk)
+
+
+def _refused(plan: Plan, step: str, allowed: str) -> WorkflowError:
+    return WorkflowError(
+        f"{step} needs a plan that is {allowed}; this plan is {PlanStatus(plan.status).label.lower()}."
+    )
+
+
+def _record(plan: Plan, *, actor: Actor, verb: str, before: Any, after: Any, note: str = "", via: str) -> None:
+    audit.record(
+        organisation=plan.organisation,
+        actor=actor,
+        verb=verb,
+        object_type="plan",
+        object_key=plan.key,
+        label=plan.title,
+        before=before,
+        after=after,
+        note=note,
+        via=via,
+    )
+
+
+def _reload(plan: Plan) -> None:
+    """Make the caller's object show what was saved."""
+    plan.refresh_from_db()
+
+
+def submit(plan: Plan, *, actor: Actor, summary: str, via: str = "web") -> None:
+    """Submit a draft for approval, saying what it changes (kept for the record of changes)."""
+    summary = summary.strip()
+    if not summary:
+        raise WorkflowError("Say what this draft changes: it goes into the plan's record of changes.")
+    with transaction.atomic():
+        row = _locked(plan)
+        if row.status != PlanStatus.DRAFT:
+            raise _refused(row, "Submitting for approval", "a draft")
+        row.status = PlanStatus.SUBMITTED
+        row.change_summary = summary
+        row.submitted_by = _user(actor)
+        row.submitted_at = timezone.now()
+        row.save(update_fields=["status", "change_summary", "submitted_by", "submitted_at", "updated_at"])
+        _record(
+            row,
+            actor=actor,
+            verb="submit",
+            before={"status": PlanStatus.DRAFT},
+            after={"status": row.status, "changeSummary": summary},
+            via=via,
+        )
+    _reload(plan)
+
+
+def return_to_draft(plan: Plan, *, actor: Actor, reason: str, via: str = "web") -> None:
+    """Send a submitted or approved plan back to draft, saying why."""
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError("Say why the plan goes back to draft, so its editors know what to change.")
+    with transaction.atomic():
+        row = _locked(plan)
+        if row.status not in (PlanStatus.SUBMITTED, PlanStatus.APPROVED):
+            raise _refused(row, "Returning to draft", "submitted for approval or approved")
+        before = {"status": row.status}
+        row.status = PlanStatus.DRAFT
+        row.submitted_by = row.submitted_at = row.approved_by_user = row.approved_at = None
+        row.save(
+            update_fields=["status", "submitted_by", "submitted_at", "approved_by_user", "approved_at", "updated_at"]
+        )
+        _record(row, actor=actor, verb="return", before=before, after={"status": row.status}, note=reason, via=via)
+    _reload(plan)
+
+
+def approve(plan: Plan, *, actor: Actor, via: str = "web") -> None:
+    """Approve a submitted plan; whoever submitted it may not approve it too."""
+    with transaction.atomic():
+        row = _locked(plan)
+        if row.status != PlanStatus.SUBMITTED:
+            raise _refused(row, "Approval", "submitted for approval")
+        user = _user(actor)
+        if user is not None and row.submitted_by_id == user.pk:
+            raise WorkflowError("You submitted this draft, so another approver must approve it.")
+        row.status = PlanStatus.APPROVED
+        row.approved_by_user = user
+        row.approved_at = timezone.now()
+        row.save(update_fields=["status", "approved_by_user", "approved_at", "updated_at"])
+        _record(
+            row,
+            actor=actor,
+            verb="approve",
+            before={"status": PlanStatus.SUBMITTED},
+            after={"status": row.status},
+            via=via,
+        )
+    _reload(plan)
+
+
+def latest_issue(plan: Plan) -> int:
+    """The number of the plan's most recent issue (its stated issue if none is kept)."""
+    kept: int | None = PlanIssue.objects.filter(plan=plan).aggregate(n=Max("issue"))["n"]
+    return max(kept or 0, plan.issue)
+
+
+def issue(plan: Plan, *, actor: Actor, via: str = "web") -> PlanIssue:
+    """Issue an approved plan: next issue number, dated today, in the record of changes, kept whole."""
+    with transaction.atomic():
+        row = _locked(plan)
+        if row.status != PlanStatus.APPROVED:
+            raise _refused(row, "Issuing", "approved")
+        zone = organisation_zone(row.organisation)
+        today = timezone.localdate(timezone=zone)
+        number = latest_issue(row) + 1
+        summary = row.change_summary.strip() or "Reissued"
+        data = plan_data(row)
+        control = data["document"]
+        control["issue"] = number
+        control["issueDate"] = today.isoformat()
+        control["reviewDate"] = next_review(today, row.review_interval).isoformat()
+        approved_on = timezone.localtime(row.approved_at, zone).date() if row.approved_at else today
+        control["approvalDate"] = approved_on.isoformat()
+        record: dict[str, Any] = {"issue": number, "date": today.isoformat(), "summary": summary}
+        if author := _author_key(data, row):
+            record["author"] = author
+        control["changes"] = [*control.get("changes", []), record]
+        try:
+            document = validate_data(data)
+        except PlanInvalid as invalid:
+            problems = "; ".join(str(problem) for problem in invalid.problems[:3])
+            raise WorkflowError(f"The plan cannot be issued until it is valid: {problems}") from None
+        # save_document returns an issued or approved plan to draft (and audits that); this is no
+        # edit, so mark the row draft first and set it issued once the content is saved.
+        Plan.objects.filter(pk=row.pk).update(status=PlanStatus.DRAFT)
+        saved = save_document(document, organisation=row.organisation, actor=actor, via=via, plan=row)
+        saved.status = PlanStatus.ISSUED
+        saved.change_summary = ""
+        saved.save(update_fields=["status", "change_summary", "updated_at"])
+        kept = PlanIssue.objects.create(
+            plan=saved,
+            issue=number,
+            issue_date=today,
+            text=to_yaml(export_plan(saved)),
+            summary=summary,
+            issued_at=timezone.now(),
+            issued_by=_user(actor),
+            approved_by=saved.approved_by_user,
+        )
+        _record(
+            saved,
+            actor=actor,
+            verb="issue",
+            before={"status": PlanStatus.APPROVED, "issue": row.issue},
+            after={"status": saved.status, "issue": number, "issueDate": today.isoformat()},
+            note=summary,
+            via=via,
+        )
+    _reload(plan)
+    return kept
+
+
+def _author_key(data: dict[str, Any], plan: Plan) -> str | None:
+    """The plan's person with the submitter's e-mail address, to name as the change's author."""
+    email = plan.submitted_by.email.strip().lower() if plan.submitted_by else ""
+    if not email:
+        return None
+    for person in data.get("people", []):
+        if isinstance(person, dict) and str(person.get("email") or "").strip().lower() == email:
+            return str(person["id"])
+    return None
+
+
+def record_review(plan: Plan, *, actor: Actor, note: str = "", via: str = "web") -> PlanReview:
+    """Record "reviewed, no change": the next review falls one review interval from today; no new draft."""
+    with transaction.atomic():
+        row = _locked(plan)
+        today = local_today(row.organisation)
+        due = next_review(today, row.review_interval)
+        review = PlanReview.objects.create(
+            plan=row,
+            reviewed_at=timezone.now(),
+            reviewed_by=_user(actor),
+            issue=latest_issue(row),
+            outcome="no-change",
+            note=note.strip(),
+            next_review_date=due,
+        )
+        before = {"reviewDate": row.review_date.isoformat()}
+        # The review date is document control, not content: set on the row so the plan stays issued.
+        Plan.objects.filter(pk=row.pk).update(review_date=due)
+        _record(
+            row,
+            actor=actor,
+            verb="review",
+            before=before,
+            after={"reviewDate": due.isoformat(), "outcome": "reviewed, no change"},
+            note=note.strip(),
+            via=via,
+        )
+    _reload(plan)
+    return review
+
+
+def reviews_due(*, organisation: Organisation, today: date, within_days: int = REVIEW_WARNING_DAYS) -> QuerySet[Plan]:
+    """The organisation's plans overdue for review or due within `within_days`, soonest first."""
+    return Plan.objects.filter(
+        organisation=organisation, review_date__lte=today + timedelta(days=within_days)
+    ).order_by("review_date", "key")
+
+
+# ---------------------------------------------------------------- copy holders' acknowledgements
+
+
+class Acknowledged(StrEnum):
+    RECORDED = "recorded"
+    ALREADY = "already"
+    SUPERSEDED = "superseded"  # a newer issue exists than the one the link was for
+
+
+@dataclass(frozen=True)
+class HolderCopy:
+    plan: Plan
+    holder: CopyHolder
+    issue: int  # the issue the link is for
+    current: int  # the plan's latest issue
+
+    @property
+    def superseded(self) -> bool:
+        return self.issue < self.current
+
+    @property
+    def acknowledged(self) -> bool:
+        return (self.holder.acknowledged_issue or 0) >= self.issue
+
+
+def holder_copy(*, organisation: Organisation, plan_id: int, issue: int, copy_number: int) -> HolderCopy | None:
+    """The copy a signed link is for, or None when the plan or the copy no longer exists."""
+    plan = Plan.objects.filter(organisation=organisation, pk=plan_id).first()
+    if plan is None:
+        return None
+    holder = CopyHolder.objects.filter(plan=plan, copy_number=copy_number).select_related("holder").first()
+    if holder is None:
+        return None
+    return HolderCopy(plan, holder, issue, latest_issue(plan))
+
+
+def acknowledge(copy: HolderCopy, *, via: str = "signed link") -> Acknowledged:
+    """Record that a copy holder has the issue their link is for (at most once; never an older issue)."""
+    with transaction.atomic():
+        holder = CopyHolder.objects.select_for_update().get(pk=copy.holder.pk)
+        fresh = HolderCopy(copy.plan, holder, copy.issue, latest_issue(copy.plan))
+        if fresh.superseded:
+            return Acknowledged.SUPERSEDED
+        if fresh.acknowledged:
+            return Acknowledged.ALREADY
+        before = {"acknowledgedIssue": holder.acknowledged_issue, "acknowledgedOn": _iso(holder.acknowledged_on)}
+        holder.acknowledged_issue = copy.issue
+        holder.acknowledged_on = local_today(copy.plan.organisation)
+        # Directly on the row, not through save_document: a receipt is not an edit and must not start a draft.
+        holder.save(update_fields=["acknowledged_issue", "acknowledged_on"])
+        audit.record(
+            organisation=copy.plan.organisation,
+            actor=None,
+            verb="acknowledge",
+            object_type="holder",
+            object_key=f"{copy.plan.key}/holders/{holder.copy_number}",
+            label=f"copy {holder.copy_number} of {copy.plan.title}",
+            before=before,
+            after={"acknowledgedIssue": holder.acknowledged_issue, "acknowledgedOn": _iso(holder.acknowledged_on)},
+            note=f"acknowledged by {holder.holder.name}",
+            via=via,
+        )
+    copy.holder.acknowledged_issue = holder.acknowledged_issue
+    copy.holder.acknowledged_on = holder.acknowledged_on
+    return Acknowledged.RECORDED
+
+
+def _iso(day: date | datetime | None) -> str | None:
+    return day.isoformat() if day else None
