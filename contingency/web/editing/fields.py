@@ -1,0 +1,234 @@
+"""Edit forms built from the plan format's pydantic models (pure: no database, no requests).
+
+Each field of a part becomes one form field named by its camelCase alias. The kind of input
+follows the field's type: plain values get inputs, lists of text a textarea one per line, and
+anything nested (a mapping, a list of mappings) a YAML fragment, parsed like a plan file.
+The submitted form becomes the part's plan data; editing.save_part validates it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from contingency.lib.durations import Duration
+from contingency.plans import yamlio
+from contingency.plans.compare import COLLECTION_KEYS, HEADER_FIELDS
+from contingency.plans.problems import Location, PlanInvalid
+from contingency.plans.spec import PlanDocument, RefTo, ServiceHours
+
+# Free text that is often more than a line gets a textarea rather than a one-line input.
+LONG_TEXT = frozenset({"aim", "description", "impact", "address", "advice", "note", "when", "verification", "summary"})
+ACRONYMS = {"id": "ID", "rto": "RTO", "rpo": "RPO", "mtpd": "MTPD", "api": "API"}
+KIND_HINTS = {
+    "duration": "A duration such as 4h, 30m, 2 days or 5 working days.",
+    "hours": "Hours such as Mon-Fri 08:00-17:00, or 24/7.",
+    "time": "A time of day as HH:MM.",
+    "lines": "One per line.",
+    "refs": "One id per line.",
+    "yaml": "YAML, written as in a plan file; leave empty for none.",
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One form field: what input it needs and how its text becomes plan data."""
+
+    name: str  # the camelCase alias, also the form field's name
+    label: str
+    kind: str  # text, longtext, number, date, select, ref, checkbox, duration, hours, time, lines, refs, yaml
+    required: bool
+    help: str = ""
+    choices: tuple[str, ...] = ()  # allowed values of a select
+    ref_kinds: tuple[str, ...] = ()  # kinds of part a ref or refs field may name
+    default: Any = None  # the model's default, as plan data (shown, and a checkbox's initial state)
+
+
+def humanise(alias: str) -> str:
+    """`dependsOn` -> `Depends on`, `rto` -> `RTO`."""
+    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", alias)] or [alias]
+    shown = [ACRONYMS.get(w, w) for w in words]
+    first = shown[0]
+    return " ".join([first[:1].upper() + first[1:], *shown[1:]])
+
+
+def section_model(section: str) -> type[BaseModel]:
+    """The model of one part of `section` (an item of a collection, or the single section)."""
+    if section == "header":
+        return PlanDocument
+    for name, info in PlanDocument.model_fields.items():
+        if (info.alias or name) == section:
+            model = _strip(info.annotation)[0]
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                return model
+    raise KeyError(section)
+
+
+def form_fields(section: str) -> list[FieldSpec]:
+    """The form fields of a part of `section`, in the format's order."""
+    model = section_model(section)
+    specs = [_spec(name, info) for name, info in model.model_fields.items()]
+    if section == "header":
+        return [s for s in specs if s.name in HEADER_FIELDS]
+    return specs
+
+
+def is_collection(section: str) -> bool:
+    return section in COLLECTION_KEYS
+
+
+def _strip(annotation: Any) -> tuple[Any, bool, list[Any]]:
+    """The bare type inside Optional/Annotated, whether it is a list, and all metadata met on the way."""
+    metadata: list[Any] = []
+    is_list = False
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            metadata.extend(annotation.__metadata__)
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        elif origin is list and not is_list:
+            is_list = True
+            annotation = typing.get_args(annotation)[0]
+        else:
+            return annotation, is_list, metadata
+
+
+def _default(info: FieldInfo) -> Any:
+    if info.is_required():
+        return None
+    value = info.get_default(call_default_factory=True)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Duration | ServiceHours):
+        return str(value)
+    return value if isinstance(value, str | int | bool) else None
+
+
+def _doc(model: Any) -> str:
+    """The first paragraph of a nested model's own docstring (not one inherited from Spec)."""
+    if not (isinstance(model, type) and issubclass(model, BaseModel)) or not model.__dict__.get("__doc__"):
+        return ""
+    doc = inspect.cleandoc(model.__dict__["__doc__"])
+    return doc.split("\n\n")[0].replace("\n", " ")
+
+
+def _spec(name: str, info: FieldInfo) -> FieldSpec:
+    alias = info.alias or name
+    bare, is_list, metadata = _strip(info.annotation)
+    metadata += info.metadata
+    refs = next((m.kinds for m in metadata if isinstance(m, RefTo)), ())
+    kind, choices = _kind(alias, bare, is_list, bool(refs))
+    help_text = " ".join(filter(None, [info.description or _doc(bare), KIND_HINTS.get(kind, "")]))
+    return FieldSpec(alias, humanise(alias), kind, info.is_required(), help_text, choices, refs, _default(info))
+
+
+def _kind(alias: str, bare: Any, is_list: bool, is_ref: bool) -> tuple[str, tuple[str, ...]]:
+    if isinstance(bare, type) and issubclass(bare, BaseModel):
+        return "yaml", ()
+    if is_list:
+        return ("refs" if is_ref else "lines"), ()
+    if is_ref:
+        return "ref", ()
+    if typing.get_origin(bare) is typing.Literal:
+        return "select", tuple(str(a) for a in typing.get_args(bare))
+    if isinstance(bare, type) and issubclass(bare, Enum):
+        return "select", tuple(str(member.value) for member in bare)
+    simple: dict[Any, str] = {
+        bool: "checkbox",
+        int: "number",
+        date: "date",
+        time: "time",
+        Duration: "duration",
+        ServiceHours: "hours",
+    }
+    if bare in simple:
+        return simple[bare], ()
+    return ("longtext" if alias in LONG_TEXT else "text"), ()
+
+
+# ---------------------------------------------------------------- values in and out
+
+
+def initial_values(specs: list[FieldSpec], part: Mapping[str, Any] | None) -> dict[str, str]:
+    """The text each field starts with: the part's canonical value (defaults where absent)."""
+    part = part or {}
+    values: dict[str, str] = {}
+    for spec in specs:
+        value = part.get(spec.name)
+        if spec.kind == "checkbox":
+            values[spec.name] = "on" if (spec.default if value is None else value) else ""
+        elif value is None:
+            values[spec.name] = ""
+        elif spec.kind == "yaml":
+            values[spec.name] = yamlio.dump(value) if value not in ([], {}) else ""
+        elif spec.kind in ("lines", "refs"):
+            values[spec.name] = "\n".join(str(v) for v in value)
+        else:
+            values[spec.name] = str(value)
+    return values
+
+
+def submitted_values(specs: list[FieldSpec], post: Mapping[str, str]) -> dict[str, str]:
+    """The text as submitted, to show again with the errors."""
+    return {s.name: ("on" if s.name in post else "") if s.kind == "checkbox" else post.get(s.name, "") for s in specs}
+
+
+@dataclass
+class Parsed:
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def parse_values(specs: list[FieldSpec], values: Mapping[str, str]) -> Parsed:
+    """Form text -> the part's plan data. Empty optional fields are left out; an empty required
+    field is sent empty, so validation reports it beside the field. Only YAML syntax is checked here."""
+    parsed = Parsed()
+    for spec in specs:
+        text = values.get(spec.name, "")
+        if spec.kind == "checkbox":
+            parsed.data[spec.name] = text == "on"
+        elif spec.kind in ("lines", "refs"):
+            lines = [line.strip() for line in text.splitlines() if line.strip()]
+            if lines or spec.required:
+                parsed.data[spec.name] = lines
+        elif spec.kind == "yaml":
+            if text.strip():
+                try:
+                    parsed.data[spec.name] = yamlio.parse(text)[0]
+                except PlanInvalid as invalid:
+                    parsed.errors[spec.name] = [_yaml_message(p.message, p.location) for p in invalid.problems]
+            elif spec.required:
+                parsed.data[spec.name] = None
+        elif spec.kind == "longtext":
+            # Line ends as typed, without the carriage returns a browser adds.
+            stripped = text.replace("\r\n", "\n").strip()
+            if stripped or spec.required:
+                parsed.data[spec.name] = stripped
+        else:
+            stripped = text.strip()
+            if stripped or spec.required:
+                parsed.data[spec.name] = _number(stripped) if spec.kind == "number" else stripped
+    return parsed
+
+
+def _number(text: str) -> int | str:
+    """A whole number, or the text itself so validation says what is wrong with it."""
+    return int(text) if re.fullmatch(r"[-+]?\d+", text) else text
+
+
+def _yaml_message(message: str, location: Location | None) -> str:
+    if location is None:
+        return message
+    return f"line {location.line}, column {location.column}: {message}"

@@ -1,0 +1,326 @@
+"""Editing a plan in the browser: a form per part, YAML upload and download.
+
+Every change goes through plans.editing, which validates with the plan file's messages,
+returns an issued plan to draft and audits each changed part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from contingency.core.permissions import Capability
+from contingency.plans import editing
+from contingency.plans.compare import COLLECTION_KEYS, HEADER_FIELDS, SECTION_NAMES, item_key, part_changes
+from contingency.plans.lint import Options, Severity, lint
+from contingency.plans.models import Plan, PlanStatus
+from contingency.plans.problems import PlanInvalid, Problem
+from contingency.plans.spec import PlanDocument
+from contingency.plans.store import export_plan
+from contingency.plans.validate import index, load_text
+from contingency.plans.yamlform import document_to_data, to_yaml
+from contingency.web.access import OrgContext, org_page
+
+from . import fields as f
+from .upload import UploadRefused, read_upload
+
+
+@dataclass(frozen=True)
+class Row:
+    """One form field as the template shows it."""
+
+    spec: f.FieldSpec
+    value: str
+    errors: list[str]
+    options: list[tuple[str, str]]  # (value, label) of a select or the ids a ref field may name
+
+    @property
+    def id(self) -> str:
+        return f"f-{self.spec.name}"
+
+    @property
+    def hint(self) -> str:
+        """The help text, and what an empty optional field means."""
+        default = self.spec.default
+        if self.spec.kind == "checkbox" or default in (None, "") or default == []:
+            return self.spec.help
+        return f"{self.spec.help} If left empty: {default}.".strip()
+
+
+def plan_url(plan: Plan) -> str:
+    """The plan's page; the edit index until the plan pages exist."""
+    try:
+        return reverse("plan", kwargs={"org": plan.organisation.slug, "plan": plan.key})
+    except NoReverseMatch:
+        return reverse("plan-edit", kwargs={"org": plan.organisation.slug, "plan": plan.key})
+
+
+def item_label(item: Any, key: str) -> str:
+    if isinstance(item, dict):
+        for name in ("name", "title", "activity"):
+            if isinstance(item.get(name), str):
+                return str(item[name])
+    return key
+
+
+def sections_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The edit index: every section, and for collections each item with its key and label."""
+    found: list[dict[str, Any]] = []
+    for section in editing.SECTIONS:
+        entry: dict[str, Any] = {"section": section, "name": SECTION_NAMES[section], "collection": False}
+        if section in COLLECTION_KEYS:
+            items = data.get(section, [])
+            entry["collection"] = True
+            entry["items"] = [
+                {"key": item_key(section, item, i), "label": item_label(item, item_key(section, item, i))}
+                for i, item in enumerate(items)
+            ]
+        else:
+            entry["present"] = section == "header" or section in data
+        found.append(entry)
+    return found
+
+
+def ref_options(document: PlanDocument) -> dict[str, list[tuple[str, str]]]:
+    """Ids in the plan by kind, labelled with their names, for reference fields."""
+    by_kind: dict[str, list[tuple[str, str]]] = {}
+    for key, entry in index(document)[0].items():
+        name = getattr(entry.item, "name", None) or getattr(entry.item, "title", None)
+        by_kind.setdefault(entry.kind, []).append((key, f"{key}: {name} ({entry.kind})" if name else key))
+    return by_kind
+
+
+def _options(spec: f.FieldSpec, refs: dict[str, list[tuple[str, str]]], value: str) -> list[tuple[str, str]]:
+    if spec.kind == "select":
+        return [(choice, choice) for choice in spec.choices]
+    if spec.kind in ("ref", "refs"):
+        options = [option for kind in spec.ref_kinds for option in refs.get(kind, [])]
+        if spec.kind == "ref" and value and value not in {v for v, _ in options}:
+            options.append((value, value))  # keep a value that names nothing, so the error can be seen
+        return options
+    return []
+
+
+HEADER_PATHS = {(name,) for name in HEADER_FIELDS}
+
+
+def localise(problems: list[Problem], section: str) -> list[Problem]:
+    """Paths relative to the part, for the few problems editing.py leaves absolute (the header's own
+    fields, and the organisation id check of save_document)."""
+    result: list[Problem] = []
+    for problem in problems:
+        path = problem.path
+        own_header_field = section == "header" and path[:1] == ("@plan",) and path[1:2] in HEADER_PATHS
+        own_single_section = section not in COLLECTION_KEYS and section != "header" and path[:1] == (section,)
+        if own_header_field or own_single_section:
+            path = path[1:]
+        result.append(Problem(problem.code, problem.message, path, problem.file, problem.location))
+    return result
+
+
+def _part_page(
+    request: HttpRequest, ctx: OrgContext, plan: Plan, section: str, key: str | None, *, status: int = 200
+) -> HttpResponse:
+    if section not in editing.SECTIONS:
+        raise Http404("No such section.")
+    data = editing.plan_data(plan)
+    current = editing.part_of(data, section, key) if key is not None or section not in COLLECTION_KEYS else {}
+    if current is None and key is not None:
+        raise Http404("No such part.")
+    specs = f.form_fields(section)
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    if request.method == "POST":
+        values = f.submitted_values(specs, request.POST)
+        parsed = f.parse_values(specs, values)
+        errors = parsed.errors
+        if not errors:
+            was = plan.status
+            try:
+                editing.save_part(plan, section=section, key=key, data=parsed.data, actor=request.user, via="web")
+            except PlanInvalid as invalid:
+                grouped = editing.field_errors(localise(invalid.problems, section))
+                names = {spec.name for spec in specs}
+                errors = {name: found for name, found in grouped.fields.items() if name in names}
+                general = grouped.general + [
+                    f"{name}: {message}"
+                    for name, found in grouped.fields.items()
+                    if name not in names
+                    for message in found
+                ]
+            else:
+                return _saved(request, plan, section, key, parsed.data, was)
+        status = 400
+    else:
+        values = f.initial_values(specs, current if isinstance(current, dict) else {})
+    refs = ref_options(export_plan(plan))
+    rows = [
+        Row(s, values.get(s.name, ""), errors.get(s.name, []), _options(s, refs, values.get(s.name, ""))) for s in specs
+    ]
+    context = {
+        "ctx": ctx,
+        "plan": plan,
+        "plan_url": plan_url(plan),
+        "section": section,
+        "section_name": SECTION_NAMES[section],
+        "key": key,
+        "adding": section in COLLECTION_KEYS and key is None,
+        "rows": rows,
+        "summary": [(row, message) for row in rows for message in row.errors],
+        "general": general,
+    }
+    return render(request, "web/editing/part.html", context, status=status)
+
+
+def _saved(request: HttpRequest, plan: Plan, section: str, key: str | None, data: Any, was: str) -> HttpResponse:
+    plan.refresh_from_db()
+    what = SECTION_NAMES[section]
+    if section in COLLECTION_KEYS:
+        # The item's key as saved: its (maybe new) id or level, or its position for monitoring.
+        positional = COLLECTION_KEYS[section] is None
+        count = len(editing.plan_data(plan).get(section, []))
+        shown = (key or str(count)) if positional else item_key(section, data, 0)
+        what = f"{what} {shown}"
+    note = " The plan is now a draft: it needs approval to be issued again." if was != PlanStatus.DRAFT else ""
+    messages.success(request, f"Saved the {what}.{note}")
+    return redirect(plan_url(plan))
+
+
+@org_page(Capability.EDIT)
+def plan_edit(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
+    found = ctx.plan(plan)
+    context = {
+        "ctx": ctx,
+        "plan": found,
+        "plan_url": plan_url(found),
+        "sections": sections_of(editing.plan_data(found)),
+    }
+    return render(request, "web/editing/index.html", context)
+
+
+@org_page(Capability.EDIT)
+def section_or_add(request: HttpRequest, ctx: OrgContext, plan: str, section: str) -> HttpResponse:
+    """A single section's form, or the form for a new item of a collection."""
+    return _part_page(request, ctx, ctx.plan(plan), section, None)
+
+
+@org_page(Capability.EDIT)
+def part_edit(request: HttpRequest, ctx: OrgContext, plan: str, section: str, key: str) -> HttpResponse:
+    if section not in COLLECTION_KEYS:
+        raise Http404("No such part.")
+    return _part_page(request, ctx, ctx.plan(plan), section, key)
+
+
+@org_page(Capability.EDIT)
+def part_delete(request: HttpRequest, ctx: OrgContext, plan: str, section: str, key: str) -> HttpResponse:
+    found = ctx.plan(plan)
+    if section not in COLLECTION_KEYS:
+        raise Http404("No such part.")
+    item = editing.part_of(editing.plan_data(found), section, key)
+    if item is None:
+        raise Http404("No such part.")
+    refused: list[str] = []
+    if request.method == "POST":
+        try:
+            editing.delete_part(found, section=section, key=key, actor=request.user, via="web")
+        except PlanInvalid as invalid:
+            grouped = editing.field_errors(invalid.problems)
+            refused = grouped.general + [m for messages_ in grouped.fields.values() for m in messages_]
+        else:
+            messages.success(request, f"Deleted the {SECTION_NAMES[section]} {key}.")
+            return redirect(plan_url(found))
+    context = {
+        "ctx": ctx,
+        "plan": found,
+        "plan_url": plan_url(found),
+        "section": section,
+        "section_name": SECTION_NAMES[section],
+        "key": key,
+        "label": item_label(item, key),
+        "refused": refused,
+    }
+    return render(request, "web/editing/delete.html", context, status=409 if refused else 200)
+
+
+# ---------------------------------------------------------------- YAML upload and download
+
+
+@org_page(Capability.EDIT)
+def plan_upload(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
+    """A new plan, or a replacement for the plan of the same id in this organisation."""
+    return _upload_page(request, ctx, None)
+
+
+@org_page(Capability.EDIT)
+def plan_replace(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
+    return _upload_page(request, ctx, ctx.plan(plan))
+
+
+def _upload_page(request: HttpRequest, ctx: OrgContext, plan: Plan | None) -> HttpResponse:
+    problems: list[str] = []
+    pasted = ""
+    if request.method == "POST":
+        pasted = request.POST.get("text", "")
+        try:
+            name, text = read_upload(request.FILES.get("file"), pasted)
+            document = load_text(text, file=name)[0]
+            return _save_upload(request, ctx, plan, document, name)
+        except UploadRefused as refused:
+            problems = [str(refused)]
+        except PlanInvalid as invalid:
+            problems = [str(problem) for problem in invalid.problems]
+    existing = Plan.objects.filter(organisation=ctx.organisation).order_by("key")
+    context = {
+        "ctx": ctx,
+        "plan": plan,
+        "plan_url": plan_url(plan) if plan else None,
+        "existing": existing,
+        "problems": problems,
+        "pasted": pasted,
+    }
+    return render(request, "web/editing/upload.html", context, status=400 if problems else 200)
+
+
+def _save_upload(
+    request: HttpRequest, ctx: OrgContext, plan: Plan | None, document: PlanDocument, name: str
+) -> HttpResponse:
+    target = plan or Plan.objects.filter(organisation=ctx.organisation, key=document.id).first()
+    before = editing.plan_data(target) if target else None
+    saved = editing.save_document(
+        document, organisation=ctx.organisation, actor=request.user, via="upload", source=name, plan=plan
+    )
+    changed = len(part_changes(before or {}, document_to_data(document)))
+    if before is None:
+        done = f"Created plan {saved.key} from {name}."
+    elif changed:
+        done = f"Replaced plan {saved.key} from {name}: {changed} part(s) changed; the plan is a draft."
+    else:
+        done = f"Plan {saved.key} is unchanged: {name} holds the same plan."
+    messages.success(request, f"{done} {lint_summary(document)}")
+    return redirect(plan_url(saved))
+
+
+def lint_summary(document: PlanDocument) -> str:
+    findings = lint(document, Options(today=timezone.localdate()))
+    counts = {severity: sum(1 for x in findings if x.severity is severity) for severity in Severity}
+    if not findings:
+        return "The linter found nothing to report."
+    return (
+        f"The linter found {len(findings)} finding(s): {counts[Severity.ERROR]} error(s), "
+        f"{counts[Severity.WARNING]} warning(s), {counts[Severity.INFO]} for information."
+    )
+
+
+@org_page(Capability.VIEW)
+def plan_download(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
+    """The working copy as canonical YAML, the same text `contingency export` writes."""
+    found = ctx.plan(plan)
+    response = HttpResponse(to_yaml(export_plan(found)), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{found.key}.yaml"'
+    return response
