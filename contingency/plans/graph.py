@@ -172,8 +172,8 @@ def build_graph(plan: PlanDocument) -> Graph:
         ref = Ref(Kind.FUNCTION, function.id)
         for dep in function.depends_on:
             add(dep, ref, "depends on")
-        for site in function.locations:
-            add(site, ref, "is carried out at")
+        for location in function.locations:
+            add(location, ref, "is carried out at")
         for group in function.resources.__class__.model_fields:
             for resource in getattr(function.resources, group):
                 if resource.source and by_id.get(resource.source) is not None:

@@ -1,0 +1,79 @@
+"""The read-only plan page, and its dependency diagram as an htmx partial."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+
+from contingency.core.permissions import Capability
+from contingency.plans.models import Plan
+from contingency.plans.store import export_plan
+from contingency.web.access import OrgContext, org_page
+
+from . import sections
+
+
+def optional_url(name: str, **kwargs: Any) -> str | None:
+    """The URL, or None while the page it names does not exist (other areas add theirs independently)."""
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return None
+
+
+@org_page(Capability.VIEW)
+def plan_page(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
+    return render(request, "web/plan/page.html", page_context(ctx, ctx.plan(plan), request.GET.get("fail")))
+
+
+@org_page(Capability.VIEW)
+def plan_dependencies(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
+    """The diagram alone for htmx; the whole page (scrolled to the diagram) for a plain link."""
+    row = ctx.plan(plan)
+    fail = request.GET.get("fail")
+    if request.headers.get("HX-Request"):
+        document = export_plan(row)
+        context = {"ctx": ctx, "plan": row, "deps": sections.dependencies(document, fail), "urls": _urls(ctx, row)}
+        return render(request, "web/plan/_dependencies.html", context)
+    return render(request, "web/plan/page.html", page_context(ctx, row, fail))
+
+
+def _urls(ctx: OrgContext, plan: Plan) -> dict[str, str | None]:
+    org = ctx.organisation.slug
+    return {
+        "page": reverse("plan", kwargs={"org": org, "plan": plan.key}),
+        "dependencies": reverse("plan-dependencies", kwargs={"org": org, "plan": plan.key}),
+        "download": optional_url("plan-download", org=org, plan=plan.key),
+        "edit": optional_url("plan-edit", org=org, plan=plan.key) if ctx.can_edit else None,
+        "control": optional_url("plan-control", org=org, plan=plan.key),
+        "history": optional_url("history", org=org, object_type="plan", key=plan.key),
+    }
+
+
+def page_context(ctx: OrgContext, plan: Plan, fail: str | None) -> dict[str, Any]:
+    document = export_plan(plan)
+    today = date.today()
+    org = ctx.organisation.slug
+    now_links = {f.id: optional_url("function-now", org=org, plan=plan.key, function=f.id) for f in document.functions}
+    return {
+        "ctx": ctx,
+        "nav": "plan",
+        "plan": plan,
+        "doc": document,
+        "names": sections.names(document),
+        "review_state": sections.review_state(document.document.review_date, today),
+        "holders": sections.holders(document),
+        "now_links": now_links,
+        "heat": sections.heat_map(document),
+        "procedures": sections.procedures_by_function(document),
+        "timeline": sections.trigger_views(document),
+        "functions": sections.function_rows(document),
+        "directory": sections.directory(document),
+        "lint": sections.lint_groups(document, today),
+        "deps": sections.dependencies(document, fail),
+        "urls": _urls(ctx, plan),
+    }
