@@ -270,6 +270,8 @@ def test_function_now_in_hours(member: MemberFactory) -> None:
     assert "Call the PACS team on extension 4400" in page
     assert 'href="tel:4400"' in page
     assert 'href="tel:01614960420"' in page
+    assert '<a href="https://support.meridian-imaging.example.org">' in page
+    assert "Who does it: <strong>Senior radiographer on shift</strong> — bleep 2200, " in page
     assert "Inform IT (ask switchboard for the on-call IT engineer)" not in page
 
 

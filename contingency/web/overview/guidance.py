@@ -73,6 +73,7 @@ class Callee:
     note: str | None = None
     email: str | None = None
     closed: str | None = None  # why nobody answers now, e.g. "helpdesk hours Mon-Fri 08:00-18:00"
+    portal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -267,8 +268,8 @@ class _Resolver:
             supplier.name,
             "helpdesk" + (f", {desk.hours}" if desk.hours else ""),
             _numbers(desk.phones, self.in_hours),
-            desk.portal,
-            desk.email,
+            email=desk.email,
+            portal=desk.portal,
         )
 
 
