@@ -57,4 +57,6 @@ def test_invalid_rto_is_shown_beside_the_field_then_fixed(
     screenshot(page, request, "saved")
 
     page.goto(f"{site}{EDIT}functions/image-reporting/")
-    expect(page.get_by_label("RTO (optional)", exact=True)).to_have_value(original.replace("duration: 4h", "duration: 6h", 1))
+    expect(page.get_by_label("RTO (optional)", exact=True)).to_have_value(
+        original.replace("duration: 4h", "duration: 6h", 1)
+    )
