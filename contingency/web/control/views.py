@@ -105,6 +105,10 @@ def _control_page(
         "status_label": PlanStatus(plan.status).label,
         "issues": [(item, issues[index + 1] if index + 1 < len(issues) else None) for index, item in enumerate(issues)],
         "issue_numbers": [item.issue for item in issues],
+        # Newest change by default: the last two issues, or the only issue against the working copy.
+        "compare_from": issues[1].issue if len(issues) > 1 else current,
+        "compare_to": issues[0].issue if len(issues) > 1 else DRAFT,
+        "zone": workflow.organisation_zone(ctx.organisation),
         "current": current,
         "holders": _holders(request, ctx, plan, current),
         "link_days": MAX_AGE.days,
