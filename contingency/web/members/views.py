@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contingency.core import audit, tokens
 from contingency.core.access import organisations_of, roles_in
@@ -148,6 +148,7 @@ def _rows(entries: Any) -> list[EntryRow]:
 
 
 @org_page(Capability.ADMINISTER)
+@require_GET
 def audit_log(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
     """Every audit entry of the organisation, newest first, filtered by a GET form."""
     entries = AuditEntry.objects.filter(organisation=ctx.organisation)
@@ -187,6 +188,7 @@ def _filtered(entries: QuerySet[AuditEntry], data: dict[str, Any], zone: ZoneInf
 
 
 @org_page(Capability.VIEW)
+@require_GET
 def history(request: HttpRequest, ctx: OrgContext, object_type: str, key: str) -> HttpResponse:
     """Every recorded change of one object; a plan's history includes all its parts."""
     if object_type in PRIVATE_TYPES and not ctx.can_administer:
@@ -226,7 +228,7 @@ def _account_context(request: HttpRequest, token_form: TokenForm | None = None) 
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_GET
 def account(request: HttpRequest) -> HttpResponse:
     return render(request, "web/members/account.html", _account_context(request))
 

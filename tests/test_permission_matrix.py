@@ -1,0 +1,282 @@
+"""Every page against every kind of visitor: anonymous, outsider, and each role alone.
+
+The table EXPECTED names, for every URL name of contingency.urls (the JSON API and the admin
+have their own tests), what the page needs, how to build its URL and which methods it takes.
+A page missing from the table fails `test_every_url_is_in_the_table`, so a new page cannot
+arrive without saying who may use it. Each request runs in a savepoint that is rolled back, so
+one visitor's POST cannot change what the next one sees.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from contingency.core import tokens
+from contingency.core.access import capabilities
+from contingency.core.models import Organisation, Role
+from contingency.core.permissions import GRANTS, Capability
+from contingency.lib.signing import make_token
+from contingency.plans.models import Plan
+
+from .web import HOME_ORG, OTHER_ORG, PACS, client_for, make_user
+
+pytestmark = pytest.mark.django_db
+
+SKIPPED_PREFIXES = ("admin/", "api/")
+Needs = Capability | Literal["public", "login", "signed"]
+Kwargs = Callable[["Visit"], dict[str, Any]]
+
+FUNCTION = "image-reporting"  # a function of the PACS plan
+GET, POST = "GET", "POST"
+READ, FORM, ACTION = (GET,), (GET, POST), (POST,)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Who is asking, for kwargs builders that need the visitor's own objects."""
+
+    user: User | None
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class Page:
+    needs: Needs
+    kwargs: Kwargs = field(default=lambda visit: {"org": HOME_ORG})
+    methods: tuple[str, ...] = READ
+
+
+def org(**extra: Any) -> Kwargs:
+    return lambda visit: {"org": HOME_ORG, **extra}
+
+
+def plan(**extra: Any) -> Kwargs:
+    return lambda visit: {"org": HOME_ORG, "plan": PACS, **extra}
+
+
+def none() -> Kwargs:
+    return lambda visit: {}
+
+
+def own_token(visit: Visit) -> dict[str, Any]:
+    if visit.user is None:
+        return {"pk": 1}
+    token, _ = tokens.create_token(visit.user, "matrix")
+    return {"pk": token.pk}
+
+
+def ack_token(visit: Visit) -> dict[str, Any]:
+    return {"org": HOME_ORG, "token": make_token(plan_id=visit.plan.pk, issue=visit.plan.issue, copy_number=1)}
+
+
+PART = plan(section="functions", key=FUNCTION)
+
+EXPECTED: dict[str, Page] = {
+    # Outside any organisation.
+    "home": Page("login", none()),
+    "login": Page("public", none(), FORM),
+    "logout": Page("public", none(), ACTION),
+    "account": Page("login", none()),
+    "password-change": Page("login", none(), FORM),
+    "token-create": Page("login", none(), ACTION),
+    "token-revoke": Page("login", own_token, ACTION),
+    # Members, audit log and history.
+    "members": Page(Capability.ADMINISTER, org(), FORM),
+    "audit-log": Page(Capability.ADMINISTER, org()),
+    "history": Page(Capability.VIEW, org(object_type="plan", key=PACS)),
+    # Overview.
+    "dashboard": Page(Capability.VIEW, org()),
+    "function-now": Page(Capability.VIEW, plan(function=FUNCTION)),
+    # Plan pages.
+    "plan": Page(Capability.VIEW, plan()),
+    "plan-dependencies": Page(Capability.VIEW, plan()),
+    # Editing.
+    "plan-upload": Page(Capability.EDIT, org(), FORM),
+    "plan-replace": Page(Capability.EDIT, plan(), FORM),
+    "plan-download": Page(Capability.VIEW, plan()),
+    "plan-edit": Page(Capability.EDIT, plan()),
+    "section-edit": Page(Capability.EDIT, plan(section="functions"), FORM),
+    "part-add": Page(Capability.EDIT, plan(section="functions"), FORM),
+    "part-edit": Page(Capability.EDIT, PART, FORM),
+    "part-delete": Page(Capability.EDIT, PART, FORM),
+    # Document control.
+    "plan-control": Page(Capability.VIEW, plan()),
+    "plan-submit": Page(Capability.EDIT, plan(), ACTION),
+    "plan-approve": Page(Capability.APPROVE, plan(), ACTION),
+    "plan-return": Page(Capability.APPROVE, plan(), ACTION),
+    "plan-issue": Page(Capability.APPROVE, plan(), ACTION),
+    "plan-review": Page(Capability.APPROVE, plan(), ACTION),
+    "plan-diff": Page(Capability.VIEW, plan()),
+    "reviews": Page(Capability.VIEW, org()),
+    "holder-ack": Page("signed", ack_token, FORM),
+}
+
+
+def _walk(patterns: list[URLPattern | URLResolver], prefix: str) -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if route.startswith(SKIPPED_PREFIXES):
+            continue
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, route)
+        else:
+            yield route, entry
+
+
+def url_names() -> dict[str, str]:
+    """Every named page of contingency.urls (by name: its route), outside the API, admin and static files."""
+    found: dict[str, str] = {}
+    static = settings.STATIC_URL.lstrip("/") if settings.STATIC_URL else "static/"
+    for route, pattern in _walk(get_resolver("contingency.urls").url_patterns, ""):
+        if route.startswith(static) or route.startswith("^" + static):
+            continue
+        assert pattern.name, f"the page {route!r} has no URL name"
+        found[pattern.name] = route
+    return found
+
+
+NAMES = sorted(url_names())
+
+
+def test_every_url_is_in_the_table() -> None:
+    missing = sorted(set(NAMES) - set(EXPECTED))
+    assert not missing, f"add these URL names to EXPECTED in {__name__}: {missing}"
+    stale = sorted(set(EXPECTED) - set(NAMES))
+    assert not stale, f"these URL names are gone; remove them from EXPECTED: {stale}"
+
+
+def test_the_walk_sees_nested_pages_and_skips_the_api() -> None:
+    routes = url_names()
+    assert routes["members"] == "o/<slug:org>/members/"
+    assert routes["dashboard"] == "o/<slug:org>/"
+    assert not any(route.startswith(SKIPPED_PREFIXES) for route in routes.values())
+
+
+# Visitors: None is anonymous, "outsider" holds every role but only in the other organisation.
+VISITORS: list[Role | str | None] = [None, "outsider", *Role]
+
+
+def _visitor(kind: Role | str | None) -> tuple[User | None, Client]:
+    if kind is None:
+        return None, Client()
+    if kind == "outsider":
+        user = make_user("outsider", OTHER_ORG, *Role)
+    else:
+        user = make_user(f"only-{kind}", HOME_ORG, Role(kind))
+    return user, client_for(user)
+
+
+def _request(client: Client, method: str, url: str) -> Any:
+    """One request whose effects are rolled back, session included (so signing out does not stick)."""
+    cookies = copy.deepcopy(client.cookies)
+    try:
+        with transaction.atomic():
+            response: Any = client.get(url) if method == GET else client.post(url, {})
+            transaction.set_rollback(True)
+    finally:
+        client.cookies = cookies
+    return response
+
+
+def _allowed(kind: Role | str | None, needs: Needs, home: Organisation, user: User | None) -> bool:
+    if needs in ("public", "signed"):
+        return True
+    if kind is None:
+        return False
+    if needs == "login":
+        return True
+    assert user is not None and isinstance(needs, Capability)
+    return needs in capabilities(user, home)
+
+
+# Pages known to be wrong, with why; each is checked by an xfail test that turns red once it is fixed.
+KNOWN_ISSUES: dict[str, str] = {
+    "plan-upload": "plans/upload/ is shadowed by plans/<slug:plan>/ (plan pages are included before editing)",
+}
+
+
+@pytest.fixture
+def visitors(demo_plans: list[object]) -> list[tuple[Role | str | None, User | None, Client]]:
+    return [(kind, *_visitor(kind)) for kind in VISITORS]
+
+
+def failures(names: list[str], visitors: list[tuple[Role | str | None, User | None, Client]]) -> list[str]:
+    """What went wrong, one line per request, for the pages named."""
+    home = Organisation.objects.get(slug=HOME_ORG)
+    pacs = Plan.objects.get(organisation=home, key=PACS)
+    found: list[str] = []
+    for name in names:
+        page = EXPECTED[name]
+        for kind, user, client in visitors:
+            url = reverse(name, kwargs=page.kwargs(Visit(user, pacs)))
+            allowed = _allowed(kind, page.needs, home, user)
+            for method in (GET, POST):
+                who = f"{name} {method} {url} as {kind or 'anonymous'}"
+                try:
+                    response = _request(client, method, url)
+                    _check(page, method, kind, allowed, response, pacs, who)
+                except AssertionError as failed:
+                    found.append(str(failed).splitlines()[0])
+                except Exception as error:  # a 500: the test client re-raises the view's exception
+                    found.append(f"{who}: raised {error!r}")
+    return found
+
+
+def test_every_page_answers_each_visitor_as_expected(
+    visitors: list[tuple[Role | str | None, User | None, Client]],
+) -> None:
+    names = [name for name in NAMES if name in EXPECTED and name not in KNOWN_ISSUES]
+    assert len(names) >= 10
+    problems = failures(names, visitors)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.xfail(strict=True, reason="known issues: see KNOWN_ISSUES")
+@pytest.mark.parametrize("name", sorted(KNOWN_ISSUES))
+def test_known_issues_still_fail(name: str, visitors: list[tuple[Role | str | None, User | None, Client]]) -> None:
+    assert not failures([name], visitors)
+
+
+def _check(
+    page: Page, method: str, kind: Role | str | None, allowed: bool, response: HttpResponse, pacs: Plan, who: str
+) -> None:
+    status = response.status_code
+    assert status != 500, f"{who}: 500"
+    if method not in page.methods:
+        # A method the page does not take: refused, or at most the page itself for those allowed it.
+        assert status in ((200, 302, 405) if allowed else (302, 403, 404, 405)), f"{who}: {status}"
+        return
+    needs = page.needs
+    if needs in ("public", "signed"):
+        assert status in (200, 302, 400, 409), f"{who}: {status}"
+        if needs == "signed":
+            assert not (status == 302 and "/login/" in response.get("Location", "")), f"{who}: sent to log in"
+        return
+    if kind is None:
+        assert status == 302 and response["Location"].startswith("/login/?next="), f"{who}: {status}"
+        return
+    if kind == "outsider" and isinstance(needs, Capability):
+        assert status == 404, f"{who}: {status}"
+        assert pacs.title not in response.content.decode(errors="replace"), f"{who}: shows the other plan's title"
+        return
+    if not allowed:
+        assert status == 403, f"{who}: {status}"
+        return
+    assert status in (200, 302, 400, 409), f"{who}: {status}"
+
+
+def test_roles_cover_every_capability() -> None:
+    # The matrix is only complete if every capability is held by some single role.
+    held = set().union(*GRANTS.values())
+    assert held == set(Capability)
