@@ -121,6 +121,9 @@ def test_every_section_and_first_item_has_a_form(member: MemberFactory) -> None:
     client = member("editor")
     index = client.get(url("plan-edit"))
     assert index.status_code == 200
+    assert '<h2 id="s-people">People</h2>' in text(index)
+    assert '<h2 id="s-monitoring">Monitoring activities</h2>' in text(index)
+    assert "Add a new critical function" in text(index)
     data = editing.plan_data(pacs())
     for section in editing.SECTIONS:
         if section in COLLECTION_KEYS:
@@ -277,3 +280,27 @@ def test_other_organisation_gets_404(member: MemberFactory) -> None:
     # An editor of Northwick asking for a plan Northwick does not have.
     own = member("editor")
     assert own.get(reverse("plan-edit", kwargs={"org": HOME_ORG, "plan": "eye-care-data"})).status_code == 404
+
+
+def test_plan_id_cannot_be_changed_by_the_header_form(member: MemberFactory) -> None:
+    form = form_of("header", None)
+    form["id"] = "another-id"
+    response = member("editor").post(url("section-edit", section="header"), form)
+    assert response.status_code == 400
+    assert (
+        '<p class="field-error" id="f-id-error">the plan id is \'pacs-bcdr\'; a plan\'s id cannot be changed by an edit</p>'
+        in text(response)
+    )
+
+
+def test_number_too_large_to_store_changes_nothing(member: MemberFactory) -> None:
+    """The format takes any issue number; the database does not (PostgreSQL: 2**31, SQLite: 2**63)."""
+    before = editing.plan_data(pacs())
+    entries = AuditEntry.objects.count()
+    form = form_of("document", None)
+    form["issue"] = str(10**20)
+    response = member("editor").post(url("section-edit", section="document"), form)
+    assert response.status_code == 400
+    assert "the plan could not be stored, so nothing was changed: a value is too large" in text(response)
+    assert editing.plan_data(pacs()) == before
+    assert AuditEntry.objects.count() == entries and pacs().status == PlanStatus.ISSUED

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -69,11 +70,16 @@ def item_label(item: Any, key: str) -> str:
     return key
 
 
+PLURALS = {"person": "people", "monitoring activity": "monitoring activities"}
+
+
 def sections_of(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The edit index: every section, and for collections each item with its key and label."""
     found: list[dict[str, Any]] = []
     for section in editing.SECTIONS:
-        entry: dict[str, Any] = {"section": section, "name": SECTION_NAMES[section], "collection": False}
+        name = SECTION_NAMES[section]
+        heading = PLURALS.get(name, f"{name}s") if section in COLLECTION_KEYS else name
+        entry: dict[str, Any] = {"section": section, "name": name, "heading": heading, "collection": False}
         if section in COLLECTION_KEYS:
             items = data.get(section, [])
             entry["collection"] = True
@@ -124,6 +130,12 @@ def localise(problems: list[Problem], section: str) -> list[Problem]:
     return result
 
 
+def store_refused(exc: Exception) -> str:
+    """A value the plan format accepts but the database cannot hold (say an issue number over
+    2,147,483,647 on PostgreSQL, 2**63 on SQLite): the change was rolled back, so say so."""
+    return f"the plan could not be stored, so nothing was changed: a value is too large ({exc})"
+
+
 def _part_page(
     request: HttpRequest, ctx: OrgContext, plan: Plan, section: str, key: str | None, *, status: int = 200
 ) -> HttpResponse:
@@ -144,6 +156,9 @@ def _part_page(
             was = plan.status
             try:
                 editing.save_part(plan, section=section, key=key, data=parsed.data, actor=request.user, via="web")
+            except (DatabaseError, OverflowError) as exc:
+                plan.refresh_from_db()
+                general = [store_refused(exc)]
             except PlanInvalid as invalid:
                 grouped = editing.field_errors(localise(invalid.problems, section))
                 names = {spec.name for spec in specs}
@@ -275,6 +290,8 @@ def _upload_page(request: HttpRequest, ctx: OrgContext, plan: Plan | None) -> Ht
             problems = [str(refused)]
         except PlanInvalid as invalid:
             problems = [str(problem) for problem in invalid.problems]
+        except (DatabaseError, OverflowError) as exc:
+            problems = [store_refused(exc)]
     existing = Plan.objects.filter(organisation=ctx.organisation).order_by("key")
     context = {
         "ctx": ctx,
