@@ -263,13 +263,13 @@ class Layout:
 
 @dataclass(frozen=True)
 class Geometry:
-    node_width: float = 180
-    node_height: float = 58
-    column_gap: float = 70
+    node_width: float = 150
+    node_height: float = 68
+    column_gap: float = 46
     row_gap: float = 18
     margin: float = 12
     top: float = 34  # room for the band headings
-    chars_per_line: int = 24
+    chars_per_line: int = 20
     max_lines: int = 3
 
 
