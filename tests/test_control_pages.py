@@ -266,3 +266,41 @@ def test_link_for_an_older_issue_explains_a_newer_one_exists(pacs: Plan) -> None
     assert posted.status_code == 409
     assert CopyHolder.objects.get(plan=pacs, copy_number=5).acknowledged_issue == 2
     assert PlanIssue.objects.filter(plan=pacs).count() == 2
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.EDITOR, Role.APPROVER])
+def test_control_page_renders_in_every_state_for_every_role(pacs: Plan, role: Role) -> None:
+    client = client_for(make_user(f"u-{role}", HOME_ORG, role))
+    approver = make_user("ap", HOME_ORG, Role.APPROVER)
+    expected = {
+        Role.VIEWER: ("This draft is being edited.", "Waiting for an approver.", "Waiting for an approver."),
+        Role.EDITOR: ("Submit for approval", "Waiting for an approver.", "Waiting for an approver."),
+        Role.APPROVER: ("This draft is being edited.", "Approve</button>", "Issue as issue 4</button>"),
+    }[role]
+    make_draft(pacs)
+    for step, text in enumerate(expected):
+        if step == 1:
+            workflow.submit(pacs, actor=None, summary="Plainer")
+        if step == 2:
+            workflow.approve(pacs, actor=approver)
+        page = client.get(url("plan-control"))
+        assert page.status_code == 200
+        assert text in page.content.decode(), (role, step)
+    workflow.issue(pacs, actor=approver)
+    assert "Issued. Editing the plan starts a new draft" in client.get(url("plan-control")).content.decode()
+
+
+def test_missing_summary_is_in_the_error_summary_and_beside_the_field(member: MemberFactory, pacs: Plan) -> None:
+    make_draft(pacs)
+    text = member(Role.EDITOR).post(url("plan-submit"), {"summary": ""}).content.decode()
+    assert '<div class="error-summary" role="alert"' in text and 'href="#field-summary"' in text
+    assert (
+        '<p class="field-error" id="summary-error">' in text and 'aria-describedby="summary-hint summary-error"' in text
+    )
+
+
+def test_workflow_steps_need_post(member: MemberFactory, pacs: Plan) -> None:
+    approver = member(Role.APPROVER)
+    for name in ("plan-approve", "plan-return", "plan-issue", "plan-review"):
+        assert approver.get(url(name)).status_code == 405
+    assert status(pacs) == PlanStatus.ISSUED
