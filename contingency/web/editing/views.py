@@ -136,9 +136,7 @@ def store_refused(exc: Exception) -> str:
     return f"the plan could not be stored, so nothing was changed: a value is too large ({exc})"
 
 
-def _part_page(
-    request: HttpRequest, ctx: OrgContext, plan: Plan, section: str, key: str | None, *, status: int = 200
-) -> HttpResponse:
+def _part_page(request: HttpRequest, ctx: OrgContext, plan: Plan, section: str, key: str | None) -> HttpResponse:
     if section not in editing.SECTIONS:
         raise Http404("No such section.")
     data = editing.plan_data(plan)
@@ -154,24 +152,10 @@ def _part_page(
         errors = parsed.errors
         if not errors:
             was = plan.status
-            try:
-                editing.save_part(plan, section=section, key=key, data=parsed.data, actor=request.user, via="web")
-            except (DatabaseError, OverflowError) as exc:
-                plan.refresh_from_db()
-                general = [store_refused(exc)]
-            except PlanInvalid as invalid:
-                grouped = editing.field_errors(localise(invalid.problems, section))
-                names = {spec.name for spec in specs}
-                errors = {name: found for name, found in grouped.fields.items() if name in names}
-                general = grouped.general + [
-                    f"{name}: {message}"
-                    for name, found in grouped.fields.items()
-                    if name not in names
-                    for message in found
-                ]
-            else:
+            refused = _try_save(request, plan, section, key, parsed.data, specs)
+            if refused is None:
                 return _saved(request, plan, section, key, parsed.data, was)
-        status = 400
+            errors, general = refused
     else:
         values = f.initial_values(specs, current if isinstance(current, dict) else {})
     refs = ref_options(export_plan(plan))
@@ -190,7 +174,25 @@ def _part_page(
         "summary": [(row, message) for row in rows for message in row.errors],
         "general": general,
     }
-    return render(request, "web/editing/part.html", context, status=status)
+    return render(request, "web/editing/part.html", context, status=400 if errors or general else 200)
+
+
+def _try_save(
+    request: HttpRequest, plan: Plan, section: str, key: str | None, data: Any, specs: list[f.FieldSpec]
+) -> tuple[dict[str, list[str]], list[str]] | None:
+    """Save the part; None when saved, else the problems by field and those for the summary only."""
+    try:
+        editing.save_part(plan, section=section, key=key, data=data, actor=request.user, via="web")
+    except (DatabaseError, OverflowError) as exc:
+        plan.refresh_from_db()
+        return {}, [store_refused(exc)]
+    except PlanInvalid as invalid:
+        grouped = editing.field_errors(localise(invalid.problems, section))
+        names = {spec.name for spec in specs}
+        by_field = {name: found for name, found in grouped.fields.items() if name in names}
+        elsewhere = [f"{name}: {m}" for name, found in grouped.fields.items() if name not in names for m in found]
+        return by_field, grouped.general + elsewhere
+    return None
 
 
 def _saved(request: HttpRequest, plan: Plan, section: str, key: str | None, data: Any, was: str) -> HttpResponse:
