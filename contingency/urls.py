@@ -11,7 +11,8 @@ from contingency.web.members import urls as members
 from contingency.web.overview import urls as overview
 from contingency.web.plan import urls as plan
 
-organisation_pages = [*overview.urlpatterns, *plan.urlpatterns, *editing.urlpatterns, *control.urlpatterns]
+# Editing first: its fixed `plans/upload/` must win over the plan page's `plans/<plan>/`.
+organisation_pages = [*editing.urlpatterns, *overview.urlpatterns, *plan.urlpatterns, *control.urlpatterns]
 
 urlpatterns = [
     path("", views.home, name="home"),
