@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from django.http.response import HttpResponseBase
 
-from contingency.web.plan.sections import tel_href
+from contingency.web.plan.sections import review_state, tel_href
 from contingency.web.plan.views import optional_url
 
 from .web import HOME_ORG, OTHER_ORG, PACS, MemberFactory
@@ -142,3 +143,10 @@ def test_helpers() -> None:
     assert tel_href("0161 496 0420") == "tel:01614960420"
     assert tel_href("+44 (0)1632 960000") == "tel:+4401632960000"
     assert optional_url("no-such-page") is None
+
+
+def test_review_state() -> None:
+    today = date(2026, 11, 22)
+    assert review_state(date(2026, 11, 21), today) == "overdue"
+    assert review_state(date(2026, 12, 22), today) == "due"
+    assert review_state(date(2027, 9, 14), today) == ""
