@@ -53,9 +53,11 @@ def test_submit_approve_issue_then_compare_issues(
     check_a11y(approver, "control page")
 
     newest.get_by_role("link", name="Changes from issue 3").click()
-    expect(approver.get_by_role("heading", level=1)).to_contain_text("Changes from")
+    expect(approver.get_by_role("heading", level=1)).to_have_text("Changes from issue 3 to issue 4")
     changes = approver.locator(".part-changes")
-    expect(changes).to_contain_text("image-reporting")
+    expect(changes).to_contain_text(f"Changed critical function image-reporting ({NEW_NAME})")
+    expect(changes).to_contain_text(f'name: "{OLD_NAME}" -> "{NEW_NAME}"')
+    expect(changes).to_contain_text("issue: 3 -> 4")
     diff = approver.get_by_label("Line-by-line differences")
     expect(diff.locator(".diff-removed").filter(has_text=OLD_NAME)).to_have_count(1)
     expect(diff.locator(".diff-added").filter(has_text=NEW_NAME)).to_have_count(1)
