@@ -1,5 +1,7 @@
-"""The JSON API's URLs (built in contingency.api)."""
+"""The JSON API's URLs: version 1 under /api/v1/ (built in contingency.api.main)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from .main import api
+
+urlpatterns: list[URLPattern | URLResolver] = [path("v1/", api.urls)]
