@@ -9,26 +9,15 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import include, path, resolve, reverse
+from django.urls import resolve, reverse
 
-from contingency import urls as site_urls
 from contingency.core.models import AuditEntry
 from contingency.plans import editing
 from contingency.plans.models import Plan, PlanStatus
-from contingency.web.editing import urls as editing_urls
 from contingency.web.editing.upload import MAX_BYTES, UploadRefused, decode, read_upload
 
 from .conftest import DEMO_PLANS
 from .web import HOME_ORG, OTHER_ORG, PACS, MemberFactory
-
-# contingency/urls.py mounts the plan pages (with `plans/<plan>/`) before this area, so there
-# `plans/upload/` is taken for a plan called "upload". Until it mounts editing first, these tests
-# use the same pages with editing first (see test_the_site_reaches_the_upload_page).
-urlpatterns: list[Any] = [
-    path("o/<slug:org>/", include(editing_urls.urlpatterns)),
-    *site_urls.urlpatterns,
-]
-pytestmark = pytest.mark.urls(__name__)
 
 PACS_TEXT = (DEMO_PLANS / "pacs.yaml").read_text(encoding="utf-8")
 EYE_TEXT = (DEMO_PLANS / "eye-care.yaml").read_text(encoding="utf-8")
@@ -86,9 +75,8 @@ def test_read_upload_takes_the_file_else_the_pasted_text() -> None:
 
 
 def test_the_site_reaches_the_upload_page() -> None:
-    """Fails while contingency/urls.py mounts the plan pages before this area."""
-    if resolve(f"/o/{HOME_ORG}/plans/upload/", urlconf="contingency.urls").url_name != "plan-upload":
-        pytest.xfail("contingency/urls.py: mount editing.urlpatterns before plan.urlpatterns")
+    """`plans/upload/` must not be taken for a plan called "upload" by the plan pages."""
+    assert resolve(f"/o/{HOME_ORG}/plans/upload/").url_name == "plan-upload"
 
 
 def test_upload_page_warns_that_a_plan_of_the_same_id_is_replaced(member: MemberFactory) -> None:
