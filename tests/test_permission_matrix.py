@@ -201,9 +201,8 @@ def _allowed(kind: Role | str | None, needs: Needs, home: Organisation, user: Us
 
 
 # Pages known to be wrong, with why; each is checked by an xfail test that turns red once it is fixed.
-KNOWN_ISSUES: dict[str, str] = {
-    "plan-upload": "plans/upload/ is shadowed by plans/<slug:plan>/ (plan pages are included before editing)",
-}
+# (e.g. "plan-upload": "shadowed by plans/<slug:plan>/", fixed by mounting editing before the plan pages).
+KNOWN_ISSUES: dict[str, str] = {}
 
 
 @pytest.fixture
