@@ -40,3 +40,10 @@ def member(demo_plans: list[object]) -> Callable[..., Client]:
         return client_for(user)
 
     return make
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests make many users; the real hasher is deliberately slow, and its strength is not under test.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
