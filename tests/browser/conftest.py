@@ -6,7 +6,6 @@ Every test here is marked `browser`, so `pytest -m "not browser"` leaves the sui
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,10 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run beside
-# one unless told that it is safe (the ORM calls here are in the test thread, not in the loop).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -48,22 +43,34 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser tests, and run them last: Playwright's event loop lives in the test thread
+    until the session ends, and Django's other tests must not run beside it (see below)."""
     here = Path(__file__).resolve().parent
-    for item in items:
-        if here in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(pytest.mark.browser)
+    ours = [item for item in items if here in Path(str(item.path)).resolve().parents]
+    for item in ours:
+        item.add_marker(pytest.mark.browser)
+    chosen = set(ours)
+    items[:] = [item for item in items if item not in chosen] + ours
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser(django_db_setup: None) -> Iterator[Any]:
+    """One Chromium for the session, started after the test database exists and closed before it goes.
+
+    Playwright's sync API keeps an event loop in the test thread while it is open, and Django's ORM
+    refuses to run beside one unless told it is safe. It is safe here (ORM calls never run inside the
+    loop), and the browser tests run last, so no other test runs with Django's check turned off.
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield launched
+            launched.close()
 
 
 @pytest.fixture
