@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import errors, parts, plans
+from . import errors, parts, plans, workflow
 from .auth import BearerToken, Session
 
 DESCRIPTION = """Plans of the organisations you belong to, with the same permissions as the pages.
@@ -22,3 +22,4 @@ api = errors.Api(
 errors.install(api)
 api.add_router("", plans.router, tags=["plans"])
 api.add_router("", parts.router, tags=["parts"])
+api.add_router("", workflow.router, tags=["workflow"])

@@ -6,7 +6,6 @@ from collections import Counter
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.params import functions as params
@@ -20,6 +19,7 @@ from contingency.plans.lint import Finding, Options, lint
 from contingency.plans.models import Plan
 from contingency.plans.store import export_plan
 from contingency.plans.validate import validate_data
+from contingency.plans.workflow import local_today
 from contingency.plans.yamlform import to_yaml
 
 from . import schemas as s
@@ -36,7 +36,7 @@ REFUSED = {**DENIED, 400: s.Invalid, 422: s.Invalid}
 
 
 def findings(plan: Plan) -> list[Finding]:
-    return lint(export_plan(plan), Options(today=timezone.localdate()))
+    return lint(export_plan(plan), Options(today=local_today(plan.organisation)))
 
 
 def lint_counts(found: list[Finding]) -> dict[str, int]:

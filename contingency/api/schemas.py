@@ -104,3 +104,17 @@ class AuditEntry(Out):
     before: Any = None
     after: Any = None
     note: str
+
+
+class PlanState(Out):
+    key: str
+    status: str
+    issue: int = Field(description="The plan's issue number (the new one after issuing).")
+
+
+class SubmitIn(Schema):
+    summary: str = Field(description="What this draft changes; it goes into the plan's record of changes.")
+
+
+class ReturnIn(Schema):
+    reason: str = Field(description="Why the plan goes back to draft, for its editors.")
