@@ -14,9 +14,7 @@ from contingency.core.models import AuditEntry
 from contingency.plans import editing
 from contingency.plans.compare import COLLECTION_KEYS, item_key
 from contingency.plans.models import Plan, PlanStatus
-from contingency.plans.problems import Problem
 from contingency.web.editing import fields as f
-from contingency.web.editing.views import localise
 
 from .web import HOME_ORG, OTHER_ORG, PACS, MemberFactory
 
@@ -103,15 +101,6 @@ def test_initial_values_are_the_canonical_form() -> None:
     assert values["every"] == "1 day" and values["unlessRestored"] == "on" and values["chair"] == ""
     rto = f.initial_values(f.form_fields("functions"), {"rto": [{"scenario": "a", "duration": "4h"}]})["rto"]
     assert rto == "- scenario: a\n  duration: 4h\n"
-
-
-def test_header_problems_are_made_relative() -> None:
-    problems = [
-        Problem("schema.value", "must not be empty", ("@plan", "title")),
-        Problem("x", "y", ("@plan", "sites", 0)),
-    ]
-    assert [p.path for p in localise(problems, "header")] == [("title",), ("@plan", "sites", 0)]
-    assert [p.path for p in localise([Problem("e", "m", ("organisation", "id"))], "organisation")] == [("id",)]
 
 
 # ---------------------------------------------------------------- pages

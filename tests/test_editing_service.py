@@ -81,3 +81,17 @@ def test_deleting_a_part_still_named_elsewhere_is_refused(demo_plans: list[Plan]
         delete_part(plan, section="people", key=owner, actor=None)
     assert any(owner in problem.message for problem in raised.value.problems)
     assert part_of(plan_data(plan), "people", owner) is not None
+
+
+@pytest.mark.django_db
+def test_header_and_single_section_problems_belong_to_their_own_fields(demo_plans: list[Plan]) -> None:
+    plan = Plan.objects.get(key=PACS)
+    data = plan_data(plan)
+    with pytest.raises(PlanInvalid) as raised:
+        save_part(plan, section="header", key=None, data={**part_of(data, "header"), "title": ""}, actor=None)
+    assert list(field_errors(raised.value.problems).fields) == ["title"]
+    organisation = {**part_of(data, "organisation"), "id": "somewhere-else"}
+    with pytest.raises(PlanInvalid) as raised:
+        save_part(plan, section="organisation", key=None, data=organisation, actor=None)
+    grouped = field_errors(raised.value.problems)
+    assert list(grouped.fields) == ["id"] and not grouped.general

@@ -162,8 +162,11 @@ def save_part(plan: Plan, *, section: str, key: str | None, data: Any, actor: Ac
     else:
         new[section] = data
         prefix = (section,)
-    document = _validated(new, prefix)
-    return save_document(document, organisation=plan.organisation, actor=actor, via=via, plan=plan)
+    try:
+        document = validate_data(new)
+        return save_document(document, organisation=plan.organisation, actor=actor, via=via, plan=plan)
+    except PlanInvalid as invalid:
+        raise PlanInvalid([_relative(problem, section, prefix) for problem in invalid.problems]) from None
 
 
 def delete_part(plan: Plan, *, section: str, key: str, actor: Actor, via: str = "web") -> Plan:
@@ -177,23 +180,23 @@ def delete_part(plan: Plan, *, section: str, key: str, actor: Actor, via: str = 
     del new[section][found[0]]
     if not new[section]:
         del new[section]
-    document = _validated(new, ())
+    try:
+        document = validate_data(new)
+    except PlanInvalid as invalid:
+        raise PlanInvalid([_relative(problem, section, ()) for problem in invalid.problems]) from None
     return save_document(document, organisation=plan.organisation, actor=actor, via=via, plan=plan)
 
 
-def _validated(data: dict[str, Any], prefix: Path) -> PlanDocument:
-    try:
-        return validate_data(data)
-    except PlanInvalid as invalid:
-        raise PlanInvalid([_relative(problem, prefix) for problem in invalid.problems]) from None
-
-
-def _relative(problem: Problem, prefix: Path) -> Problem:
-    if prefix and problem.path[: len(prefix)] == prefix:
-        return Problem(problem.code, problem.message, problem.path[len(prefix) :])
+def _relative(problem: Problem, section: str, prefix: Path) -> Problem:
+    """The problem's path within the edited part, or marked `@plan` when it lies elsewhere in the plan."""
+    path = problem.path
+    if section == "header" and path[:1] and path[0] in HEADER_FIELDS:
+        return Problem(problem.code, problem.message, path)  # the header's fields are the plan's top level
+    if prefix and path[: len(prefix)] == prefix:
+        return Problem(problem.code, problem.message, path[len(prefix) :])
     # A problem elsewhere in the plan (say, a reference the change broke) keeps its full path,
     # marked so a form shows it above the fields rather than beside one.
-    return Problem(problem.code, problem.message, ("@plan", *problem.path))
+    return Problem(problem.code, problem.message, ("@plan", *path))
 
 
 @dataclass

@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from contingency.core.permissions import Capability
 from contingency.plans import editing
-from contingency.plans.compare import COLLECTION_KEYS, HEADER_FIELDS, SECTION_NAMES, item_key, part_changes
+from contingency.plans.compare import COLLECTION_KEYS, SECTION_NAMES, item_key, part_changes
 from contingency.plans.lint import Options, Severity, lint
 from contingency.plans.models import Plan, PlanStatus
-from contingency.plans.problems import PlanInvalid, Problem
+from contingency.plans.problems import PlanInvalid
 from contingency.plans.spec import PlanDocument
 from contingency.plans.store import export_plan
 from contingency.plans.validate import index, load_text
@@ -113,23 +113,6 @@ def _options(spec: f.FieldSpec, refs: dict[str, list[tuple[str, str]]], value: s
     return []
 
 
-HEADER_PATHS = {(name,) for name in HEADER_FIELDS}
-
-
-def localise(problems: list[Problem], section: str) -> list[Problem]:
-    """Paths relative to the part, for the few problems editing.py leaves absolute (the header's own
-    fields, and the organisation id check of save_document)."""
-    result: list[Problem] = []
-    for problem in problems:
-        path = problem.path
-        own_header_field = section == "header" and path[:1] == ("@plan",) and path[1:2] in HEADER_PATHS
-        own_single_section = section not in COLLECTION_KEYS and section != "header" and path[:1] == (section,)
-        if own_header_field or own_single_section:
-            path = path[1:]
-        result.append(Problem(problem.code, problem.message, path, problem.file, problem.location))
-    return result
-
-
 def store_refused(exc: Exception) -> str:
     """A value the plan format accepts but the database cannot hold (say an issue number over
     2,147,483,647 on PostgreSQL, 2**63 on SQLite): the change was rolled back, so say so."""
@@ -187,7 +170,7 @@ def _try_save(
         plan.refresh_from_db()
         return {}, [store_refused(exc)]
     except PlanInvalid as invalid:
-        grouped = editing.field_errors(localise(invalid.problems, section))
+        grouped = editing.field_errors(invalid.problems)
         names = {spec.name for spec in specs}
         by_field = {name: found for name, found in grouped.fields.items() if name in names}
         elsewhere = [f"{name}: {m}" for name, found in grouped.fields.items() if name not in names for m in found]
