@@ -54,6 +54,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     ),
     ("empty", "", ["plan.yaml: (document): the file is empty: expected a plan document"]),
     (
+        "issue-too-large",
+        edit("  issue: 1\n", "  issue: 100000000000000000000\n"),
+        ["plan.yaml:10:3: document.issue: must be at most 2147483647, got 100000000000000000000"],
+    ),
+    (
         "two-documents",
         BASE + "---\nkind: Plan\n",
         ["plan.yaml:29:1: (document): one plan per file: found a second document"],

@@ -283,13 +283,13 @@ def test_plan_id_cannot_be_changed_by_the_header_form(member: MemberFactory) -> 
 
 
 def test_number_too_large_to_store_changes_nothing(member: MemberFactory) -> None:
-    """The format takes any issue number; the database does not (PostgreSQL: 2**31, SQLite: 2**63)."""
+    """Issue numbers are bounded by the format to what the database column holds (2**31 - 1)."""
     before = editing.plan_data(pacs())
     entries = AuditEntry.objects.count()
     form = form_of("document", None)
     form["issue"] = str(10**20)
     response = member("editor").post(url("section-edit", section="document"), form)
     assert response.status_code == 400
-    assert "the plan could not be stored, so nothing was changed: a value is too large" in text(response)
+    assert '<p class="field-error" id="f-issue-error">must be at most 2147483647' in text(response)
     assert editing.plan_data(pacs()) == before
     assert AuditEntry.objects.count() == entries and pacs().status == PlanStatus.ISSUED

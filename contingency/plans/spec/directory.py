@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from .types import (
     AudienceRef,
+    Count,
     DurationText,
     HoursText,
     Id,
@@ -227,5 +228,5 @@ class Resource(Shorthand):
 
     short_field = "name"
     name: Text
-    quantity: Annotated[int, Field(ge=1)] | None = None
+    quantity: Count | None = None
     source: ResourceSourceRef | None = None

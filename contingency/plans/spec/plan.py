@@ -23,6 +23,7 @@ from .directory import (
 )
 from .types import (
     AudienceRef,
+    Count,
     DurationText,
     FunctionDependencyRef,
     Id,
@@ -41,7 +42,7 @@ Score = Annotated[int, Field(ge=1, le=5)]
 
 
 class ChangeRecord(Spec):
-    issue: Annotated[int, Field(ge=1)]
+    issue: Count
     date: date
     summary: Text
     author: PersonRef | None = None
@@ -50,16 +51,16 @@ class ChangeRecord(Spec):
 class CopyHolder(Spec):
     """A registered holder of a numbered copy: amendments reach only numbered copies."""
 
-    copy_number: Annotated[int, Field(ge=1, alias="copy")]
+    copy_number: Annotated[Count, Field(alias="copy")]
     holder: PersonRef
     location: str | None = None
-    acknowledged_issue: Annotated[int, Field(ge=1)] | None = None
+    acknowledged_issue: Count | None = None
     acknowledged_on: date | None = None
 
 
 class DocumentControl(Spec):
     number: Text
-    issue: Annotated[int, Field(ge=1)]
+    issue: Count
     issue_date: date
     review_date: date
     review_interval: DurationText = Duration(12, Unit.MONTHS)
@@ -222,7 +223,7 @@ class Risk(Spec):
 
 
 class EscalationLevel(Spec):
-    level: Annotated[int, Field(ge=1)]
+    level: Count
     name: Text
     when: str | None = None
     who: list[WhoRef] = []

@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     GetJsonSchemaHandler,
     PlainSerializer,
     SerializerFunctionWrapHandler,
@@ -52,6 +53,11 @@ def _check_id(value: str) -> str:
 
 
 Id = Annotated[str, AfterValidator(_check_id), WithJsonSchema({"type": "string", "pattern": ID_PATTERN})]
+
+# Counts and numbers (issues, copies, levels, quantities) are stored in 32-bit integer columns;
+# bounding them here gives a located message instead of a database error at import.
+MAX_COUNT = 2_147_483_647
+Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -113,12 +112,6 @@ def _options(spec: f.FieldSpec, refs: dict[str, list[tuple[str, str]]], value: s
     return []
 
 
-def store_refused(exc: Exception) -> str:
-    """A value the plan format accepts but the database cannot hold (say an issue number over
-    2,147,483,647 on PostgreSQL, 2**63 on SQLite): the change was rolled back, so say so."""
-    return f"the plan could not be stored, so nothing was changed: a value is too large ({exc})"
-
-
 def _part_page(request: HttpRequest, ctx: OrgContext, plan: Plan, section: str, key: str | None) -> HttpResponse:
     if section not in editing.SECTIONS:
         raise Http404("No such section.")
@@ -166,9 +159,6 @@ def _try_save(
     """Save the part; None when saved, else the problems by field and those for the summary only."""
     try:
         editing.save_part(plan, section=section, key=key, data=data, actor=request.user, via="web")
-    except (DatabaseError, OverflowError) as exc:
-        plan.refresh_from_db()
-        return {}, [store_refused(exc)]
     except PlanInvalid as invalid:
         grouped = editing.field_errors(invalid.problems)
         names = {spec.name for spec in specs}
@@ -275,8 +265,6 @@ def _upload_page(request: HttpRequest, ctx: OrgContext, plan: Plan | None) -> Ht
             problems = [str(refused)]
         except PlanInvalid as invalid:
             problems = [str(problem) for problem in invalid.problems]
-        except (DatabaseError, OverflowError) as exc:
-            problems = [store_refused(exc)]
     existing = Plan.objects.filter(organisation=ctx.organisation).order_by("key")
     context = {
         "ctx": ctx,
