@@ -10,6 +10,7 @@ import time_machine
 
 from contingency.core.models import Organisation
 from contingency.lib.calendar import WorkingCalendar, from_organisation, from_plan_organisation
+from contingency.lib.phones import tel_href
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.plan import Monitoring
 from contingency.plans.validate import load_text
@@ -18,7 +19,6 @@ from contingency.web.overview.guidance import (
     FunctionNotFound,
     NowGuidance,
     NowStep,
-    tel_href,
     what_to_do,
 )
 from contingency.web.overview.summary import (

@@ -91,9 +91,13 @@ class Phone(Spec):
     when: Availability = Availability.ALWAYS
     note: str | None = None
 
+    def usable(self, in_hours: bool) -> bool:
+        """Whether this number is answered in hours (True) or out of hours (False)."""
+        return self.when is Availability.ALWAYS or (self.when is Availability.IN_HOURS) == in_hours
+
     @property
     def usable_out_of_hours(self) -> bool:
-        return self.when is not Availability.IN_HOURS
+        return self.usable(False)
 
 
 class Person(Spec):

@@ -8,16 +8,15 @@ is used out of hours.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from contingency.lib.calendar import WorkingCalendar
 from contingency.lib.durations import Duration
+from contingency.lib.phones import tel_href
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.directory import (
-    Availability,
     Contact,
     Person,
     Phone,
@@ -170,16 +169,6 @@ def _day_and_time(at: datetime) -> str:
     return f"{at:%A} {at.day} {at:%B} {at.year}, {at:%H:%M}"
 
 
-def tel_href(number: str) -> str:
-    """`tel:` and the digits of a number (a leading + kept): 07700 900123 -> tel:07700900123."""
-    digits = re.sub(r"\D", "", number)
-    return f"tel:{'+' if number.strip().startswith('+') else ''}{digits}"
-
-
-def usable(phone: Phone, in_hours: bool) -> bool:
-    return phone.when is Availability.ALWAYS or (phone.when is Availability.IN_HOURS) == in_hours
-
-
 def _numbers(phones: Iterable[Phone], in_hours: bool) -> tuple[Number, ...]:
     return tuple(
         Number(
@@ -189,7 +178,7 @@ def _numbers(phones: Iterable[Phone], in_hours: bool) -> tuple[Number, ...]:
             p.note,
         )
         for p in phones
-        if usable(p, in_hours)
+        if p.usable(in_hours)
     )
 
 

@@ -9,13 +9,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
+from contingency.plans import workflow
 from contingency.plans.lint import Options, Severity, lint
 from contingency.plans.problems import format_path
 from contingency.plans.spec import PlanDocument
+from contingency.plans.workflow import ReviewState
 
-DUE_SOON = timedelta(days=30)
 # Words in a monitoring activity that we take as evidence the plan is tested or exercised.
 _TESTED = re.compile(r"\b(test(s|ed|ing)?|exercis(e|es|ed|ing)|table-?top|drill|rehears(e|al|als|ed))\b", re.I)
 
@@ -26,12 +27,16 @@ class Review:
     label: str
 
 
+_REVIEW_LABELS = {
+    ReviewState.OVERDUE: "review overdue",
+    ReviewState.DUE: "review due soon",
+    ReviewState.OK: "review not due",
+}
+
+
 def review_state(review_date: date, today: date) -> Review:
-    if review_date < today:
-        return Review("overdue", "review overdue")
-    if review_date - today <= DUE_SOON:
-        return Review("due", "review due soon")
-    return Review("ok", "review not due")
+    state = workflow.review_state(review_date, today)
+    return Review(state.value, _REVIEW_LABELS[state])
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -16,6 +15,7 @@ from contingency.lib.calendar import CalendarError, WorkingCalendar, from_organi
 from contingency.plans.models import Plan
 from contingency.plans.spec import PlanDocument
 from contingency.plans.store import export_plan
+from contingency.plans.workflow import local_today
 from contingency.web.access import OrgContext, org_page
 
 from .guidance import FunctionNotFound, what_to_do
@@ -47,15 +47,10 @@ def calendar_of(organisation: Organisation) -> WorkingCalendar | None:
         return None
 
 
-def _today(calendar: WorkingCalendar | None) -> date:
-    now = timezone.now()
-    return calendar.local(now).date() if calendar else timezone.localdate(now)
-
-
 @org_page(Capability.VIEW)
 def dashboard(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
     calendar = calendar_of(ctx.organisation)
-    today = _today(calendar)
+    today = local_today(ctx.organisation)
     rows = []
     for plan in Plan.objects.filter(organisation=ctx.organisation).order_by("title", "key"):
         document = export_plan(plan)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from contingency.lib.phones import tel_href
 from contingency.plans import matrix as m
 from contingency.plans.graph import BadReference, Graph, Impact, Layout, Ref, affected_by, build_graph, describe, layout
 from contingency.plans.lint import Finding, Options, Severity, lint
@@ -13,12 +13,6 @@ from contingency.plans.problems import format_path
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.directory import Phone
 from contingency.plans.spec.plan import Procedure, ProcedurePhase, Step, TriggerKind, TriggerPoint, When
-
-
-def tel_href(number: str) -> str:
-    """`tel:` link for a written number: digits only (a leading + kept for international numbers)."""
-    digits = re.sub(r"\D", "", number)
-    return f"tel:{'+' if number.strip().startswith('+') else ''}{digits}"
 
 
 def names(plan: PlanDocument) -> dict[str, str]:
@@ -59,13 +53,6 @@ def holders(plan: PlanDocument) -> list[Holder]:
         )
         for h in plan.document.holders
     ]
-
-
-def review_state(review_date: date, today: date) -> str:
-    """`overdue` past the review date, `due` within 30 days of it, else ``."""
-    if review_date < today:
-        return "overdue"
-    return "due" if review_date <= today + timedelta(days=30) else ""
 
 
 # ---------------------------------------------------------------- risks

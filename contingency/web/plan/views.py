@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from contingency.core.permissions import Capability
 from contingency.plans.models import Plan
 from contingency.plans.store import export_plan
+from contingency.plans.workflow import local_today, review_state
 from contingency.web.access import OrgContext, org_page
 
 from . import sections
@@ -56,7 +56,7 @@ def _urls(ctx: OrgContext, plan: Plan) -> dict[str, str | None]:
 
 def page_context(ctx: OrgContext, plan: Plan, fail: str | None) -> dict[str, Any]:
     document = export_plan(plan)
-    today = date.today()
+    today = local_today(ctx.organisation)
     org = ctx.organisation.slug
     now_links = {f.id: optional_url("function-now", org=org, plan=plan.key, function=f.id) for f in document.functions}
     return {
@@ -65,7 +65,7 @@ def page_context(ctx: OrgContext, plan: Plan, fail: str | None) -> dict[str, Any
         "plan": plan,
         "doc": document,
         "names": sections.names(document),
-        "review_state": sections.review_state(document.document.review_date, today),
+        "review_state": review_state(document.document.review_date, today).value,
         "holders": sections.holders(document),
         "now_links": now_links,
         "heat": sections.heat_map(document),
