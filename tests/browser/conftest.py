@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -28,12 +27,6 @@ CHROMIUM_ARGS = [
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 SERIOUS = {"serious", "critical"}
-# Serious violations already reported to the area that owns the template, by page path and rule id.
-# They are printed, not failed on; an entry that no longer occurs fails, so it is removed once fixed.
-KNOWN_VIOLATIONS: dict[str, set[str]] = {
-    # svg.dependency-diagram has role="img" but holds the node links (plan/_dependencies.html).
-    "/o/northwick-general/plans/pacs-bcdr/": {"nested-interactive"},
-}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -151,18 +144,11 @@ def screenshot(page: Any, request: pytest.FixtureRequest, step: str) -> Path:
 
 
 def a11y_violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations on the page as it is now, less those already reported."""
+    """axe-core's serious and critical violations on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 
     results = Axe().run(page)
-    serious = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
-    known = KNOWN_VIOLATIONS.get(urlsplit(page.url).path, set())
-    seen = {v["id"] for v in serious}
-    if gone := known - seen:
-        pytest.fail(f"known violation {sorted(gone)} no longer occurs on {page.url}: remove it from KNOWN_VIOLATIONS")
-    if reported := [v for v in serious if v["id"] in known]:
-        print(f"known axe violations on {page.url} (reported, not failed on):\n{describe(reported)}")
-    return [v for v in serious if v["id"] not in known]
+    return [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
 
 
 def describe(violations: list[dict[str, Any]]) -> str:
