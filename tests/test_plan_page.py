@@ -71,7 +71,7 @@ def test_out_of_date_copy_holder_is_marked(member: MemberFactory) -> None:
 
 def test_the_diagram_is_an_svg_with_links(member: MemberFactory) -> None:
     html = text(member("viewer").get(PAGE))
-    assert '<svg class="dependency-diagram" role="img"' in html
+    assert '<svg class="dependency-diagram" role="group"' in html
     assert f'href="{PAGE}?fail=system:pacs#dependencies"' in html
     assert f'hx-get="{DEPS}?fail=system:pacs"' in html
     assert "What if a part fails?" in html
