@@ -94,3 +94,11 @@ def test_rules_catalogue_markdown_is_current() -> None:
     result = CliRunner().invoke(main, ["plan", "rules", "--format", "markdown"])
     docs = Path(__file__).resolve().parent.parent / "docs" / "lint-rules.md"
     assert result.stdout == docs.read_text(), "run `make schema` and commit docs/lint-rules.md"
+
+
+def test_severity_counts_lists_every_severity() -> None:
+    from contingency.plans.lint import Finding, Severity, severity_counts
+
+    found = [Finding("DOC001", Severity.ERROR, "m", ()), Finding("CON001", Severity.ERROR, "m", ())]
+    assert severity_counts(found) == {Severity.ERROR: 2, Severity.WARNING: 0, Severity.INFO: 0}
+    assert list(severity_counts([])) == list(Severity)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +14,7 @@ from contingency.core.access import organisations_of, roles_in
 from contingency.core.models import AuditEntry
 from contingency.core.permissions import Capability, capabilities_of
 from contingency.plans.editing import plan_data, save_document
-from contingency.plans.lint import Finding, Options, lint
+from contingency.plans.lint import Finding, Options, lint, severity_counts
 from contingency.plans.models import Plan
 from contingency.plans.store import export_plan
 from contingency.plans.validate import validate_data
@@ -40,8 +39,7 @@ def findings(plan: Plan) -> list[Finding]:
 
 
 def lint_counts(found: list[Finding]) -> dict[str, int]:
-    counts = Counter(f.severity.value for f in found)
-    return {"error": counts["error"], "warning": counts["warning"], "info": counts["info"]}
+    return {severity.value: count for severity, count in severity_counts(found).items()}
 
 
 def finding_out(finding: Finding) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The plan linter: finds the defects real continuity plans contain."""
 
 from . import rules  # noqa: F401  (importing the catalogue registers every rule)
-from .engine import RULES, Finding, Options, Rule, Severity, lint
+from .engine import RULES, Finding, Options, Rule, Severity, lint, severity_counts
 
-__all__ = ["RULES", "Finding", "Options", "Rule", "Severity", "lint"]
+__all__ = ["RULES", "Finding", "Options", "Rule", "Severity", "lint", "severity_counts"]

@@ -102,3 +102,11 @@ def lint(plan: PlanDocument, options: Options, *, rules: Iterable[str] | None = 
     context = Context(plan, options)
     chosen = [RULES[r] for r in rules] if rules is not None else sorted(RULES.values(), key=lambda r: r.id)
     return [finding for r in chosen for finding in r.run(context)]
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[Severity, int]:
+    """How many findings of each severity, every severity present (most severe first)."""
+    counts = dict.fromkeys(Severity, 0)
+    for finding in findings:
+        counts[finding.severity] += 1
+    return counts

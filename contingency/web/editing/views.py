@@ -7,23 +7,24 @@ returns an issued plan to draft and audits each changed part.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
 from contingency.core.permissions import Capability
 from contingency.plans import editing
 from contingency.plans.compare import COLLECTION_KEYS, SECTION_NAMES, item_key, part_changes
-from contingency.plans.lint import Options, Severity, lint
+from contingency.plans.lint import Options, Severity, lint, severity_counts
 from contingency.plans.models import Plan, PlanStatus
 from contingency.plans.problems import PlanInvalid
 from contingency.plans.spec import PlanDocument
 from contingency.plans.store import export_plan
 from contingency.plans.validate import index, load_text
+from contingency.plans.workflow import local_today
 from contingency.plans.yamlform import document_to_data, to_yaml
 from contingency.web.access import OrgContext, org_page
 
@@ -292,13 +293,13 @@ def _save_upload(
         done = f"Replaced plan {saved.key} from {name}: {changed} part(s) changed; the plan is a draft."
     else:
         done = f"Plan {saved.key} is unchanged: {name} holds the same plan."
-    messages.success(request, f"{done} {lint_summary(document)}")
+    messages.success(request, f"{done} {lint_summary(document, local_today(ctx.organisation))}")
     return redirect(plan_url(saved))
 
 
-def lint_summary(document: PlanDocument) -> str:
-    findings = lint(document, Options(today=timezone.localdate()))
-    counts = {severity: sum(1 for x in findings if x.severity is severity) for severity in Severity}
+def lint_summary(document: PlanDocument, today: date) -> str:
+    findings = lint(document, Options(today=today))
+    counts = severity_counts(findings)
     if not findings:
         return "The linter found nothing to report."
     return (
