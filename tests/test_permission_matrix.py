@@ -200,11 +200,6 @@ def _allowed(kind: Role | str | None, needs: Needs, home: Organisation, user: Us
     return needs in capabilities(user, home)
 
 
-# Pages known to be wrong, with why; each is checked by an xfail test that turns red once it is fixed.
-# (e.g. "plan-upload": "shadowed by plans/<slug:plan>/", fixed by mounting editing before the plan pages).
-KNOWN_ISSUES: dict[str, str] = {}
-
-
 @pytest.fixture
 def visitors(demo_plans: list[object]) -> list[tuple[Role | str | None, User | None, Client]]:
     return [(kind, *_visitor(kind)) for kind in VISITORS]
@@ -235,16 +230,10 @@ def failures(names: list[str], visitors: list[tuple[Role | str | None, User | No
 def test_every_page_answers_each_visitor_as_expected(
     visitors: list[tuple[Role | str | None, User | None, Client]],
 ) -> None:
-    names = [name for name in NAMES if name in EXPECTED and name not in KNOWN_ISSUES]
+    names = [name for name in NAMES if name in EXPECTED]
     assert len(names) >= 10
     problems = failures(names, visitors)
     assert not problems, "\n".join(problems)
-
-
-@pytest.mark.xfail(strict=True, reason="known issues: see KNOWN_ISSUES")
-@pytest.mark.parametrize("name", sorted(KNOWN_ISSUES))
-def test_known_issues_still_fail(name: str, visitors: list[tuple[Role | str | None, User | None, Client]]) -> None:
-    assert not failures([name], visitors)
 
 
 def _check(
