@@ -62,8 +62,12 @@ def save_document(
     via: str = "web",
     source: str | None = None,
     plan: Plan | None = None,
+    current: dict[str, Any] | None = None,
 ) -> Plan:
-    """Make `document` the working copy of its plan (new or existing) in `organisation`."""
+    """Make `document` the working copy of its plan (new or existing) in `organisation`.
+
+    `current` is the plan's data as the caller already read it inside this transaction.
+    """
     if document.organisation.id != organisation.slug:
         message = f"this plan belongs to organisation {document.organisation.id!r}, not {organisation.slug!r}"
         raise PlanInvalid([Problem("edit.organisation", message, ("organisation", "id"), source)])
@@ -72,7 +76,7 @@ def save_document(
         raise PlanInvalid([Problem("edit.plan-id", message, ("id",), source)])
     with transaction.atomic():
         plan = plan or Plan.objects.filter(organisation=organisation, key=document.id).first()
-        old = plan_data(plan) if plan else {}
+        old = current if current is not None else plan_data(plan) if plan else {}
         new = document_to_data(document)
         changes = part_changes(old, new)
         if plan is not None and not changes:
@@ -137,6 +141,11 @@ def save_part(plan: Plan, *, section: str, key: str | None, data: Any, actor: Ac
     """Create (key None) or replace one part; PlanInvalid paths are relative to the part where they can be."""
     if section not in SECTIONS:
         raise ValueError(f"unknown section {section!r}")
+    with transaction.atomic():
+        return _save_part(_locked(plan), section, key, data, actor, via)
+
+
+def _save_part(plan: Plan, section: str, key: str | None, data: Any, actor: Actor, via: str) -> Plan:
     current = plan_data(plan)
     new = copy.deepcopy(current)
     prefix: Path
@@ -164,7 +173,7 @@ def save_part(plan: Plan, *, section: str, key: str | None, data: Any, actor: Ac
         prefix = (section,)
     try:
         document = validate_data(new)
-        return save_document(document, organisation=plan.organisation, actor=actor, via=via, plan=plan)
+        return save_document(document, organisation=plan.organisation, actor=actor, via=via, plan=plan, current=current)
     except PlanInvalid as invalid:
         raise PlanInvalid([_relative(problem, section, prefix) for problem in invalid.problems]) from None
 
@@ -173,7 +182,14 @@ def delete_part(plan: Plan, *, section: str, key: str, actor: Actor, via: str = 
     """Delete one item of a collection; refused (PlanInvalid) while other parts still name it."""
     if section not in COLLECTION_KEYS:
         raise ValueError(f"{section!r} is not a collection of parts")
-    new = plan_data(plan)
+    with transaction.atomic():
+        plan = _locked(plan)
+        current = plan_data(plan)
+        return _delete_part(plan, section, key, current, actor, via)
+
+
+def _delete_part(plan: Plan, section: str, key: str, current: dict[str, Any], actor: Actor, via: str) -> Plan:
+    new = copy.deepcopy(current)
     found = find_item(new, section, key)
     if found is None:
         raise LookupError(f"{SECTION_NAMES[section]} {key!r} is not in plan {plan.key!r}")
@@ -184,7 +200,12 @@ def delete_part(plan: Plan, *, section: str, key: str, actor: Actor, via: str = 
         document = validate_data(new)
     except PlanInvalid as invalid:
         raise PlanInvalid([_relative(problem, section, ()) for problem in invalid.problems]) from None
-    return save_document(document, organisation=plan.organisation, actor=actor, via=via, plan=plan)
+    return save_document(document, organisation=plan.organisation, actor=actor, via=via, plan=plan, current=current)
+
+
+def _locked(plan: Plan) -> Plan:
+    """The plan row locked for this transaction, so two edits of one plan cannot lose each other's change."""
+    return Plan.objects.select_for_update().select_related("organisation").get(pk=plan.pk)
 
 
 def _relative(problem: Problem, section: str, prefix: Path) -> Problem:
