@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "ninja",
     "contingency.core",
     "contingency.plans",
+    "contingency.incidents",
     "contingency.web",
     "contingency.api",
 ]

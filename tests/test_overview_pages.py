@@ -14,7 +14,7 @@ from contingency.lib.phones import tel_href
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.plan import Monitoring
 from contingency.plans.validate import load_text
-from contingency.web.overview.guidance import (
+from contingency.plans.guidance import (
     Callee,
     FunctionNotFound,
     NowGuidance,

@@ -17,6 +17,8 @@ from typing import Protocol
 
 import holidays
 
+from .durations import Duration, Unit
+
 NATIONS: dict[str, str] = {"england": "ENG", "wales": "WLS", "scotland": "SCT", "northern-ireland": "NIR"}
 MIDNIGHT = time(0)
 # How far ahead next_change looks: further than any run of non-working days.
@@ -135,6 +137,36 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 n -= 1
         return self._at(day, local.time().replace(tzinfo=None))
+
+
+    def add(self, at: datetime, duration: Duration) -> datetime:
+        """`at` plus a plan duration, as the plan means it.
+
+        Minutes and hours are elapsed time; days, weeks and months keep the wall-clock time
+        (a day across a clock change is 23 or 25 hours); working days skip weekends and bank
+        holidays. A wall-clock time that a clock change skips resolves forward.
+        """
+        local = self.local(at)
+        n = duration.value
+        if duration.unit is Unit.MINUTES:
+            return (at.astimezone(UTC) + timedelta(minutes=n)).astimezone(self._zone)
+        if duration.unit is Unit.HOURS:
+            return (at.astimezone(UTC) + timedelta(hours=n)).astimezone(self._zone)
+        if duration.unit is Unit.WORKING_DAYS:
+            return self.add_working_days(local, n)
+        wall = local.time().replace(tzinfo=None, fold=0)
+        if duration.unit is Unit.MONTHS:
+            month = local.month - 1 + n
+            year, month = local.year + month // 12, month % 12 + 1
+            day = min(local.day, _days_in_month(year, month))
+            return self._at(date(year, month, day), wall)
+        days = n * 7 if duration.unit is Unit.WEEKS else n
+        return self._at(local.date() + timedelta(days=days), wall)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return (following - timedelta(days=1)).day
 
 
 class HasWorkingHours(Protocol):

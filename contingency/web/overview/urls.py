@@ -18,7 +18,7 @@ from contingency.plans.store import export_plan
 from contingency.plans.workflow import local_today
 from contingency.web.access import OrgContext, org_page
 
-from .guidance import FunctionNotFound, what_to_do
+from contingency.plans.guidance import FunctionNotFound, what_to_do
 from .summary import (
     LintCounts,
     Review,

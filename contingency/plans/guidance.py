@@ -189,7 +189,7 @@ def _open(hours: ServiceHours, at: datetime) -> bool:
     return at.weekday() in hours.days and hours.start <= at.time().replace(tzinfo=None) < hours.end
 
 
-class _Resolver:
+class Resolver:
     def __init__(self, document: PlanDocument, at: datetime, in_hours: bool) -> None:
         self.ids: dict[str, Entry] = index(document)[0]
         self.at = at
@@ -331,7 +331,7 @@ def what_to_do(document: PlanDocument, function_id: str, at: datetime, calendar:
         raise FunctionNotFound(function_id)
     local = calendar.local(at)
     in_hours = calendar.is_in_hours(local)
-    resolve = _Resolver(document, local, in_hours)
+    resolve = Resolver(document, local, in_hours)
 
     procedures = _procedures_for(document, function)
     responses = [p for p in procedures if p.phase is ProcedurePhase.RESPONSE]

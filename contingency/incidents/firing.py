@@ -1,0 +1,214 @@
+"""Firing a due action: what a trigger point, a duration rule or a change of the time of day does.
+
+`fire` runs inside the caller's transaction and first flips the row from pending to fired with
+a conditional update; only the caller whose update changed the row goes on, so of several
+workers exactly one does the work, and its effects commit with the flip or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db.models import Max
+
+from contingency.lib.calendar import WorkingCalendar, from_organisation
+from contingency.plans.spec import PlanDocument
+
+from . import schedule
+from .models import (
+    DueAction,
+    DueKind,
+    DueState,
+    EventKind,
+    Incident,
+    InformTarget,
+    State,
+    Task,
+    TaskState,
+    TimelineEntry,
+)
+from .routing import TaskSpec, reroute, trigger_tasks
+from .snapshot import document_of, resolver_for
+
+
+def note(
+    incident: Incident, kind: str, text: str, *, at: datetime, actor: str = "", audience: str = ""
+) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        incident=incident, at=at, kind=kind, text=text, actor_name=actor, audience=audience
+    )
+
+
+def add_tasks(incident: Incident, specs: Iterable[TaskSpec], *, at: datetime) -> list[Task]:
+    """Create tasks (and their targets) after the incident's last one, skipping keys it already has."""
+    specs = list(specs)
+    if not specs:
+        return []
+    existing = set(Task.objects.filter(incident=incident, key__in=[s.key for s in specs]).values_list("key", flat=True))
+    start = (Task.objects.filter(incident=incident).aggregate(n=Max("position"))["n"] or 0) + 1
+    made: list[Task] = []
+    for offset, spec in enumerate(s for s in specs if s.key not in existing):
+        task = Task.objects.create(
+            incident=incident,
+            key=spec.key,
+            position=start + offset,
+            source=spec.source,
+            origin=spec.origin,
+            step_key=spec.step_key,
+            text=spec.text,
+            kind=spec.kind,
+            when=spec.when,
+            who_key=spec.who_key,
+            who_name=spec.who_name,
+            note=spec.note,
+            due_at=spec.due_at,
+            created_at=at,
+        )
+        InformTarget.objects.bulk_create(
+            InformTarget(task=task, position=i, key=t.key, name=t.name, contact=t.contact)
+            for i, t in enumerate(spec.targets)
+        )
+        made.append(task)
+    return made
+
+
+def write_due(incident: Incident, occurrence: schedule.Occurrence) -> DueAction:
+    row, _ = DueAction.objects.get_or_create(
+        incident=incident,
+        kind=occurrence.kind,
+        key=occurrence.key,
+        sequence=occurrence.sequence,
+        defaults={"name": occurrence.name, "due_at": occurrence.due_at},
+    )
+    return row
+
+
+def fire(row: DueAction, *, at: datetime, worker: str) -> bool:
+    """Do what `row` is due for, if nobody has yet; True when this call did it. Call inside a transaction."""
+    claimed = DueAction.objects.filter(pk=row.pk, state=DueState.PENDING).update(
+        state=DueState.FIRED, fired_at=at, fired_by=worker[:64]
+    )
+    if claimed != 1:
+        return False
+    incident = Incident.objects.select_related("organisation").get(pk=row.incident_id)
+    document = document_of(incident)
+    if row.kind == DueKind.TRIGGER:
+        _trigger(incident, document, row, at)
+    elif row.kind == DueKind.DURATION:
+        _duration(incident, document, row, at)
+    elif row.kind == DueKind.ROUTING:
+        _routing(incident, document, row, at)
+    return True
+
+
+def _when(incident: Incident, moment: datetime) -> str:
+    local = from_organisation(incident.organisation).local(moment)
+    return f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
+
+
+def _trigger(incident: Incident, document: PlanDocument, row: DueAction, at: datetime) -> None:
+    trigger = schedule.trigger(document, row.key)
+    if trigger is None:
+        return
+    resolver = resolver_for(incident, row.due_at)
+    tasks = add_tasks(incident, trigger_tasks(resolver, trigger, row.sequence, row.due_at), at=at)
+    late = f" (due {_when(incident, row.due_at)})" if (at - row.due_at).total_seconds() > 300 else ""
+    chair = resolver.callee(trigger.chair)
+    note(
+        incident,
+        EventKind.TRIGGER,
+        f"Trigger point: {row.name}{late}."
+        + (f" Chair: {chair.name}." if chair else "")
+        + f" {len(tasks)} task(s) added.",
+        at=row.due_at if not late else at,
+        actor="scheduler",
+    )
+    if trigger.kind.value == "recurring" and incident.state == State.INVOKED:
+        calendar = from_organisation(incident.organisation)
+        assert incident.invoked_at is not None
+        n = row.sequence + 1
+        if (due := schedule.recurring_due(trigger, n, incident.invoked_at, calendar)) is not None:
+            write_due(
+                incident, schedule.Occurrence(DueKind.TRIGGER, trigger.id, n, due, schedule.occurrence_name(trigger, n))
+            )
+
+
+def _duration(incident: Incident, document: PlanDocument, row: DueAction, at: datetime) -> None:
+    key, _, index = row.key.partition("#")
+    function = next((f for f in document.functions if f.id == key), None)
+    if function is None or not index.isdigit() or int(index) >= len(function.duration_rules):
+        return
+    rule = function.duration_rules[int(index)]
+    resolver = resolver_for(incident, row.due_at)
+    owner = resolver.callee(rule.owner)
+    spec = TaskSpec(
+        key=f"duration/{row.key}",
+        source="duration",
+        origin=f"{function.name}: after {rule.after}",
+        text=rule.action,
+        who_key=rule.owner or "",
+        who_name=owner.name if owner else "",
+        due_at=row.due_at,
+    )
+    add_tasks(incident, [spec], at=at)
+    note(
+        incident,
+        EventKind.DURATION,
+        f"{function.name} has been lost for {rule.after}: {rule.action}",
+        at=row.due_at,
+        actor="scheduler",
+    )
+
+
+def _routing(incident: Incident, document: PlanDocument, row: DueAction, at: datetime) -> None:
+    """The time of day has flipped: re-route the open steps and schedule the next flip."""
+    calendar = from_organisation(incident.organisation)
+    moment = row.due_at
+    in_hours = calendar.is_in_hours(moment)
+    if incident.state in (State.INVOKED, State.RESTORED):
+        tasks = {t.key: t for t in Task.objects.filter(incident=incident)}
+        resolver = resolver_for(incident, moment)
+        change = reroute(document, incident.procedures, resolver, in_hours, {k: t.state for k, t in tasks.items()})
+        lines = []
+        for old_key, spec in change.replaced:
+            old = tasks[old_key]
+            new = add_tasks(incident, [spec], at=at)
+            Task.objects.filter(pk=old.pk).update(
+                state=TaskState.REROUTED,
+                replaced_by=new[0] if new else None,
+                finished_at=at,
+                outcome=f"Re-routed at {_when(incident, moment)}: {spec.text}",
+            )
+            lines.append(
+                f"'{old.text}' ({old.who_name or 'no one named'}) is now '{spec.text}' ({spec.who_name or 'no one named'})"
+            )
+        added = add_tasks(incident, change.added, at=at)
+        lines += [f"added '{t.text}' ({t.who_name or 'no one named'})" for t in added]
+        lines += [f"still open: '{tasks[k].text}' ({tasks[k].who_name or 'no one named'})" for k in change.still_open]
+        why = calendar.why_out_of_hours(moment)
+        begins = "In hours" if in_hours else f"Out of hours ({why})" if why else "Out of hours"
+        text = f"{begins} began at {_when(incident, moment)}."
+        if lines:
+            text += " Re-routed: " + "; ".join(lines) + "."
+        following = calendar.next_change(moment)
+        if following is not None:
+            text += f" {'Out of hours' if in_hours else 'In hours'} begins at {_when(incident, following)}."
+            holidays = _bank_holidays_between(calendar, moment, following)
+            if holidays:
+                text += " Bank holiday: " + ", ".join(holidays) + "."
+        Incident.objects.filter(pk=incident.pk).update(routing="in-hours" if in_hours else "out-of-hours")
+        note(incident, EventKind.ROUTING, text, at=moment, actor="scheduler")
+        if following is not None:
+            write_due(incident, schedule.Occurrence(DueKind.ROUTING, "routing", row.sequence + 1, following, row.name))
+
+
+def _bank_holidays_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> list[str]:
+    """Bank holidays on the organisation's working weekdays from `start` to `end`, as "Monday 31 May (Spring Bank Holiday)"."""
+    found = []
+    day = calendar.local(start).date()
+    while day <= calendar.local(end).date():
+        if day.weekday() in calendar.working_days and (name := calendar.bank_holiday_name(day)):
+            found.append(f"{day:%A} {day.day} {day:%B} ({name})")
+        day += timedelta(days=1)
+    return found

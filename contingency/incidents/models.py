@@ -1,0 +1,315 @@
+"""An incident in the database: the plan snapshot it runs on, its tasks, timeline and due actions.
+
+An incident never reads the live plan after invocation: `snapshot` holds the plan document as
+it was (Grafana OnCall's escalation snapshot), so editing or re-issuing the plan cannot change
+an incident in flight. Affected functions are rows with their deadlines already computed, so
+ranking many incidents needs no plan parsing. Every timed action (a trigger point, a duration
+rule, the next in-hours/out-of-hours change) is a `DueAction` row written in the transaction
+that caused it; workers fire each one exactly once (see worker.py).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from contingency.core.models import LineField, Organisation, ProseField
+from contingency.plans.models import KEY_LENGTH, Plan
+
+
+class State(models.TextChoices):
+    REPORTED = "reported"  # a suspected failure, being checked
+    NOT_A_FAILURE = "not-a-failure"  # the checks said no: closed without invoking
+    INVOKED = "invoked"  # the plan is running
+    RESTORED = "restored"  # service back; restoration steps and review under way
+    STOOD_DOWN = "stood-down"  # formally ended
+
+
+OPEN_STATES = (State.REPORTED, State.INVOKED, State.RESTORED)
+
+
+class Assessment(models.TextChoices):
+    COMPLETE = "complete", "complete failure"
+    PARTIAL = "partial", "partial failure confined to one site or area"
+    NOT_A_FAILURE = "not-a-failure", "not a failure"
+
+
+class Incident(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="incidents")
+    number = models.PositiveIntegerField(help_text="Numbered from 1 within the organisation.")
+    plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents")
+    plan_key = models.CharField(max_length=KEY_LENGTH)
+    plan_title = LineField()
+    plan_issue = models.PositiveIntegerField()
+    snapshot = models.JSONField(help_text="The plan document as it was when the incident was reported.")
+    title = LineField()
+    subject = models.CharField(max_length=KEY_LENGTH + 16, help_text="What failed, as kind:id (system:pacs).")
+    subject_name = LineField()
+    area = LineField(blank=True, default="", help_text="The site or area a partial failure is confined to.")
+    description = ProseField(blank=True, default="")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.REPORTED)
+    assessment = models.CharField(max_length=16, choices=Assessment.choices, blank=True, default="")
+    answers = models.JSONField(default=list, blank=True, help_text="Confirm checks and their answers.")
+    risk_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+    risk_title = LineField(blank=True, default="")
+    response = ProseField(blank=True, default="", help_text="The matching risk's response, as proposed.")
+    severity = models.PositiveSmallIntegerField(default=0, help_text="Likelihood x consequence of the risk (1-25).")
+    severity_band = LineField(blank=True, default="")
+    began_at = models.DateTimeField(help_text="When the service was lost (durations run from here).")
+    reported_at = models.DateTimeField()
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    reported_by_name = LineField()
+    invoked_at = models.DateTimeField(null=True, blank=True)
+    invoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    invoked_by_name = LineField(blank=True, default="")
+    restored_at = models.DateTimeField(null=True, blank=True)
+    restored_by_name = LineField(blank=True, default="")
+    stood_down_at = models.DateTimeField(null=True, blank=True)
+    stood_down_by_name = LineField(blank=True, default="")
+    closed_note = ProseField(blank=True, default="")
+    procedures = models.JSONField(default=list, blank=True, help_text="Ids of the procedures whose steps are tasks.")
+    routing = models.CharField(
+        max_length=16, blank=True, default="", help_text="in-hours or out-of-hours: the time the open steps are for."
+    )
+    lead = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-reported_at", "-id")
+        constraints = [models.UniqueConstraint(fields=("organisation", "number"), name="incidents_unique_number")]
+        indexes = [models.Index(fields=("organisation", "state"), name="incidents_org_state")]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class AffectedFunction(models.Model):
+    """A critical function lost with the failure, with its deadlines from `began_at`."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")
+    position = models.PositiveIntegerField()
+    key = models.CharField(max_length=KEY_LENGTH)
+    name = LineField()
+    chain = models.JSONField(default=list, help_text="The chain of failures, as sentences, from the failed part.")
+    degraded = models.BooleanField(default=False, help_text="Reached through a redundant part: at risk, not lost.")
+    rto = models.CharField(max_length=32, blank=True, default="")
+    rto_due_at = models.DateTimeField(null=True, blank=True)
+    mtpd = models.CharField(max_length=32, blank=True, default="")
+    mtpd_due_at = models.DateTimeField(null=True, blank=True)
+    impact = models.JSONField(default=list, help_text="[{at, level, description}] from the impact over time.")
+
+    class Meta:
+        ordering = ("incident_id", "position")
+        constraints = [
+            models.UniqueConstraint(fields=("incident", "key"), name="incidents_affected_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaskState(models.TextChoices):
+    OPEN = "open"
+    STARTED = "started"
+    DONE = "done"
+    SKIPPED = "skipped"
+    REROUTED = "rerouted", "re-routed"  # replaced by its counterpart at the other time of day
+
+
+OPEN_TASK_STATES = (TaskState.OPEN, TaskState.STARTED)
+
+
+class TaskSource(models.TextChoices):
+    RESPONSE = "response"  # a step of a response procedure
+    TRIGGER = "trigger"  # an action of a trigger point
+    DURATION = "duration"  # a function's duration rule
+    RESTORATION = "restoration"  # a step of a restoration procedure
+    AD_HOC = "ad-hoc"
+
+
+class Task(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tasks")
+    key = models.CharField(max_length=200, help_text="Unique in the incident: where the task came from.")
+    position = models.PositiveIntegerField()
+    source = models.CharField(max_length=16, choices=TaskSource.choices)
+    origin = LineField(blank=True, default="", help_text="The procedure or trigger point's title.")
+    step_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+    text = ProseField()
+    kind = models.CharField(max_length=16, default="do")
+    when = models.CharField(max_length=16, default="always")
+    who_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+    who_name = LineField(blank=True, default="")
+    note = ProseField(blank=True, default="", help_text="The plan's note on the step.")
+    due_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=TaskState.choices, default=TaskState.OPEN)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    outcome = ProseField(blank=True, default="", help_text="The note on completion, or the reason for skipping.")
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_by_name = LineField(blank=True, default="")
+    replaced_by = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="replaces")
+
+    class Meta:
+        ordering = ("incident_id", "position")
+        constraints = [models.UniqueConstraint(fields=("incident", "key"), name="incidents_task_unique_key")]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_TASK_STATES
+
+
+class InformTarget(models.Model):
+    """One person, team or department an "inform" or "call" task must reach, and who told them when."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="targets")
+    position = models.PositiveIntegerField()
+    key = models.CharField(max_length=KEY_LENGTH)
+    name = LineField()
+    contact = LineField(blank=True, default="", help_text="The number or address to use, as the plan gives it.")
+    told_at = models.DateTimeField(null=True, blank=True)
+    told_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    told_by_name = LineField(blank=True, default="")
+    how = LineField(blank=True, default="", help_text="By phone, in person, by e-mail ...")
+
+    class Meta:
+        ordering = ("task_id", "position")
+        constraints = [models.UniqueConstraint(fields=("task", "key"), name="incidents_target_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventKind(models.TextChoices):
+    REPORTED = "reported"
+    ASSESSED = "assessed"
+    INVOKED = "invoked"
+    TRIGGER = "trigger"
+    DURATION = "duration"
+    ROUTING = "routing"
+    TASK = "task"
+    INFORMED = "informed"
+    UPDATE = "update"
+    DECISION = "decision"
+    HANDOVER = "handover"
+    RESTORED = "restored"
+    STOOD_DOWN = "stood-down"
+    REVIEW = "review"
+
+
+class TimelineEntry(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    text = ProseField()
+    actor_name = LineField(blank=True, default="")
+    audience = models.CharField(max_length=16, blank=True, default="", help_text="For updates: staff, board ...")
+
+    class Meta:
+        ordering = ("at", "id")
+        verbose_name_plural = "timeline entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.text}"
+
+
+class DueKind(models.TextChoices):
+    TRIGGER = "trigger"  # a trigger point's occurrence
+    DURATION = "duration"  # a function's duration rule
+    ROUTING = "routing"  # the moment in hours flips to out of hours or back
+
+
+class DueState(models.TextChoices):
+    PENDING = "pending"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+
+
+class DueAction(models.Model):
+    """A timed action: fired once by whichever worker claims it first (see worker.py).
+
+    (incident, kind, key, sequence) is unique, so a recurring trigger's next occurrence can be
+    written by the firing of the previous one without any chance of a duplicate.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="due_actions")
+    kind = models.CharField(max_length=16, choices=DueKind.choices)
+    key = models.CharField(max_length=KEY_LENGTH + 16, help_text="The trigger id, the rule's function#index ...")
+    sequence = models.PositiveIntegerField(default=0)
+    name = LineField(help_text="What it is, for the incident page.")
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=16, choices=DueState.choices, default=DueState.PENDING)
+    fired_at = models.DateTimeField(null=True, blank=True)
+    fired_by = models.CharField(max_length=64, blank=True, default="", help_text="The worker that fired it.")
+    note = ProseField(blank=True, default="")
+
+    class Meta:
+        ordering = ("due_at", "id")
+        constraints = [
+            models.UniqueConstraint(fields=("incident", "kind", "key", "sequence"), name="incidents_due_unique")
+        ]
+        indexes = [models.Index(fields=("state", "due_at"), name="incidents_due_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Audience(models.TextChoices):
+    STAFF = "staff"
+    BOARD = "board"
+    COMMISSIONERS = "commissioners"
+
+
+class Handover(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="handovers")
+    at = models.DateTimeField()
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    from_name = LineField()
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    to_name = LineField()
+    note = ProseField(blank=True, default="")
+    report = models.JSONField(help_text="The hand-over report as it was read at the time.")
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.from_name} to {self.to_name} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Review(models.Model):
+    """The post-incident review: root cause by five whys, what went well and badly, lessons."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="review")
+    whys = models.JSONField(default=list, help_text="Up to five answers to 'why?', in order.")
+    root_cause = ProseField(blank=True, default="")
+    went_well = ProseField(blank=True, default="")
+    went_badly = ProseField(blank=True, default="")
+    lessons = ProseField(blank=True, default="")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Review of {self.incident}"
+
+
+class ReviewAction(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="actions")
+    text = ProseField()
+    owner = LineField()
+    due_on = models.DateField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_note = ProseField(blank=True, default="")
+
+    class Meta:
+        ordering = ("due_on", "id")
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,84 @@
+"""Reading incidents for pages and the API: open incidents ranked by urgency, and what is next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from contingency.core.models import Organisation
+
+from .models import OPEN_STATES, AffectedFunction, DueAction, DueState, Incident, TaskState
+from .urgency import FunctionClock, IncidentClock, Ranked, rank
+
+
+@dataclass(frozen=True)
+class RankedIncident:
+    incident: Incident
+    ranked: Ranked
+    open_tasks: int
+    overdue_tasks: int
+    next_due: DueAction | None
+
+
+def clock_of(incident: Incident) -> IncidentClock:
+    return IncidentClock(
+        id=incident.pk,
+        invoked=incident.invoked_at is not None,
+        severity=incident.severity,
+        functions=[
+            FunctionClock(
+                a.key,
+                a.name,
+                a.degraded,
+                a.mtpd_due_at,
+                a.rto_due_at,
+                [(datetime.fromisoformat(i["at"]), i["level"]) for i in a.impact],
+            )
+            for a in incident.affected.all()
+        ],
+    )
+
+
+def open_incidents(organisation: Organisation) -> QuerySet[Incident]:
+    return Incident.objects.filter(organisation=organisation, state__in=OPEN_STATES)
+
+
+def ranked_open(organisation: Organisation, now: datetime) -> list[RankedIncident]:
+    """Every open incident of the organisation, most urgent first (see urgency.py), with task counts."""
+    rows = list(
+        open_incidents(organisation)
+        .select_related("organisation")
+        .prefetch_related(Prefetch("affected", queryset=AffectedFunction.objects.order_by("position")))
+        .annotate(
+            open_count=Count("tasks", filter=Q(tasks__state__in=(TaskState.OPEN, TaskState.STARTED))),
+            overdue_count=Count(
+                "tasks", filter=Q(tasks__state__in=(TaskState.OPEN, TaskState.STARTED), tasks__due_at__lt=now)
+            ),
+        )
+    )
+    by_id = {i.pk: i for i in rows}
+    upcoming: dict[int, DueAction] = {}
+    for due in DueAction.objects.filter(
+        incident_id__in=by_id, state=DueState.PENDING, kind__in=("trigger", "duration")
+    ).order_by("due_at", "id"):
+        upcoming.setdefault(due.incident_id, due)
+    return [
+        RankedIncident(
+            by_id[r.id],
+            r,
+            getattr(by_id[r.id], "open_count", 0),
+            getattr(by_id[r.id], "overdue_count", 0),
+            upcoming.get(r.id),
+        )
+        for r in rank((clock_of(i) for i in rows), now)
+    ]
+
+
+def next_due(incident: Incident, limit: int = 5) -> list[DueAction]:
+    return list(
+        DueAction.objects.filter(incident=incident, state=DueState.PENDING, kind__in=("trigger", "duration")).order_by(
+            "due_at", "id"
+        )[:limit]
+    )

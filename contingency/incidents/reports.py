@@ -1,0 +1,165 @@
+"""What an incident looks like at a moment: the hand-over report and the daily briefing draft.
+
+Read-only: built from the incident's rows into plain data, so pages, print, the API and the
+hand-over record all show the same thing. Times are on the organisation's wall clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from .assess import elapsed_words
+from .models import DueAction, DueState, EventKind, Handover, Incident, Task, TaskState
+from .snapshot import calendar_of
+from .urgency import FunctionClock, impact_now
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    id: int
+    text: str
+    who: str
+    state: str
+    due: str | None
+    overdue: bool
+    assignee: str | None
+
+
+@dataclass(frozen=True)
+class Reach:
+    task: str
+    told: tuple[str, ...]
+    not_told: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HandoverReport:
+    incident: int
+    title: str
+    state: str
+    at: str
+    since: str | None  # the last hand-over, if any
+    downtime: str
+    open_tasks: tuple[TaskLine, ...]
+    overdue_tasks: tuple[TaskLine, ...]
+    reach: tuple[Reach, ...]
+    next_triggers: tuple[tuple[str, str], ...]  # (when, what)
+    decisions: tuple[tuple[str, str, str], ...]  # (when, who, text) since the last hand-over
+    updates: tuple[tuple[str, str, str], ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _clock(incident: Incident, at: datetime | None) -> str | None:
+    if at is None:
+        return None
+    local = calendar_of(incident).local(at)
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+
+
+def _line(incident: Incident, task: Task, now: datetime) -> TaskLine:
+    return TaskLine(
+        task.pk,
+        task.text,
+        task.who_name,
+        task.get_state_display(),
+        _clock(incident, task.due_at),
+        bool(task.due_at and task.due_at < now),
+        task.assignee.get_username() if task.assignee else None,
+    )
+
+
+def handover_report(incident: Incident, now: datetime) -> HandoverReport:
+    last = Handover.objects.filter(incident=incident, at__lte=now).order_by("-at", "-id").first()
+    since = last.at if last else incident.reported_at
+    tasks = list(
+        Task.objects.filter(incident=incident, created_at__lte=now)
+        .select_related("assignee")
+        .prefetch_related("targets")
+        .order_by("position")
+    )
+    open_tasks = [t for t in tasks if t.state in (TaskState.OPEN, TaskState.STARTED)]
+    reach = tuple(
+        Reach(
+            t.text,
+            tuple(f"{x.name} ({_clock(incident, x.told_at)}, {x.told_by_name})" for x in t.targets.all() if x.told_at),
+            tuple(x.name for x in t.targets.all() if not x.told_at),
+        )
+        for t in tasks
+        if t.state != TaskState.REROUTED and t.targets.all()
+    )
+    due = DueAction.objects.filter(incident=incident, state=DueState.PENDING, kind__in=("trigger", "duration"))
+    events = incident.timeline.filter(at__gt=since, at__lte=now)
+    return HandoverReport(
+        incident=incident.number,
+        title=incident.title,
+        state=incident.get_state_display(),
+        at=_clock(incident, now) or "",
+        since=_clock(incident, last.at) if last else None,
+        downtime=elapsed_words((incident.restored_at or now) - incident.began_at),
+        open_tasks=tuple(_line(incident, t, now) for t in open_tasks),
+        overdue_tasks=tuple(_line(incident, t, now) for t in open_tasks if t.due_at and t.due_at < now),
+        reach=reach,
+        next_triggers=tuple((_clock(incident, d.due_at) or "", d.name) for d in due.order_by("due_at")[:5]),
+        decisions=tuple(
+            (_clock(incident, e.at) or "", e.actor_name, e.text) for e in events.filter(kind=EventKind.DECISION)
+        ),
+        updates=tuple((_clock(incident, e.at) or "", e.audience, e.text) for e in events.filter(kind=EventKind.UPDATE)),
+    )
+
+
+def briefing(incident: Incident, now: datetime) -> str:
+    """A daily briefing draft for the board, from the incident's facts; the incident lead edits it."""
+    calendar = calendar_of(incident)
+    began = calendar.local(incident.began_at)
+    lines = [
+        f"Daily briefing: {incident.title} (incident #{incident.number})",
+        f"As at {_clock(incident, now)}.",
+        "",
+        f"What happened: {incident.subject_name} has been unavailable since {began:%H:%M on %A} {began.day} {began:%B}"
+        + (
+            f" ({incident.risk_title.lower()}, severity {incident.severity}, {incident.severity_band})."
+            if incident.risk_title
+            else "."
+        ),
+    ]
+    if incident.restored_at:
+        lines.append(
+            f"Service was restored at {_clock(incident, incident.restored_at)}, "
+            f"after {elapsed_words(incident.restored_at - incident.began_at)}."
+        )
+    else:
+        lines.append(f"Downtime so far: {elapsed_words(now - incident.began_at)}.")
+    affected = list(incident.affected.all())
+    if affected:
+        lines += ["", "Services affected:"]
+        for a in affected:
+            clock = FunctionClock(a.key, a.name, a.degraded, a.mtpd_due_at, a.rto_due_at, _impacts(a.impact))
+            level = impact_now(clock, now)
+            parts = [f"- {a.name}" + (" (at risk)" if a.degraded else "")]
+            if level:
+                parts.append(f"impact now {level}")
+            if a.rto_due_at and not incident.restored_at:
+                parts.append(f"RTO {a.rto}: {elapsed_words(a.rto_due_at - now)} left")
+            if a.mtpd_due_at and not incident.restored_at:
+                parts.append(f"MTPD {a.mtpd}: {elapsed_words(a.mtpd_due_at - now)} left")
+            lines.append("; ".join(parts))
+    tasks = list(incident.tasks.exclude(state=TaskState.REROUTED))
+    done = sum(1 for t in tasks if t.state == TaskState.DONE)
+    lines += ["", f"Actions: {done} of {len(tasks)} done, {sum(1 for t in tasks if t.is_open)} open."]
+    decisions = list(incident.timeline.filter(kind=EventKind.DECISION).order_by("-at")[:5])
+    if decisions:
+        lines += ["", "Decisions:"] + [f"- {_clock(incident, e.at)}: {e.text}" for e in reversed(decisions)]
+    upcoming = list(
+        DueAction.objects.filter(incident=incident, state=DueState.PENDING, kind="trigger").order_by("due_at")[:3]
+    )
+    if upcoming:
+        lines += ["", "Next:"] + [f"- {_clock(incident, d.due_at)}: {d.name}" for d in upcoming]
+    return "\n".join(lines) + "\n"
+
+
+def _impacts(rows: list[dict[str, Any]]) -> list[tuple[datetime, str]]:
+    return [(datetime.fromisoformat(r["at"]), r["level"]) for r in rows]
