@@ -173,7 +173,14 @@ def _routing(incident: Incident, document: PlanDocument, row: DueAction, at: dat
         lines = []
         for old_key, spec in change.replaced:
             old = tasks[old_key]
-            new = add_tasks(incident, [spec], at=at)
+            if spec.key in tasks:  # re-routed earlier the other way: open it again
+                back = tasks[spec.key]
+                Task.objects.filter(pk=back.pk).update(
+                    state=TaskState.OPEN, replaced_by=None, finished_at=None, outcome=""
+                )
+                new = [back]
+            else:
+                new = add_tasks(incident, [spec], at=at)
             Task.objects.filter(pk=old.pk).update(
                 state=TaskState.REROUTED,
                 replaced_by=new[0] if new else None,

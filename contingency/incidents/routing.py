@@ -172,8 +172,10 @@ def reroute(
                     still_open.append(key)
                     continue
                 spec = step_task(resolver, procedure, other, procedure.steps[other], _source(procedure))
-                if spec.key not in existing:
+                if existing.get(spec.key) in (None, "rerouted"):  # a re-routed counterpart is taken up again
                     replaced.append((key, spec))
+                else:
+                    still_open.append(key)
         done_by_counterpart = set()
         for index in range(len(procedure.steps)):
             other = counterpart(procedure, index)
