@@ -14,7 +14,7 @@ CAL = WorkingCalendar("Europe/London", (0, 1, 2, 3, 4), time(8), time(17), "engl
 
 
 def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
+    return datetime(*args, tzinfo=LONDON)  # type: ignore[misc,arg-type]
 
 
 def trigger(**fields: object) -> TriggerPoint:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from contingency.incidents.urgency import FunctionClock, IncidentClock, rank
@@ -10,8 +11,8 @@ NOW = datetime(2027, 5, 30, 12, 0, tzinfo=UTC)
 
 
 def fn(
-    key: str, mtpd_in: timedelta | None, *, degraded: bool = False, impact: list[tuple[timedelta, str]] = ()
-) -> FunctionClock:  # type: ignore[assignment]
+    key: str, mtpd_in: timedelta | None, *, degraded: bool = False, impact: Sequence[tuple[timedelta, str]] = ()
+) -> FunctionClock:
     return FunctionClock(
         key,
         key.title(),
