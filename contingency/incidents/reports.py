@@ -53,6 +53,60 @@ class HandoverReport:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Objective:
+    """One lost function's actual downtime against its RTO and MTPD."""
+
+    name: str
+    downtime: str
+    rto: str
+    rto_met: bool | None  # None: no RTO stated
+    rto_by: str  # how far within or beyond, in words
+    mtpd: str
+    mtpd_met: bool | None
+    mtpd_by: str
+
+
+def objectives(incident: Incident, now: datetime) -> list[Objective]:
+    """Downtime (to restoration, or to `now` while still down) against each function's objectives."""
+    end = incident.restored_at or now
+    found = []
+    for a in incident.affected.all():
+        rto_left = (a.rto_due_at - end) if a.rto_due_at else None
+        mtpd_left = (a.mtpd_due_at - end) if a.mtpd_due_at else None
+        found.append(
+            Objective(
+                name=a.name,
+                downtime=elapsed_words(end - incident.began_at),
+                rto=a.rto,
+                rto_met=None if rto_left is None else rto_left.total_seconds() >= 0,
+                rto_by="" if rto_left is None else elapsed_words(abs(rto_left)),
+                mtpd=a.mtpd,
+                mtpd_met=None if mtpd_left is None else mtpd_left.total_seconds() >= 0,
+                mtpd_by="" if mtpd_left is None else elapsed_words(abs(mtpd_left)),
+            )
+        )
+    return found
+
+
+def objectives_text(items: list[Objective]) -> str:
+    """ "Image sharing: RTO 4h missed by 5 days 13 hours; MTPD 5 days exceeded by 17 hours." per function."""
+    parts = []
+    for o in items:
+        words = []
+        if o.rto_met is not None:
+            words.append(
+                f"RTO {o.rto} {'met with' if o.rto_met else 'missed by'} {o.rto_by}{' to spare' if o.rto_met else ''}"
+            )
+        if o.mtpd_met is not None:
+            words.append(
+                f"MTPD {o.mtpd} {'not reached, ' + o.mtpd_by + ' to spare' if o.mtpd_met else 'exceeded by ' + o.mtpd_by}"
+            )
+        if words:
+            parts.append(f"{o.name}: {'; '.join(words)}.")
+    return " ".join(parts)
+
+
 def _clock(incident: Incident, at: datetime | None) -> str | None:
     if at is None:
         return None

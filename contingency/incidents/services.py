@@ -38,6 +38,7 @@ from .models import (
     Task,
     TaskSource,
 )
+from .reports import objectives, objectives_text
 from .routing import tasks_for_now
 from .snapshot import document_of, resolver_for, snapshot_of
 
@@ -90,6 +91,10 @@ def state_of(incident: Incident) -> dict[str, Any]:
         "restoredAt": incident.restored_at.isoformat() if incident.restored_at else None,
         "stoodDownAt": incident.stood_down_at.isoformat() if incident.stood_down_at else None,
     }
+
+
+def _wall(local: datetime) -> str:
+    return f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
 
 
 def _locked(incident: Incident) -> Incident:
@@ -372,10 +377,12 @@ def restore(
         incident.save()
         cancelled = _cancel_on_restoration(incident, document, now)
         downtime = assess.elapsed_words(when - incident.began_at)
+        against = objectives_text(objectives(incident, when))
         note(
             incident,
             EventKind.RESTORED,
-            f"Service restored at {calendar.local(when):%H:%M on %A %d %B}, after {downtime} of downtime."
+            f"Service restored at {_wall(calendar.local(when))}, after {downtime} of downtime."
+            + (f" {against}" if against else "")
             + (f" {note_text.strip()}" if note_text.strip() else "")
             + (f" {cancelled} timed escalation(s) will not happen." if cancelled else ""),
             at=now,
