@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from contingency.incidents import services
 from contingency.plans.files import collect, load_all
 from contingency.plans.store import import_plans
 from tests.conftest import DEMO_PLANS
@@ -25,8 +26,9 @@ def staff_client(client: Client) -> Client:
 def test_every_admin_list_and_change_page_renders(staff_client: Client) -> None:
     loaded, problems = load_all(collect([str(DEMO_PLANS)])[0])
     assert not problems
-    import_plans([item.plan for item in loaded])
-    ours = [m for m in admin.site._registry if m._meta.app_label in {"core", "plans"}]
+    pacs, _ = import_plans([item.plan for item in loaded])
+    services.invoke(incident=services.report(plan=pacs, subject="system:pacs", actor=None), actor=None)
+    ours = [m for m in admin.site._registry if m._meta.app_label in {"core", "plans", "incidents"}]
     assert len(ours) >= 15
     for model in ours:
         meta = model._meta
