@@ -26,7 +26,8 @@ def staff_client(client: Client) -> Client:
 def test_every_admin_list_and_change_page_renders(staff_client: Client) -> None:
     loaded, problems = load_all(collect([str(DEMO_PLANS)])[0])
     assert not problems
-    pacs, _ = import_plans([item.plan for item in loaded])
+    plans = {plan.key: plan for plan in import_plans([item.plan for item in loaded])}
+    pacs = plans["pacs-bcdr"]
     services.invoke(incident=services.report(plan=pacs, subject="system:pacs", actor=None), actor=None)
     ours = [m for m in admin.site._registry if m._meta.app_label in {"core", "plans", "incidents"}]
     assert len(ours) >= 15
