@@ -48,7 +48,11 @@ def _audit_task(task: Task, *, actor: Actor, via: str, verb: str, before: Any, w
 
 
 def _locked_task(task: Task) -> Task:
-    task = Task.objects.select_for_update().select_related("incident__organisation", "assignee").get(pk=task.pk)
+    task = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("incident__organisation", "assignee")
+        .get(pk=task.pk)
+    )
     if task.incident.state not in RUNNING:
         raise IncidentError(f"incident #{task.incident.number} is {task.incident.state}: its tasks are closed")
     return task
