@@ -7,12 +7,19 @@ from django.urls import include, path
 from contingency.web import views
 from contingency.web.control import urls as control
 from contingency.web.editing import urls as editing
+from contingency.web.incidents import urls as incidents
 from contingency.web.members import urls as members
 from contingency.web.overview import urls as overview
 from contingency.web.plan import urls as plan
 
 # Editing first: its fixed `plans/upload/` must win over the plan page's `plans/<plan>/`.
-organisation_pages = [*editing.urlpatterns, *overview.urlpatterns, *plan.urlpatterns, *control.urlpatterns]
+organisation_pages = [
+    *editing.urlpatterns,
+    *overview.urlpatterns,
+    *plan.urlpatterns,
+    *control.urlpatterns,
+    *incidents.urlpatterns,
+]
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -82,6 +82,54 @@ def ack_token(visit: Visit) -> dict[str, Any]:
 
 PART = plan(section="functions", key=FUNCTION)
 
+
+def _incident(state: str) -> Any:
+    """A fresh PACS incident in `state` (reported, invoked or restored), made through the services."""
+    from contingency.incidents import services
+
+    pacs = Plan.objects.get(organisation__slug=HOME_ORG, key=PACS)
+    found = services.report(plan=pacs, subject="system:pacs", actor=None, via="test")
+    if state in ("invoked", "restored"):
+        found = services.invoke(incident=found, actor=None, via="test")
+    if state == "restored":
+        found = services.restore(incident=found, actor=None, via="test")
+    return found
+
+
+def incident(state: str = "invoked", **extra: Any) -> Kwargs:
+    return lambda visit: {"org": HOME_ORG, "number": _incident(state).number, **extra}
+
+
+def incident_task(visit: Visit) -> dict[str, Any]:
+    found = _incident("invoked")
+    return {"org": HOME_ORG, "number": found.number, "task": found.tasks.order_by("position")[0].pk}
+
+
+def incident_target(visit: Visit) -> dict[str, Any]:
+    from contingency.incidents.models import InformTarget
+
+    found = _incident("invoked")
+    target = InformTarget.objects.filter(task__incident=found).order_by("pk")[0]
+    return {"org": HOME_ORG, "number": found.number, "target": target.pk}
+
+
+def incident_handover(visit: Visit) -> dict[str, Any]:
+    from contingency.incidents.handover import hand_over
+
+    found = _incident("invoked")
+    record = hand_over(incident=found, actor=None, to_name="Night lead", via="test")
+    return {"org": HOME_ORG, "number": found.number, "pk": record.pk}
+
+
+def incident_action(visit: Visit) -> dict[str, Any]:
+    from datetime import date
+
+    from contingency.incidents.review import add_action
+
+    found = _incident("restored")
+    action = add_action(incident=found, text="Fix it", owner="IT", due_on=date(2030, 1, 1), actor=None, via="test")
+    return {"org": HOME_ORG, "number": found.number, "pk": action.pk}
+
 EXPECTED: dict[str, Page] = {
     # Outside any organisation.
     "home": Page("login", none()),
@@ -120,6 +168,29 @@ EXPECTED: dict[str, Page] = {
     "plan-diff": Page(Capability.VIEW, plan()),
     "reviews": Page(Capability.VIEW, org()),
     "holder-ack": Page("signed", ack_token, FORM),
+    # Incidents: VIEW to see, RESPOND to change.
+    "incidents": Page(Capability.VIEW, org()),
+    "incident-report": Page(Capability.RESPOND, org(), FORM),
+    "incident": Page(Capability.VIEW, incident()),
+    "incident-live": Page(Capability.VIEW, incident()),
+    "incident-assess": Page(Capability.RESPOND, incident("reported"), ACTION),
+    "incident-invoke": Page(Capability.RESPOND, incident("reported"), ACTION),
+    "incident-close": Page(Capability.RESPOND, incident("reported"), ACTION),
+    "incident-task-add": Page(Capability.RESPOND, incident(), ACTION),
+    "incident-task": Page(Capability.RESPOND, incident_task, ACTION),
+    "incident-told": Page(Capability.RESPOND, incident_target, ACTION),
+    "incident-update": Page(Capability.RESPOND, incident(), ACTION),
+    "incident-restore": Page(Capability.RESPOND, incident(), ACTION),
+    "incident-stand-down": Page(Capability.RESPOND, incident(), ACTION),
+    "incident-handover": Page(Capability.VIEW, incident()),
+    "incident-hand-over": Page(Capability.RESPOND, incident(), ACTION),
+    "incident-handover-record": Page(Capability.VIEW, incident_handover),
+    "incident-briefing": Page(Capability.VIEW, incident()),
+    "incident-briefing-publish": Page(Capability.RESPOND, incident(), ACTION),
+    "incident-review": Page(Capability.VIEW, incident("restored")),
+    "incident-review-save": Page(Capability.RESPOND, incident("restored"), ACTION),
+    "incident-review-action": Page(Capability.RESPOND, incident("restored"), ACTION),
+    "incident-review-action-done": Page(Capability.RESPOND, incident_action, ACTION),
 }
 
 

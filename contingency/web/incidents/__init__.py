@@ -1,0 +1,1 @@
+"""The incident pages: the list, reporting a failure, the live incident page, hand-over, briefing, review."""

@@ -1,0 +1,229 @@
+"""Pages beside the live one: shift hand-over, the board's daily briefing, and the post-incident review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from contingency.core.permissions import Capability
+from contingency.incidents import handover as handovers
+from contingency.incidents import reports, review, tasks
+from contingency.incidents.models import EventKind, Handover, Incident, Review, ReviewAction
+from contingency.incidents.services import IncidentError
+from contingency.incidents.snapshot import calendar_of
+from contingency.web.access import OrgContext, org_page
+
+from . import present
+from .forms import ActionForm, BriefingForm, HandoverForm, ReviewForm
+
+# What a printed review's timeline summary leaves out: the task-by-task detail.
+DETAIL = (EventKind.TASK, EventKind.INFORMED)
+
+
+def _refused(form: Form, refused: IncidentError) -> None:
+    form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+
+
+def _base(ctx: OrgContext, incident: Incident, nav: str) -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        "ctx": ctx,
+        "nav": "incidents",
+        "tab": nav,
+        "incident": incident,
+        "now": now,
+        **present.clock_facts(incident, now),
+    }
+
+
+def _handover_page(
+    request: HttpRequest, ctx: OrgContext, incident: Incident, form: HandoverForm, status: int = 200
+) -> HttpResponse:
+    context = _base(ctx, incident, "handover")
+    context.update(
+        {
+            "report": reports.handover_report(incident, context["now"]).as_json(),
+            "form": form,
+            "past": Handover.objects.filter(incident=incident).order_by("-at", "-id"),
+        }
+    )
+    return render(request, "web/incidents/handover.html", context, status=status)
+
+
+@org_page(Capability.VIEW)
+@require_GET
+def handover(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    incident = present.incident_of(ctx.organisation, number)
+    return _handover_page(request, ctx, incident, HandoverForm(members=present.members(ctx.organisation)))
+
+
+@org_page(Capability.RESPOND)
+@require_POST
+def hand_over(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    incident = present.incident_of(ctx.organisation, number)
+    form = HandoverForm(request.POST, members=present.members(ctx.organisation))
+    if form.is_valid():
+        try:
+            record = handovers.hand_over(
+                incident=incident,
+                actor=request.user,
+                to_user_id=form.cleaned_data["to_user"],
+                to_name=form.cleaned_data["to_name"],
+                note_text=form.cleaned_data["note"],
+            )
+        except IncidentError as refused:
+            _refused(form, refused)
+        else:
+            messages.success(request, f"Handed over to {record.to_name}. The report is kept as it was read.")
+            return redirect("incident-handover", org=ctx.organisation.slug, number=number)
+    return _handover_page(request, ctx, incident, form, status=400)
+
+
+@org_page(Capability.VIEW)
+@require_GET
+def handover_record(request: HttpRequest, ctx: OrgContext, number: int, pk: int) -> HttpResponse:
+    incident = present.incident_of(ctx.organisation, number)
+    record = Handover.objects.filter(incident=incident, pk=pk).first()
+    if record is None:
+        raise Http404("No such hand-over.")
+    context = _base(ctx, incident, "handover")
+    context.update({"record": record, "report": record.report})
+    return render(request, "web/incidents/handover_record.html", context)
+
+
+def _briefing_page(
+    request: HttpRequest, ctx: OrgContext, incident: Incident, form: BriefingForm | None, status: int = 200
+) -> HttpResponse:
+    context = _base(ctx, incident, "briefing")
+    if form is None:
+        form = BriefingForm(initial={"text": reports.briefing(incident, context["now"])})
+    published = incident.timeline.filter(kind=EventKind.UPDATE, audience="board").order_by("-at", "-id")
+    context.update({"form": form, "published": published})
+    return render(request, "web/incidents/briefing.html", context, status=status)
+
+
+@org_page(Capability.VIEW)
+@require_GET
+def briefing(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    return _briefing_page(request, ctx, present.incident_of(ctx.organisation, number), None)
+
+
+@org_page(Capability.RESPOND)
+@require_POST
+def publish_briefing(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    incident = present.incident_of(ctx.organisation, number)
+    form = BriefingForm(request.POST)
+    if form.is_valid():
+        try:
+            tasks.post_update(incident=incident, text=form.cleaned_data["text"], audience="board", actor=request.user)
+        except IncidentError as refused:
+            _refused(form, refused)
+        else:
+            messages.success(request, "Briefing published as an update to the board.")
+            return redirect("incident", org=ctx.organisation.slug, number=number)
+    return _briefing_page(request, ctx, incident, form, status=400)
+
+
+def _review_form(found: Review | None) -> ReviewForm:
+    if found is None:
+        return ReviewForm()
+    initial: dict[str, Any] = {f"why_{i + 1}": text for i, text in enumerate(found.whys[:5])}
+    initial.update(
+        root_cause=found.root_cause, went_well=found.went_well, went_badly=found.went_badly, lessons=found.lessons
+    )
+    return ReviewForm(initial=initial)
+
+
+@org_page(Capability.VIEW)
+@require_GET
+def review_page(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    incident = present.incident_of(ctx.organisation, number)
+    form = _review_form(review.review_of(incident))
+    return render(request, "web/incidents/review.html", _review_context(ctx, incident, form, ActionForm()))
+
+
+@org_page(Capability.RESPOND)
+@require_POST
+def save_review(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    incident = present.incident_of(ctx.organisation, number)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            review.save_review(
+                incident=incident,
+                actor=request.user,
+                whys=form.whys(),
+                root_cause=data["root_cause"],
+                went_well=data["went_well"],
+                went_badly=data["went_badly"],
+                lessons=data["lessons"],
+                complete=data["complete"],
+            )
+        except IncidentError as refused:
+            _refused(form, refused)
+        else:
+            messages.success(request, "Review saved." + (" It is marked complete." if data["complete"] else ""))
+            return redirect("incident-review", org=ctx.organisation.slug, number=number)
+    context = _review_context(ctx, incident, form, ActionForm())
+    return render(request, "web/incidents/review.html", context, status=400)
+
+
+def _review_context(ctx: OrgContext, incident: Incident, form: ReviewForm, action_form: ActionForm) -> dict[str, Any]:
+    context = _base(ctx, incident, "review")
+    found = review.review_of(incident)
+    context.update(
+        {
+            "review": found,
+            "form": form,
+            "action_form": action_form,
+            "actions": list(found.actions.all()) if found else [],
+            "reviewable": incident.state in review.REVIEWABLE,
+            "functions": present.functions(incident, context["now"]),
+            "summary": incident.timeline.exclude(kind__in=DETAIL).order_by("at", "id"),
+            "calendar_zone": calendar_of(incident).zone,
+        }
+    )
+    return context
+
+
+@org_page(Capability.RESPOND)
+@require_POST
+def review_action(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    incident = present.incident_of(ctx.organisation, number)
+    form = ActionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            review.add_action(
+                incident=incident, text=data["text"], owner=data["owner"], due_on=data["due_on"], actor=request.user
+            )
+        except IncidentError as refused:
+            _refused(form, refused)
+        else:
+            messages.success(request, f"Action added for {data['owner']}.")
+            return redirect("incident-review", org=ctx.organisation.slug, number=number)
+    context = _review_context(ctx, incident, _review_form(review.review_of(incident)), form)
+    return render(request, "web/incidents/review.html", context, status=400)
+
+
+@org_page(Capability.RESPOND)
+@require_POST
+def review_action_done(request: HttpRequest, ctx: OrgContext, number: int, pk: int) -> HttpResponse:
+    incident = present.incident_of(ctx.organisation, number)
+    action = ReviewAction.objects.filter(review__incident=incident, pk=pk).first()
+    if action is None:
+        raise Http404("No such action.")
+    try:
+        review.complete_action(action=action, actor=request.user, note_text=request.POST.get("note", ""))
+    except IncidentError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"Done: {action.text}")
+    return redirect("incident-review", org=ctx.organisation.slug, number=number)

@@ -1,0 +1,221 @@
+"""What the incident pages show, as plain rows: tasks grouped with their owners' contacts, clocks, members.
+
+The views stay short: they fetch the incident and hand it here; the templates only lay out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.http import Http404
+
+from contingency.core.models import Organisation
+from contingency.incidents.assess import elapsed_words
+from contingency.incidents.models import (
+    AffectedFunction,
+    EventKind,
+    Incident,
+    InformTarget,
+    State,
+    Task,
+    TaskSource,
+    TaskState,
+    TimelineEntry,
+)
+from contingency.incidents.queries import next_due
+from contingency.incidents.snapshot import calendar_of, resolver_for
+from contingency.incidents.urgency import FunctionClock, impact_now
+from contingency.plans.guidance import Callee
+
+SOURCE_TITLES = {
+    TaskSource.RESPONSE: "Response",
+    TaskSource.TRIGGER: "Trigger points",
+    TaskSource.DURATION: "If it lasts (duration rules)",
+    TaskSource.RESTORATION: "Restoration",
+    TaskSource.AD_HOC: "Added during the incident",
+}
+
+
+@dataclass
+class Problem:
+    """A refused change: which form, which field, the message, and the id of the input to link to."""
+
+    form: str
+    field: str | None
+    message: str
+    anchor: str = ""
+
+
+@dataclass
+class TargetRow:
+    target: InformTarget
+    callee: Callee | None
+
+
+@dataclass
+class TaskRow:
+    task: Task
+    owner: Callee | None
+    targets: list[TargetRow]
+    overdue: bool
+    problem: Problem | None = None
+
+
+@dataclass
+class TaskGroup:
+    source: str
+    title: str
+    origin: str
+    due_at: datetime | None
+    rows: list[TaskRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FunctionRow:
+    affected: AffectedFunction
+    rto_left: str
+    mtpd_left: str
+    rto_over: bool
+    mtpd_over: bool
+    impact_now: str
+    actual: str  # downtime once restored
+
+
+def incident_of(organisation: Organisation, number: int) -> Incident:
+    found = Incident.objects.select_related("organisation", "plan").filter(organisation=organisation, number=number)
+    incident = found.first()
+    if incident is None:
+        raise Http404("No such incident.")
+    return incident
+
+
+def left(due: datetime | None, now: datetime) -> tuple[str, bool]:
+    """ "3 hours 20 minutes" left, or "overdue by 2 hours"; and whether it is past."""
+    if due is None:
+        return "", False
+    return elapsed_words(due - now), due <= now
+
+
+def functions(incident: Incident, now: datetime) -> list[FunctionRow]:
+    rows = []
+    end = incident.restored_at
+    for a in incident.affected.all():
+        clock = FunctionClock(
+            a.key,
+            a.name,
+            a.degraded,
+            a.mtpd_due_at,
+            a.rto_due_at,
+            [(datetime.fromisoformat(i["at"]), i["level"]) for i in a.impact],
+        )
+        at = end or now
+        rto, rto_over = left(a.rto_due_at, at)
+        mtpd, mtpd_over = left(a.mtpd_due_at, at)
+        rows.append(
+            FunctionRow(
+                a,
+                rto,
+                mtpd,
+                rto_over,
+                mtpd_over,
+                impact_now(clock, at),
+                elapsed_words(end - incident.began_at) if end else "",
+            )
+        )
+    return rows
+
+
+def task_groups(incident: Incident, now: datetime) -> list[TaskGroup]:
+    """Tasks by source and origin (a procedure, a trigger point's occurrence), in the order they came."""
+    resolver = resolver_for(incident, now)
+    groups: dict[tuple[str, str], TaskGroup] = {}
+    tasks = (
+        Task.objects.filter(incident=incident)
+        .select_related("assignee", "replaced_by")
+        .prefetch_related("targets")
+        .order_by("position")
+    )
+    order = list(SOURCE_TITLES)
+    for task in tasks:
+        key = (task.source, task.origin)
+        group = groups.get(key)
+        if group is None:
+            title = SOURCE_TITLES.get(TaskSource(task.source), task.source) if task.source in order else task.source
+            group = groups[key] = TaskGroup(task.source, str(title), task.origin, task.due_at)
+        targets = [TargetRow(t, resolver.callee(t.key)) for t in task.targets.all()]
+        overdue = bool(task.is_open and task.due_at and task.due_at < now)
+        group.rows.append(TaskRow(task, resolver.callee(task.who_key), targets, overdue))
+    return sorted(groups.values(), key=lambda g: order.index(TaskSource(g.source)) if g.source in order else 99)
+
+
+def rows_of(groups: list[TaskGroup]) -> list[TaskRow]:
+    return [row for group in groups for row in group.rows]
+
+
+def task_counts(groups: list[TaskGroup]) -> dict[str, int]:
+    rows = [r for r in rows_of(groups) if r.task.state != TaskState.REROUTED]
+    return {
+        "open": sum(1 for r in rows if r.task.is_open),
+        "overdue": sum(1 for r in rows if r.overdue),
+        "done": sum(1 for r in rows if r.task.state == TaskState.DONE),
+        "all": len(rows),
+    }
+
+
+def timeline(incident: Incident, order: str, kind: str) -> list[TimelineEntry]:
+    entries = TimelineEntry.objects.filter(incident=incident)
+    if kind in EventKind.values:
+        entries = entries.filter(kind=kind)
+    return list(entries.order_by("at", "id") if order == "oldest" else entries.order_by("-at", "-id"))
+
+
+def clock_facts(incident: Incident, now: datetime) -> dict[str, Any]:
+    calendar = calendar_of(incident)
+    end = incident.restored_at or (incident.stood_down_at if incident.state == State.STOOD_DOWN else None)
+    return {
+        "zone": calendar.zone,
+        "in_hours": calendar.is_in_hours(now),
+        "why_out": calendar.why_out_of_hours(now),
+        "downtime": elapsed_words((end or now) - incident.began_at),
+        "downtime_label": "Downtime" if end else "Downtime so far",
+        "now": now,
+    }
+
+
+def members(organisation: Organisation) -> list[tuple[int, str]]:
+    users = (
+        get_user_model()
+        .objects.filter(memberships__organisation=organisation, is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+    return [(u.pk, u.get_username()) for u in users]
+
+
+def live_context(incident: Incident, now: datetime, order: str = "newest", kind: str = "") -> dict[str, Any]:
+    """Everything the live region shows; the full page adds its forms."""
+    groups = task_groups(incident, now)
+    entries = timeline(incident, order, kind)
+    counts = task_counts(groups)
+    latest = max(entries, key=lambda e: (e.at, e.id), default=None)
+    return {
+        "incident": incident,
+        "functions": functions(incident, now),
+        "groups": groups,
+        "counts": counts,
+        "due": next_due(incident),
+        "entries": entries,
+        "order": order,
+        "kind": kind,
+        "kinds": EventKind.choices,
+        "latest": latest,
+        "running": incident.state in (State.INVOKED, State.RESTORED),
+        **clock_facts(incident, now),
+    }
+
+
+def since(a: datetime | None, b: datetime | None) -> timedelta | None:
+    return (b - a) if a and b else None
