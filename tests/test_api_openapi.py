@@ -36,6 +36,30 @@ EXPECTED_PATHS = {
     "/api/v1/organisations/{org}/plans/{plan}/approve",
     "/api/v1/organisations/{org}/plans/{plan}/return",
     "/api/v1/organisations/{org}/plans/{plan}/issue",
+    "/api/v1/organisations/{org}/plans/{plan}/checks",
+    *(
+        "/api/v1/organisations/{org}/incidents" + path
+        for path in (
+            "",
+            "/{number}",
+            "/{number}/assess",
+            "/{number}/invoke",
+            "/{number}/not-a-failure",
+            "/{number}/restore",
+            "/{number}/stand-down",
+            "/{number}/tasks",
+            "/{number}/tasks/{task}",
+            "/{number}/tasks/{task}/targets/{key}/told",
+            "/{number}/timeline",
+            "/{number}/updates",
+            "/{number}/triggers",
+            "/{number}/handover",
+            "/{number}/briefing",
+            "/{number}/review",
+            "/{number}/review/actions",
+            "/{number}/review/actions/{action}/done",
+        )
+    ),
 }
 REGENERATE = (
     "contingency manage export_openapi_schema --api contingency.api.main.api --indent 2 --output schema/openapi-v1.json"

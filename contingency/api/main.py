@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import errors, parts, plans, workflow
+from . import errors, incidents, parts, plans, workflow
 from .auth import BearerToken, Session
 
 DESCRIPTION = """Plans of the organisations you belong to, with the same permissions as the pages.
@@ -10,7 +10,13 @@ DESCRIPTION = """Plans of the organisations you belong to, with the same permiss
 Authenticate with a personal token (`Authorization: Bearer ctg_...`, made on your account page)
 or, from a browser, with your signed-in session (unsafe methods then need the CSRF token).
 Plan documents and parts follow schema/plan-v1.schema.json and are validated like a plan file;
-an invalid body gets 422 with every problem located by path."""
+an invalid body gets 422 with every problem located by path.
+
+Incidents run through the same services as the pages: a refusal that names a field of the
+request (a future `beganAt`, an unknown check, a skip without a reason) is 422 located at
+that field, and one about the incident's or task's state (restoring an incident that is not
+invoked, completing a task that is done) is 409. Times are ISO 8601 in UTC; `local` fields
+give the same moment on the organisation's wall clock, with its offset."""
 
 api = errors.Api(
     title="Contingency API",
@@ -23,3 +29,4 @@ errors.install(api)
 api.add_router("", plans.router, tags=["plans"])
 api.add_router("", parts.router, tags=["parts"])
 api.add_router("", workflow.router, tags=["workflow"])
+api.add_router("", incidents.router, tags=["incidents"])
