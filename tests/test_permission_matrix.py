@@ -130,6 +130,7 @@ def incident_action(visit: Visit) -> dict[str, Any]:
     action = add_action(incident=found, text="Fix it", owner="IT", due_on=date(2030, 1, 1), actor=None, via="test")
     return {"org": HOME_ORG, "number": found.number, "pk": action.pk}
 
+
 EXPECTED: dict[str, Page] = {
     # Outside any organisation.
     "home": Page("login", none()),
