@@ -18,7 +18,7 @@ so a worker that was down for a while catches up without drifting.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from contingency.lib.calendar import WorkingCalendar
 from contingency.lib.durations import Duration
@@ -40,7 +40,8 @@ def recurring_due(trigger: TriggerPoint, n: int, invoked_at: datetime, calendar:
     assert trigger.every is not None
     first = calendar.add(invoked_at, trigger.start or trigger.every)
     due = calendar.add(first, Duration(trigger.every.value * n, trigger.every.unit)) if n else first
-    if trigger.until is not None and due > calendar.add(invoked_at, trigger.until):
+    # Compared in UTC: aware datetimes sharing a zone compare by wall clock, which repeats an hour in October.
+    if trigger.until is not None and due.astimezone(UTC) > calendar.add(invoked_at, trigger.until).astimezone(UTC):
         return None
     return due
 
