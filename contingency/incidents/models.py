@@ -10,6 +10,8 @@ that caused it; workers fire each one exactly once (see worker.py).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 
@@ -121,6 +123,9 @@ class TaskState(models.TextChoices):
 
 
 OPEN_TASK_STATES = (TaskState.OPEN, TaskState.STARTED)
+# A timed task (a trigger point's action, a duration rule) falls due at its moment; it is
+# overdue only once it has been left open this long after it, not the instant it appears.
+OVERDUE_GRACE = timedelta(hours=1)
 
 
 class TaskSource(models.TextChoices):
@@ -164,6 +169,9 @@ class Task(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_TASK_STATES
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at + OVERDUE_GRACE < now
 
 
 class InformTarget(models.Model):

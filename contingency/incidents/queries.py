@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from contingency.core.models import Organisation
 
-from .models import OPEN_STATES, AffectedFunction, DueAction, DueState, Incident, TaskState
+from .models import OPEN_STATES, OVERDUE_GRACE, AffectedFunction, DueAction, DueState, Incident, TaskState
 from .urgency import FunctionClock, IncidentClock, Ranked, rank
 
 
@@ -49,12 +49,14 @@ def ranked_open(organisation: Organisation, now: datetime) -> list[RankedInciden
     """Every open incident of the organisation, most urgent first (see urgency.py), with task counts."""
     rows = list(
         open_incidents(organisation)
+        .defer("snapshot")  # the plan as invoked, tens of kB of JSON each: the ranking never reads it
         .select_related("organisation")
         .prefetch_related(Prefetch("affected", queryset=AffectedFunction.objects.order_by("position")))
         .annotate(
             open_count=Count("tasks", filter=Q(tasks__state__in=(TaskState.OPEN, TaskState.STARTED))),
             overdue_count=Count(
-                "tasks", filter=Q(tasks__state__in=(TaskState.OPEN, TaskState.STARTED), tasks__due_at__lt=now)
+                "tasks",
+                filter=Q(tasks__state__in=(TaskState.OPEN, TaskState.STARTED), tasks__due_at__lt=now - OVERDUE_GRACE),
             ),
         )
     )

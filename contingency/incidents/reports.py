@@ -121,7 +121,7 @@ def _line(incident: Incident, task: Task, now: datetime) -> TaskLine:
         task.who_name,
         task.get_state_display(),
         _clock(incident, task.due_at),
-        bool(task.due_at and task.due_at < now),
+        task.is_overdue(now),
         task.assignee.get_username() if task.assignee else None,
     )
 
@@ -155,7 +155,7 @@ def handover_report(incident: Incident, now: datetime) -> HandoverReport:
         since=_clock(incident, last.at) if last else None,
         downtime=elapsed_words((incident.restored_at or now) - incident.began_at),
         open_tasks=tuple(_line(incident, t, now) for t in open_tasks),
-        overdue_tasks=tuple(_line(incident, t, now) for t in open_tasks if t.due_at and t.due_at < now),
+        overdue_tasks=tuple(_line(incident, t, now) for t in open_tasks if t.is_overdue(now)),
         reach=reach,
         next_triggers=tuple((_clock(incident, d.due_at) or "", d.name) for d in due.order_by("due_at")[:5]),
         decisions=tuple(
