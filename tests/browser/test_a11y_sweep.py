@@ -3,6 +3,7 @@ no sideways scrolling at 360px wide (WCAG 1.4.10 reflow)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -31,15 +32,77 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("change password", "password-change", {}),
 ]
 
+# The incident pages, for incidents made in the test: (label, URL name, which incident, query string).
+INCIDENT_PAGES: list[tuple[str, str, str | None, str]] = [
+    ("incident list", "incidents", None, ""),
+    ("report a failure", "incident-report", None, ""),
+    ("report a failure: the checks", "incident-report", None, f"?plan={PLAN}&subject=function:{FUNCTION}"),
+    ("incident page, reported", "incident", "reported", ""),
+    ("incident page, invoked", "incident", "invoked", ""),
+    ("incident page, restored", "incident", "restored", ""),
+    ("hand-over", "incident-handover", "invoked", ""),
+    ("board briefing", "incident-briefing", "invoked", ""),
+    ("review, not open yet", "incident-review", "invoked", ""),
+    ("review", "incident-review", "restored", ""),
+]
+
+
+def incidents_for_the_sweep() -> dict[str, int]:
+    """One incident in each state the pages show differently; their numbers by state."""
+    from contingency.incidents import review, services, tasks
+    from contingency.incidents.models import Task
+    from contingency.plans.models import Plan
+
+    plan = Plan.objects.get(organisation__slug=ORG, key=PLAN)
+    yes = {"several-patients": True, "several-pcs": True, "several-modalities": True}
+
+    def reported(subject: str) -> Any:
+        return services.report(plan=plan, subject=subject, actor=None, answers=yes, via="test")
+
+    restored = services.invoke(incident=reported("system:pacs"), actor=None, via="test")
+    services.restore(incident=restored, actor=None, note_text="Storage controller replaced.", via="test")
+    review.save_review(
+        incident=restored,
+        actor=None,
+        whys=["The archive was offline.", "A storage controller failed."],
+        root_cause="A known firmware fault was left unpatched.",
+        went_well="CDs went with every patient.",
+        went_badly="Two wards were told late.",
+        lessons="Agree a maintenance window with the vendor.",
+        complete=False,
+        via="test",
+    )
+    review.add_action(
+        incident=restored,
+        text="Agree a maintenance window",
+        owner="PACS manager",
+        due_on=date(2027, 3, 31),
+        actor=None,
+        via="test",
+    )
+    invoked = services.invoke(incident=reported("function:image-reporting"), actor=None, via="test")
+    first = Task.objects.filter(incident=invoked).order_by("position").first()
+    assert first is not None
+    tasks.finish(task=first, actor=None, done=True, text="Done at once.", via="test")
+    return {
+        "reported": reported("function:image-sharing").number,
+        "invoked": invoked.number,
+        "restored": restored.number,
+    }
+
 
 def test_main_pages_are_accessible_and_fit_a_narrow_screen(
     page: Any, site: str, user_with: Any, request: pytest.FixtureRequest
 ) -> None:
+    numbers = incidents_for_the_sweep()
     username = user_with("editor", "approver", "administrator")
     log_in(page, site, username)
     found: list[str] = []
-    for label, name, kwargs in PAGES:
-        path = reverse(name, kwargs=kwargs)
+    pages = [(label, name, reverse(name, kwargs=kwargs)) for label, name, kwargs in PAGES]
+    for label, name, which, query in INCIDENT_PAGES:
+        kwargs = {"org": ORG} if which is None else {"org": ORG, "number": str(numbers[which])}
+        pages.append((label, name, reverse(name, kwargs=kwargs) + query))
+    for label, name, path in pages:
         response = page.goto(f"{site}{path}")
         assert response is not None
         if response.status != 200:
