@@ -91,7 +91,7 @@ def fire(row: DueAction, *, at: datetime, worker: str) -> bool:
     )
     if claimed != 1:
         return False
-    incident = Incident.objects.select_related("organisation").get(pk=row.incident_id)
+    incident = Incident.objects.select_related("organisation").defer("snapshot").get(pk=row.incident_id)
     document = document_of(incident)
     if row.kind == DueKind.TRIGGER:
         _trigger(incident, document, row, at)
