@@ -1,0 +1,132 @@
+"""Seeding and reading the database of tests/test_worker_kill_restart.py, run in a subprocess.
+
+    python tests/support/kill_restart.py seed --lead SECONDS --spread SECONDS --count N --seed SEED
+    python tests/support/kill_restart.py dump
+
+The database is the one DATABASE_URL names. `seed` migrates it (printing `migrated`), loads the demo plans,
+prints `base=<epoch seconds>` (now plus `lead`), then reports and invokes `count` PACS outages
+back-dated so that their due actions fall due between `base` and `base + spread`: a daily TP2 whose earlier occurrences are overdue (the
+worker must catch up the chain), duration rules and the five-day TP4 coming due, in-hours changes
+overdue since the back-dated invocation, and extra TP1 rows written directly. `dump` prints the
+due actions, trigger/duration/routing timeline entries and task keys as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contingency.settings")
+
+
+def seed(lead: float, spread: float, count: int, rng: random.Random) -> None:
+    from contingency import demo
+    from contingency.incidents import services
+    from contingency.incidents.models import DueAction, DueKind
+    from contingency.plans.files import collect, load_all
+    from contingency.plans.models import Plan
+
+    files, problems = collect([str(demo.DEMO_PLANS)])
+    loaded, found = load_all(files)
+    assert not problems and not found, (problems, found)
+    demo.load_plans(loaded)
+    plan = Plan.objects.get(key="pacs-bcdr")
+    base = time.time() + lead
+    print(f"base={base}", flush=True)
+    start = datetime.fromtimestamp(base, UTC)
+    answers = {"several-patients": True, "several-pcs": True, "several-modalities": True}
+    for n in range(count):
+        due = start + timedelta(seconds=rng.uniform(0, spread))
+        mode = n % 3
+        if mode == 0:  # TP2 due now, after k overdue daily occurrences
+            invoked = due - timedelta(hours=4, days=rng.randint(0, 3))
+            began = invoked - timedelta(minutes=10)
+        elif mode == 1:  # a duration rule (4h, 1 day or 2 days) due now
+            began = due - rng.choice([timedelta(hours=4), timedelta(days=1), timedelta(days=2)])
+            invoked = began + timedelta(minutes=10)
+        else:  # five days without service: TP4 and the 5-day rule due now, every TP2 overdue
+            began = due - timedelta(days=5)
+            invoked = began + timedelta(hours=1)
+        incident = services.report(
+            plan=plan,
+            subject="system:pacs",
+            actor=None,
+            answers=answers,
+            began_at=began,
+            via="kill test",
+            at=invoked - timedelta(minutes=1),
+        )
+        incident = services.invoke(incident=incident, actor=None, via="kill test", at=invoked)
+        for extra in range(rng.randint(1, 3)):
+            DueAction.objects.create(
+                incident=incident,
+                kind=DueKind.TRIGGER,
+                key="tp1",
+                sequence=10 + extra,
+                name=f"TP1 - information-gathering meeting (extra {extra})",
+                due_at=start + timedelta(seconds=rng.uniform(0, spread)),
+            )
+    print(f"seeded {count} incident(s); {DueAction.objects.count()} due action(s)", flush=True)
+
+
+def dump() -> None:
+    from contingency.incidents.models import DueAction, Task, TimelineEntry
+
+    data = {
+        "due": [
+            {
+                "id": d.pk,
+                "incident": d.incident_id,
+                "kind": d.kind,
+                "key": d.key,
+                "sequence": d.sequence,
+                "name": d.name,
+                "due_at": d.due_at.timestamp(),
+                "state": d.state,
+                "fired_at": d.fired_at.timestamp() if d.fired_at else None,
+                "fired_by": d.fired_by,
+            }
+            for d in DueAction.objects.order_by("id")
+        ],
+        "timeline": [
+            {"incident": e.incident_id, "kind": e.kind, "text": e.text}
+            for e in TimelineEntry.objects.filter(kind__in=("trigger", "duration", "routing")).order_by("id")
+        ],
+        "tasks": [{"incident": t.incident_id, "key": t.key} for t in Task.objects.order_by("id")],
+    }
+    json.dump(data, sys.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    seeding = sub.add_parser("seed")
+    seeding.add_argument("--lead", type=float, default=2.0)
+    seeding.add_argument("--spread", type=float, default=10.0)
+    seeding.add_argument("--count", type=int, default=30)
+    seeding.add_argument("--seed", type=int, default=0)
+    sub.add_parser("dump")
+    args = parser.parse_args()
+    import django
+
+    django.setup()
+    if args.command == "seed":
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)
+        print("migrated", flush=True)
+        seed(args.lead, args.spread, args.count, random.Random(args.seed))
+    else:
+        dump()
+
+
+if __name__ == "__main__":
+    main()
