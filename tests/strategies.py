@@ -94,7 +94,7 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
     collections = ["sites", "people", "roles", "lists", "suppliers", "systems", "functions"]
     collections += ["risks", "procedures", "triggers"]
     sizes = {name: draw(st.integers(1 if name == "people" else 0, 3)) for name in collections}
-    spare = 4  # optional ids of checks and steps
+    spare = 6  # optional ids of checks and steps
     pool = draw(st.lists(ID, min_size=sum(sizes.values()) + spare, max_size=sum(sizes.values()) + spare, unique=True))
     ids: dict[str, list[str]] = {}
     for name, size in sizes.items():
@@ -335,7 +335,16 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
     )
     for procedure in data["procedures"]:
         procedure["confirm"] = [check() for _ in range(draw(st.integers(0, 3)))]
-        procedure["steps"] = [step() for _ in range(draw(st.integers(0, 3)))]
+        procedure["steps"] = steps = [step() for _ in range(draw(st.integers(0, 3)))]
+        if len(steps) >= 2 and draw(st.booleans()):
+            # An in-hours step and its out-of-hours counterpart, the pair written on either of them.
+            day, night = draw(st.permutations(range(len(steps))))[:2]
+            steps[day]["when"], steps[night]["when"] = "in-hours", "out-of-hours"
+            named, naming = (day, night) if draw(st.booleans()) else (night, day)
+            if "id" not in steps[named] and pool:
+                steps[named]["id"], pool = pool[0], pool[1:]
+            if "id" in steps[named]:
+                steps[naming]["insteadOf"] = steps[named]["id"]
     data["triggers"] = [trigger(key) for key in ids["triggers"]]
     return data
 

@@ -45,6 +45,27 @@ def edit(old: str, new: str) -> str:
     return BASE.replace(old, new, 1)
 
 
+# A procedure whose out-of-hours step is done instead of its in-hours step (lines 28-38).
+STEPS = """\
+procedures:
+  - id: respond
+    title: Respond
+    steps:
+      - id: call-in-hours
+        text: Ring the PACS team
+        when: in-hours
+      - id: call-out-of-hours
+        text: Ring the on-call manager
+        when: out-of-hours
+        insteadOf: call-in-hours
+"""
+
+
+def steps(old: str, new: str, *, more: str = "") -> str:
+    assert old in STEPS, old
+    return BASE + STEPS.replace(old, new, 1) + more
+
+
 # (case, file text, the exact messages expected, in order)
 CASES: list[tuple[str, str, list[str]]] = [
     (
@@ -169,6 +190,68 @@ CASES: list[tuple[str, str, list[str]]] = [
         "trigger-timing",
         BASE + "triggers:\n  - id: tp2\n    name: Daily call\n    kind: recurring\n",
         ["plan.yaml:29:5: triggers[0]: a recurring trigger needs 'every' (e.g. every: 1 day)"],
+    ),
+    (
+        "instead-of-dangling",
+        steps("insteadOf: call-in-hours", "insteadOf: call-in-hour"),
+        [
+            "plan.yaml:38:9: procedures[0].steps[1].insteadOf: 'call-in-hour' names no step of procedure 'respond' (did you mean 'call-in-hours'?)"
+        ],
+    ),
+    (
+        "instead-of-same-time",
+        steps("        when: out-of-hours\n", "        when: in-hours\n"),
+        [
+            "plan.yaml:38:9: procedures[0].steps[1].insteadOf: 'call-in-hours' is an in-hours step too: insteadOf must name an out-of-hours step"
+        ],
+    ),
+    (
+        "instead-of-on-an-always-step",
+        steps("        when: out-of-hours\n", ""),
+        [
+            "plan.yaml:37:9: procedures[0].steps[1].insteadOf: a step done at any time (when: always) has no counterpart: set when to in-hours or out-of-hours, or remove insteadOf"
+        ],
+    ),
+    (
+        "instead-of-an-always-step",
+        steps("        when: in-hours\n", ""),
+        [
+            "plan.yaml:37:9: procedures[0].steps[1].insteadOf: 'call-in-hours' is done at any time (when: always): insteadOf must name an in-hours step"
+        ],
+    ),
+    (
+        "instead-of-itself",
+        steps("insteadOf: call-in-hours", "insteadOf: call-out-of-hours"),
+        [
+            "plan.yaml:38:9: procedures[0].steps[1].insteadOf: a step cannot be done instead of itself: name the in-hours step it replaces"
+        ],
+    ),
+    (
+        "instead-of-another-procedure",
+        steps(
+            "insteadOf: call-in-hours",
+            "insteadOf: restore-in-hours",
+            more="  - id: restore\n    title: Restore\n    steps:\n"
+            "      - id: restore-in-hours\n        text: Tell the wards\n        when: in-hours\n",
+        ),
+        [
+            "plan.yaml:38:9: procedures[0].steps[1].insteadOf: 'restore-in-hours' is a step of procedure 'restore': insteadOf must name a step of this procedure"
+        ],
+    ),
+    (
+        "instead-of-a-person",
+        steps("insteadOf: call-in-hours", "insteadOf: olive"),
+        [
+            "plan.yaml:38:9: procedures[0].steps[1].insteadOf: 'olive' is a person, but an in-hours step of this procedure is needed here"
+        ],
+    ),
+    (
+        "instead-of-beside-structural-problems",
+        steps("insteadOf: call-in-hours", "insteadOf: call-in-hour").replace("  issue: 1\n", "  issue: three\n"),
+        [
+            "plan.yaml:10:3: document.issue: expected a whole number, got 'three'",
+            "plan.yaml:38:9: procedures[0].steps[1].insteadOf: 'call-in-hour' names no step of procedure 'respond' (did you mean 'call-in-hours'?)",
+        ],
     ),
     (
         "several-at-once",

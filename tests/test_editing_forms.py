@@ -137,6 +137,22 @@ def test_function_form_shows_current_values_and_reference_choices(member: Member
     assert '<label for="f-dependsOn">Depends on' in page
 
 
+def test_procedure_form_shows_and_checks_a_steps_counterpart(member: MemberFactory) -> None:
+    client = member("editor")
+    steps = {spec.name: spec for spec in f.form_fields("procedures")}["steps"]
+    assert steps.kind == "yaml" and "insteadOf" in steps.help
+    page = text(client.get(url("part-edit", section="procedures", key="pacs-downtime")))
+    assert "  when: out-of-hours\n  insteadOf: vendor-call-in-hours\n" in page
+    form = form_of("procedures", "pacs-downtime")
+    form["steps"] = form["steps"].replace("insteadOf: vendor-call-in-hours", "insteadOf: call-pacs-tem")
+    response = client.post(url("part-edit", section="procedures", key="pacs-downtime"), form)
+    assert response.status_code == 400
+    assert (
+        "steps[3].insteadOf: 'call-pacs-tem' names no step of procedure 'pacs-downtime' "
+        "(did you mean 'call-pacs-team'?)" in text(response)
+    )
+
+
 def test_positional_keys_escalation_by_level_and_monitoring_by_position(member: MemberFactory) -> None:
     client = member("editor")
     assert "Reporting user" in text(client.get(url("part-edit", section="escalation", key="1")))

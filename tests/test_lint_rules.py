@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from contingency.plans.lint import RULES, Options, lint
+from contingency.plans.validate import load_text
 from tests.builders import build, minimal_plan
+from tests.conftest import DEMO_PLANS
 
 TODAY = date(2026, 6, 1)
 Mutation = Callable[[dict[str, Any]], object]
@@ -62,6 +64,18 @@ def call_meridian(text: str) -> Mutation:
     def mutate(plan: dict[str, Any]) -> None:
         plan["suppliers"] = [MERIDIAN]
         respond(plan)["steps"].append({"text": text, "kind": "call", "who": "meridian"})
+
+    return mutate
+
+
+def day_and_night(*, kind: str = "call", **night: Any) -> Mutation:
+    """An in-hours call and its out-of-hours counterpart, paired only if `night` says so."""
+
+    def mutate(plan: dict[str, Any]) -> None:
+        respond(plan)["steps"] += [
+            {"id": "desk", "text": "Ring the desk", "kind": "call", "when": "in-hours", "who": "owner"},
+            {"text": "Ring the night desk", "kind": kind, "when": "out-of-hours", "who": "owner", **night},
+        ]
 
     return mutate
 
@@ -128,6 +142,7 @@ CASES: dict[str, tuple[Mutation, set[str]]] = {
         set(),
     ),
     "PRC005": (lambda p: p["procedures"].pop(1), set()),
+    "PRC006": (day_and_night(), set()),
     "TRG001": (lambda p: p["triggers"][0].update(actions=[]), set()),
     "TRG002": (lambda p: p["triggers"][0].update(kind="recurring", every="1 day"), set()),
     "TRG003": (lambda p: (p["triggers"][0].pop("chair"), p["triggers"][0].update(attendees=[])), set()),
@@ -245,6 +260,67 @@ def test_out_of_hours_role_reached_through_its_out_of_hours_contact() -> None:
     assert findings(data) == []
     data["roles"][0].pop("outOfHours")
     assert {f.rule for f in findings(data)} == {"CON002"}
+
+
+def test_steps_paired_either_way_or_of_different_kinds_are_fine() -> None:
+    for mutate in (
+        day_and_night(insteadOf="desk"),
+        day_and_night(kind="record"),
+        lambda p: (
+            day_and_night(id="manager")(p),
+            respond(p)["steps"][-2].update(insteadOf="manager"),
+        ),
+    ):
+        data = minimal_plan()
+        mutate(data)
+        assert findings(data) == []
+
+
+def test_counterpart_needs_an_unpaired_step_at_the_other_time() -> None:
+    # A second in-hours call left over once the pair is stated has no out-of-hours step to pair with,
+    # and a step done always is nobody's counterpart.
+    data = minimal_plan()
+    day_and_night(insteadOf="desk")(data)
+    respond(data)["steps"] += [
+        {"text": "Ring the vendor", "kind": "call", "when": "in-hours", "who": "owner"},
+        {"text": "Ring the switchboard", "kind": "call", "who": "owner"},
+    ]
+    assert findings(data) == []
+
+
+def test_counterpart_suggested_by_shared_targets_then_wording() -> None:
+    data = minimal_plan()
+    respond(data)["steps"] += [
+        {"id": "ring-desk", "text": "Ring the desk", "kind": "call", "when": "in-hours", "who": "owner"},
+        {"id": "ring-vendor", "text": "Ring the vendor helpdesk", "kind": "call", "when": "in-hours", "who": "owner"},
+        {"text": "Ring the vendor helpdesk on its night line", "kind": "call", "when": "out-of-hours", "who": "owner"},
+        {"text": "Ring the deputy", "kind": "call", "when": "out-of-hours", "who": "owner", "targets": ["deputy"]},
+    ]
+    respond(data)["steps"][1]["targets"] = ["deputy"]  # ring-desk
+    found = findings(data)
+    assert [(f.rule, f.path) for f in found] == [
+        ("PRC006", ("procedures", 0, "steps", 3)),
+        ("PRC006", ("procedures", 0, "steps", 4)),
+    ]
+    assert found[0].message == (
+        "Respond: out-of-hours step 4 may be the counterpart of in-hours step 3 (ring-vendor): say so with insteadOf"
+    )
+    assert "in-hours step 2 (ring-desk)" in found[1].message
+
+
+def test_counterpart_without_an_id_is_told_to_get_one() -> None:
+    data = minimal_plan()
+    day_and_night()(data)
+    respond(data)["steps"][1].pop("id")
+    [finding] = findings(data)
+    assert finding.message.endswith("in-hours step 2: give that step an id and say so with insteadOf")
+
+
+@pytest.mark.parametrize("name", ["pacs", "eye-care"])
+def test_demo_plans_state_their_counterparts(name: str) -> None:
+    plan, _ = load_text((DEMO_PLANS / f"{name}.yaml").read_text(encoding="utf-8"))
+    assert [f.message for f in lint(plan, Options(today=TODAY), rules=["PRC006"])] == []
+    assert any(step.instead_of for procedure in plan.procedures for step in procedure.steps)
 
 
 @pytest.mark.parametrize(

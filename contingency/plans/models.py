@@ -8,6 +8,9 @@ How the plan file maps onto tables (store.py converts both ways, losslessly):
   function cannot be deleted alone, but deleting the whole plan removes both);
 - a reference that may name several kinds (a "who": person, role or supplier) is the readable key
   plus its kind, because a ForeignKey can point at one table only;
+- a step's `insteadOf` (its counterpart at the other time of day) is the readable key of another
+  step of the same procedure: steps are written in one bulk insert, and validation has already
+  made sure the key names a step of that procedure;
 - ordered lists of references, and small value objects owned by one part (phones, helpdesk,
   backup, impact over time...), are JSON holding exactly the plan format's JSON form;
 - an absent optional value is NULL for free text (where "" is a different, valid value) and ""
@@ -339,13 +342,28 @@ class ProcedureStep(ProcedureItem):
     text = ProseField()
     kind = _enum(p.StepKind, default=p.StepKind.DO)
     when = _enum(p.When, default=p.When.ALWAYS)
+    instead_of = models.CharField(
+        max_length=KEY_LENGTH,
+        blank=True,
+        default="",
+        help_text="Key of the step of the same procedure this one is done in place of at the other time of day.",
+    )
     who_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
     who_kind = models.CharField(max_length=16, choices=WhoKind.choices, blank=True, default="")
     targets = models.JSONField(default=list, blank=True, help_text="Keys of people, roles, suppliers and lists.")
     note = ProseField(null=True, blank=True)
 
     class Meta(ProcedureItem.Meta):
-        constraints = [*ProcedureItem.Meta.constraints, _who_pair("who")]
+        constraints = [
+            *ProcedureItem.Meta.constraints,
+            _who_pair("who"),
+            # A step done always has no counterpart, and no step is instead of itself.
+            models.CheckConstraint(
+                condition=models.Q(instead_of="")
+                | (~models.Q(when=p.When.ALWAYS.value) & ~models.Q(instead_of=models.F("key"))),
+                name="%(app_label)s_%(class)s_instead_of",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.text

@@ -1,7 +1,8 @@
 """Turning a plan file into a PlanDocument, or into every problem it has, located.
 
 Three passes, each reporting all it finds: YAML (syntax, duplicate keys), structure (the pydantic
-model: types, unknown and missing fields) and references (dangling, wrong kind, duplicate ids).
+model: types, unknown and missing fields) and references (dangling, wrong kind, duplicate ids,
+and a step's `insteadOf` naming anything but an opposite-time step of its own procedure).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -20,7 +21,7 @@ from pydantic_core import ErrorDetails
 from . import yamlio
 from .problems import Path, PlanInvalid, PositionMap, Problem, format_path
 from .spec import PlanDocument, RefTo
-from .spec.plan import API_VERSION
+from .spec.plan import API_VERSION, Procedure, When
 
 # Collections of the plan whose items carry an id, and the kind of part each holds.
 COLLECTIONS: dict[str, str] = {
@@ -288,7 +289,9 @@ def references(model: BaseModel, path: Path = ()) -> Iterator[tuple[Path, str, t
 def check_references(plan: PlanDocument) -> list[Problem]:
     """Duplicate ids, and references that name nothing or the wrong kind of thing."""
     found, problems = index(plan)
-    return problems + _resolve(references(plan), {key: entry.kind for key, entry in found.items()})
+    kinds = {key: entry.kind for key, entry in found.items()}
+    procedures = [(("procedures", i), procedure) for i, procedure in enumerate(plan.procedures)]
+    return problems + _resolve(references(plan), kinds) + _counterparts(procedures, kinds)
 
 
 def _partial_reference_problems(data: dict[str, Any]) -> list[Problem]:
@@ -307,6 +310,7 @@ def _partial_reference_problems(data: dict[str, Any]) -> list[Problem]:
                 problems.append(Problem("id.duplicate", message, (collection, i, "id")))
             kinds.setdefault(item_id, kind)
     refs: list[tuple[Path, str, tuple[str, ...]]] = []
+    procedures: list[tuple[Path, Procedure]] = []
     for name, field in PlanDocument.model_fields.items():
         key, model = field.alias or name, _unwrap(field.annotation)
         value = data.get(key)
@@ -317,8 +321,12 @@ def _partial_reference_problems(data: dict[str, Any]) -> list[Problem]:
                 sound = model.model_validate(part)
             except ValidationError:
                 continue
-            refs.extend(references(sound, (key,) if index_ is None else (key, index_)))
-    return problems + _resolve(iter(refs), kinds)
+            where: Path = (key,) if index_ is None else (key, index_)
+            refs.extend(references(sound, where))
+            if isinstance(sound, Procedure):
+                procedures.append((where, sound))
+    steps = {step.id: "step" for _, procedure in procedures for step in procedure.steps if step.id}
+    return problems + _resolve(iter(refs), kinds) + _counterparts(procedures, steps | kinds)
 
 
 def _resolve(refs: Iterator[tuple[Path, str, tuple[str, ...]]], kinds: dict[str, str]) -> list[Problem]:
@@ -335,3 +343,59 @@ def _resolve(refs: Iterator[tuple[Path, str, tuple[str, ...]]], kinds: dict[str,
         elif kind not in allowed_kinds:
             problems.append(Problem("ref.kind", f"{target!r} is a {kind}, but a {allowed} is needed here", path))
     return problems
+
+
+_OPPOSITE = {When.IN_HOURS: When.OUT_OF_HOURS, When.OUT_OF_HOURS: When.IN_HOURS}
+
+
+def _counterparts(procedures: Sequence[tuple[Path, Procedure]], kinds: dict[str, str]) -> list[Problem]:
+    """Each step's `insteadOf` names another step of its own procedure, done at the opposite time."""
+    problems: list[Problem] = []
+    owners = {step.id: procedure.id for _, procedure in procedures for step in procedure.steps if step.id}
+    for path, procedure in procedures:
+        steps = {step.id: step for step in procedure.steps if step.id}
+        for j, step in enumerate(procedure.steps):
+            target = step.instead_of
+            if target is None:
+                continue
+            where = (*path, "steps", j, "insteadOf")
+            if step.when is When.ALWAYS:
+                message = (
+                    "a step done at any time (when: always) has no counterpart: "
+                    "set when to in-hours or out-of-hours, or remove insteadOf"
+                )
+                problems.append(Problem("step.counterpart", message, where))
+                continue
+            wanted = _OPPOSITE[step.when].value
+            if target == step.id:
+                message = f"a step cannot be done instead of itself: name the {wanted} step it replaces"
+                problems.append(Problem("step.counterpart", message, where))
+                continue
+            other = steps.get(target)
+            if other is None:
+                problems.append(_not_a_counterpart(target, wanted, procedure, owners, kinds, where))
+            elif other.when is not _OPPOSITE[step.when]:
+                what = (
+                    "done at any time (when: always)" if other.when is When.ALWAYS else f"an {step.when.value} step too"
+                )
+                message = f"{target!r} is {what}: insteadOf must name an {wanted} step"
+                problems.append(Problem("step.counterpart", message, where))
+    return problems
+
+
+def _not_a_counterpart(
+    target: str, wanted: str, procedure: Procedure, owners: dict[str, str], kinds: dict[str, str], where: Path
+) -> Problem:
+    """The problem with an `insteadOf` that names no step of its own procedure."""
+    if target in owners:
+        message = f"{target!r} is a step of procedure {owners[target]!r}: insteadOf must name a step of this procedure"
+        return Problem("step.counterpart", message, where)
+    if target in kinds:
+        return Problem(
+            "ref.kind", f"{target!r} is a {kinds[target]}, but an {wanted} step of this procedure is needed here", where
+        )
+    message = f"{target!r} names no step of procedure {procedure.id!r}"
+    candidates = [s.id for s in procedure.steps if s.id and s.when.value == wanted]
+    if close := difflib.get_close_matches(target, candidates, n=1, cutoff=0.6):
+        message += f" (did you mean {close[0]!r}?)"
+    return Problem("ref.dangling", message, where)

@@ -261,10 +261,22 @@ class When(StrEnum):
 
 
 class Step(Spec):
+    """A step of a procedure, done always, in hours or out of hours (`when`); `insteadOf` names the
+    step of the same procedure it is done in place of at the other time of day.
+
+    `insteadOf: <step id>` pairs an in-hours step with its out-of-hours equivalent: it names a step
+    of the same procedure whose `when` is the opposite time (an out-of-hours step names the in-hours
+    step it replaces, or the other way round), so that an incident crossing the start or end of
+    working hours can hand its open steps over to their counterparts. A pair reads both ways, so it
+    is written on one of its two steps (by convention the out-of-hours one). A step done `always`
+    has no counterpart, and a step is never instead of itself.
+    """
+
     id: Id | None = None
     text: Text
     kind: StepKind = StepKind.DO
     when: When = When.ALWAYS
+    instead_of: Id | None = None
     who: WhoRef | None = None
     targets: list[AudienceRef] = []
     note: str | None = None

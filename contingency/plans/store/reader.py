@@ -234,6 +234,7 @@ class Reader:
                 "text": s.text,
                 "kind": s.kind,
                 "when": s.when,
+                "insteadOf": s.instead_of or None,
                 "who": s.who_key or None,
                 "targets": s.targets,
                 "note": s.note,

@@ -261,6 +261,7 @@ class Writer:
                     text=s.text,
                     kind=s.kind.value,
                     when=s.when.value,
+                    instead_of=s.instead_of or "",
                     targets=s.targets,
                     note=s.note,
                     **self.who("who", s.who),

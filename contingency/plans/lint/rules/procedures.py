@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from difflib import SequenceMatcher
 
 from ...problems import Path
-from ...spec.plan import ProcedurePhase, StepKind, TriggerKind, When
+from ...spec.plan import ProcedurePhase, Step, StepKind, TriggerKind, When
 from ..engine import Context, Severity, rule
 
 Found = Iterator[tuple[Path, str]]
@@ -58,6 +59,61 @@ def no_restoration(ctx: Context) -> Found:
     kinds = {t.kind for t in ctx.plan.triggers}
     if ProcedurePhase.RESTORATION not in phases and TriggerKind.ON_RESTORATION not in kinds:
         yield ("procedures",), "no restoration procedure and no on-restoration trigger point"
+
+
+@rule(
+    "PRC006",
+    "counterpart-not-stated",
+    Severity.WARNING,
+    "In-hours and out-of-hours steps of the same kind are not paired with insteadOf",
+)
+def counterpart_not_stated(ctx: Context) -> Found:
+    """When a live incident crosses the end of working hours, its open in-hours steps are handed
+    over to their out-of-hours counterparts, which the plan names with `insteadOf`. A procedure
+    with an in-hours and an out-of-hours step of the same kind, neither of them paired, has most
+    likely left a pair unsaid, and the hand-over would drop the open step instead of passing it on.
+    Only steps with no pairing at all count; each is suggested its likeliest counterpart (shared
+    targets first, then the closest wording), and a step is suggested at most once."""
+    for i, procedure in enumerate(ctx.plan.procedures):
+        steps = procedure.steps
+        for night, day in _likely_counterparts(steps):
+            advice = "say so with insteadOf" if steps[day].id else "give that step an id and say so with insteadOf"
+            yield (
+                ("procedures", i, "steps", night),
+                f"{procedure.title}: out-of-hours {_step(steps, night)} may be the counterpart of "
+                f"in-hours {_step(steps, day)}: {advice}",
+            )
+
+
+def _likely_counterparts(steps: list[Step]) -> list[tuple[int, int]]:
+    """(out-of-hours, in-hours) indexes of unpaired steps of the same kind, each step used once."""
+    named = {step.instead_of for step in steps if step.instead_of}
+    free = [j for j, step in enumerate(steps) if step.instead_of is None and step.id not in named]
+    candidates = [
+        (night, day)
+        for night in free
+        for day in free
+        if steps[night].when is When.OUT_OF_HOURS
+        and steps[day].when is When.IN_HOURS
+        and steps[night].kind is steps[day].kind
+    ]
+
+    def likeness(pair: tuple[int, int]) -> tuple[bool, float]:
+        a, b = steps[pair[0]], steps[pair[1]]
+        return bool(set(a.targets) & set(b.targets)), SequenceMatcher(None, a.text.lower(), b.text.lower()).ratio()
+
+    matched: list[tuple[int, int]] = []
+    used: set[int] = set()
+    for night, day in sorted(candidates, key=lambda pair: (*(-x for x in likeness(pair)), pair)):
+        if night not in used and day not in used:
+            matched.append((night, day))
+            used |= {night, day}
+    return sorted(matched)
+
+
+def _step(steps: list[Step], j: int) -> str:
+    """`step 4 (vendor-call-out-of-hours)`, or `step 4` for a step without an id."""
+    return f"step {j + 1} ({steps[j].id})" if steps[j].id else f"step {j + 1}"
 
 
 @rule("TRG001", "trigger-without-actions", Severity.WARNING, "A trigger point has no actions")
