@@ -11,9 +11,6 @@ import time_machine
 from contingency.core.models import Organisation
 from contingency.lib.calendar import WorkingCalendar, from_organisation, from_plan_organisation
 from contingency.lib.phones import tel_href
-from contingency.plans.spec import PlanDocument
-from contingency.plans.spec.plan import Monitoring
-from contingency.plans.validate import load_text
 from contingency.plans.guidance import (
     Callee,
     FunctionNotFound,
@@ -21,6 +18,9 @@ from contingency.plans.guidance import (
     NowStep,
     what_to_do,
 )
+from contingency.plans.spec import PlanDocument
+from contingency.plans.spec.plan import Monitoring
+from contingency.plans.validate import load_text
 from contingency.web.overview.summary import (
     evidence_of_testing,
     lint_counts,

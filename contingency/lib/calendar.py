@@ -138,7 +138,6 @@ class WorkingCalendar:
                 n -= 1
         return self._at(day, local.time().replace(tzinfo=None))
 
-
     def add(self, at: datetime, duration: Duration) -> datetime:
         """`at` plus a plan duration, as the plan means it.
 

@@ -12,13 +12,13 @@ from django.utils import timezone
 from contingency.core.models import Organisation
 from contingency.core.permissions import Capability
 from contingency.lib.calendar import CalendarError, WorkingCalendar, from_organisation
+from contingency.plans.guidance import FunctionNotFound, what_to_do
 from contingency.plans.models import Plan
 from contingency.plans.spec import PlanDocument
 from contingency.plans.store import export_plan
 from contingency.plans.workflow import local_today
 from contingency.web.access import OrgContext, org_page
 
-from contingency.plans.guidance import FunctionNotFound, what_to_do
 from .summary import (
     LintCounts,
     Review,
