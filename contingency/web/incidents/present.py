@@ -6,7 +6,7 @@ The views stay short: they fetch the incident and hand it here; the templates on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -215,7 +215,3 @@ def live_context(incident: Incident, now: datetime, order: str = "newest", kind:
         "running": incident.state in (State.INVOKED, State.RESTORED),
         **clock_facts(incident, now),
     }
-
-
-def since(a: datetime | None, b: datetime | None) -> timedelta | None:
-    return (b - a) if a and b else None
