@@ -41,6 +41,18 @@ class CheckItem:
     if_not: str  # continue, not-a-failure, partial-failure
     advice: str | None
 
+    @property
+    def if_not_words(self) -> str:
+        """What a "no" means, as the reporter reads it."""
+        return _IF_NOT_WORDS.get(self.if_not, self.if_not)
+
+
+_IF_NOT_WORDS = {
+    "continue": "carry on with the other checks",
+    "not-a-failure": "it is probably not a system failure",
+    "partial-failure": "it is probably a partial failure confined to one area",
+}
+
 
 @dataclass(frozen=True)
 class Proposal:

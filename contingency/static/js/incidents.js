@@ -9,7 +9,11 @@
     return Array.from(form.elements).some((el) => {
       if (el.type === "hidden" || el.type === "submit") return false;
       if (el.type === "checkbox" || el.type === "radio") return el.checked !== el.defaultChecked;
-      if (el.tagName === "SELECT") return Array.from(el.options).some((o) => o.selected !== o.defaultSelected);
+      if (el.tagName === "SELECT") {
+        // With no option marked selected, the first one is the default.
+        const initial = Array.from(el.options).findIndex((o) => o.defaultSelected);
+        return el.selectedIndex !== (initial < 0 ? 0 : initial);
+      }
       return el.value !== el.defaultValue;
     });
   }
