@@ -81,6 +81,24 @@ def _audit(incident: Incident, *, actor: Actor, via: str, verb: str, what: str, 
     )
 
 
+def _changed(
+    incident: Incident, kind: str, text: str, *, actor: Actor, via: str, now: datetime, what: str, before: Any
+) -> None:
+    """The timeline entry and the audit entry every state change writes, in its transaction."""
+    note(incident, kind, text, at=now, actor=_name(actor, via))
+    _audit(incident, actor=actor, via=via, verb=audit.Verb.CHANGE, what=what, before=before, after=state_of(incident))
+
+
+def _apply(incident: Incident, proposal: assess.Proposal) -> None:
+    """Copy the risk, severity, response and procedures a proposal found onto the incident."""
+    incident.risk_key = proposal.risk.id if proposal.risk else ""
+    incident.risk_title = proposal.risk.title if proposal.risk else ""
+    incident.response = proposal.response
+    incident.severity = proposal.severity
+    incident.severity_band = proposal.band
+    incident.procedures = list(proposal.procedures)
+
+
 def state_of(incident: Incident) -> dict[str, Any]:
     return {
         "state": incident.state,
@@ -199,28 +217,17 @@ def assess_again(
         before = state_of(incident)
         incident.assessment = found
         incident.answers = [{"key": c.key, "check": c.check, "answer": answers.get(c.key)} for c in checks]
-        incident.risk_key = proposal.risk.id if proposal.risk else ""
-        incident.risk_title = proposal.risk.title if proposal.risk else ""
-        incident.response = proposal.response
-        incident.severity = proposal.severity
-        incident.severity_band = proposal.band
-        incident.procedures = list(proposal.procedures)
+        _apply(incident, proposal)
         incident.save()
-        note(
+        _changed(
             incident,
             EventKind.ASSESSED,
             f"Checks worked through: {Assessment(found).label}.",
-            at=now,
-            actor=_name(actor, via),
-        )
-        _audit(
-            incident,
             actor=actor,
             via=via,
-            verb=audit.Verb.CHANGE,
+            now=now,
             what="assessed",
             before=before,
-            after=state_of(incident),
         )
     return incident
 
@@ -239,21 +246,15 @@ def close_as_not_a_failure(
         incident.stood_down_at = now
         incident.stood_down_by_name = _name(actor, via)
         incident.save()
-        note(
+        _changed(
             incident,
             EventKind.STOOD_DOWN,
             "Closed: not a failure." + (f" {reason.strip()}" if reason.strip() else ""),
-            at=now,
-            actor=_name(actor, via),
-        )
-        _audit(
-            incident,
             actor=actor,
             via=via,
-            verb=audit.Verb.CHANGE,
+            now=now,
             what="closed as not a failure",
             before=before,
-            after=state_of(incident),
         )
     return incident
 
@@ -282,12 +283,7 @@ def invoke(
         incident.invoked_at = now
         incident.invoked_by = _user(actor)
         incident.invoked_by_name = _name(actor, via)
-        incident.risk_key = proposal.risk.id if proposal.risk else ""
-        incident.risk_title = proposal.risk.title if proposal.risk else ""
-        incident.response = proposal.response
-        incident.severity = proposal.severity
-        incident.severity_band = proposal.band
-        incident.procedures = list(proposal.procedures)
+        _apply(incident, proposal)
         in_hours = calendar.is_in_hours(now)
         incident.routing = "in-hours" if in_hours else "out-of-hours"
         incident.save()
@@ -442,23 +438,17 @@ def stand_down(
             state=DueState.CANCELLED, note="stood down", fired_at=now
         )
         open_tasks = Task.objects.filter(incident=incident, state__in=("open", "started")).count()
-        note(
+        _changed(
             incident,
             EventKind.STOOD_DOWN,
             "Stood down."
             + (f" {reason.strip()}" if reason.strip() else "")
             + (f" {open_tasks} task(s) were still open." if open_tasks else ""),
-            at=now,
-            actor=_name(actor, via),
-        )
-        _audit(
-            incident,
             actor=actor,
             via=via,
-            verb=audit.Verb.CHANGE,
+            now=now,
             what="stood down",
             before=before,
-            after=state_of(incident),
         )
     return incident
 
