@@ -136,9 +136,10 @@ def test_worker_poll_out_of_range_is_refused() -> None:
 
 def test_worker_needs_a_migrated_database(monkeypatch) -> None:
     import contingency.cli as cli
+    from contingency.cli_common import _fail
 
     def unmigrated() -> None:
-        cli._fail(["the database is not set up or needs migrating: run `contingency migrate` first"])
+        _fail(["the database is not set up or needs migrating: run `contingency migrate` first"])
 
     monkeypatch.setattr(cli, "_require_migrated", unmigrated)
     code, out, err = run("worker", "--once")
