@@ -127,7 +127,7 @@ def _explicit_pairs(procedure: Procedure) -> dict[int, int]:
     index = {s.id: i for i, s in enumerate(procedure.steps) if s.id}
     pairs: dict[int, int] = {}
     for i, step in enumerate(procedure.steps):
-        other = index.get(getattr(step, "instead_of", None) or "")
+        other = index.get(step.instead_of or "")
         if other is not None:
             pairs[i], pairs[other] = other, i
     return pairs

@@ -358,7 +358,7 @@ def restore(
             raise IncidentError(
                 f"incident #{incident.number} is {incident.state}: only an invoked incident is restored"
             )
-        if incident.invoked_at and when < incident.began_at:
+        if when < incident.began_at:
             raise IncidentError("the service cannot be restored before it was lost", "restored_at")
         if when > now:
             raise IncidentError("restoration cannot be in the future: give a time up to now", "restored_at")
