@@ -250,6 +250,7 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
     from waitress import serve as waitress_serve
 
     from .incidents import worker
+    from .notify import delivery
     from .wsgi import application
 
     try:
@@ -258,19 +259,21 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_INVALID)
     _require_migrated()
+    _require_channels()
     click.echo(f"Contingency {__version__} on http://{host}:{port}/ (Ctrl+C to stop)")
-    running = None
+    running = []
     if no_worker:
-        click.echo("No worker in this process: run `contingency worker` to fire trigger points on time.")
+        click.echo("No worker in this process: run `contingency worker` to fire trigger points and send messages.")
     else:
-        running = worker.start_thread(DEFAULT_POLL)
-        click.echo(f"The worker runs in-process, firing trigger points every {DEFAULT_POLL:g}s.")
+        running.append(worker.start_thread(DEFAULT_POLL))
+        running.append(delivery.start_thread(worker=f"{worker.worker_name()}:delivery"))
+        click.echo(f"The worker runs in-process: trigger points every {DEFAULT_POLL:g}s, notifications as they come.")
     try:
         waitress_serve(application, host=host, port=port, threads=threads, ident="contingency")
     finally:
-        if running is not None:
-            thread, stop = running
+        for _, stop in running:
             stop.set()
+        for thread, _ in running:
             thread.join(timeout=30)
 
 
@@ -280,40 +283,88 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
     type=click.FloatRange(0.05, 3600),
     default=DEFAULT_POLL,
     show_default=True,
-    help="Seconds between looks for due actions.",
+    help="Seconds between looks for due actions and messages.",
 )
-@click.option("--once", is_flag=True, help="Fire what is due now, print how many, and exit.")
+@click.option("--once", is_flag=True, help="Fire and send what is due now, print how many, and exit.")
 @click.option("--name", help="This worker's name in the record of who fired what (default host:pid:thread).")
-def worker_command(poll: float, once: bool, name: str | None) -> None:
-    """Fire trigger points, duration rules and in-hours changes when due, until SIGTERM or Ctrl+C.
+@click.option(
+    "--only",
+    type=click.Choice(["triggers", "delivery"]),
+    help="Run one half: timed actions (trigger points...) or the delivery of notifications.",
+)
+@click.option(
+    "--send-threads",
+    type=click.IntRange(1, 256),
+    default=32,
+    show_default=True,
+    help="Messages in flight at once (providers that answer slowly need more to reach their rate limit).",
+)
+def worker_command(poll: float, once: bool, name: str | None, only: str | None, send_threads: int) -> None:
+    """Fire trigger points, duration rules and in-hours changes when due, and deliver notifications,
+    until SIGTERM or Ctrl+C.
 
-    Run as many as you like on PostgreSQL: each action is fired exactly once, by one of them.
-    On SIGTERM or SIGINT the action being fired finishes and commits, then the worker exits 0.
+    Run as many as you like on PostgreSQL: each action is fired exactly once, and each message sent by
+    one of them, within each channel's rate limit. On SIGTERM or SIGINT the action being fired and the
+    messages being sent finish and are recorded, then the worker exits 0.
     """
     if name is not None and not name.strip():
         _error("--name", "must not be empty")
     if name is not None and len(name) > 64:
         _error("--name", "at most 64 characters")
-    _django()
     import signal
     import threading
 
-    from .incidents import worker
-
-    _require_migrated()
-    label = name.strip() if name else worker.worker_name()
-    if once:
-        fired = worker.run_until_idle(worker=label)
-        click.echo(f"fired {fired} action(s)")
-        return
+    # Installed before Django starts, so a stop requested during start-up is a clean exit too.
     stop = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    worker.loop(stop, poll=poll, worker=label)
+    if not once:
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+    _django()
+    from .incidents import worker
+    from .notify import delivery
+
+    _require_migrated()
+    _require_channels()
+    label = name.strip() if name else worker.worker_name()
+    if once:
+        fired = worker.run_until_idle(worker=label) if only != "delivery" else 0
+        sent, moved = delivery.run_until_idle(worker=label) if only != "triggers" else (0, 0)
+        click.echo(f"fired {fired} action(s), sent {sent} message(s), moved on {moved} call-out(s)")
+        return
+    loops: list[threading.Thread] = []
+    if only != "delivery":
+        kwargs = {"poll": poll, "worker": label}
+        loops.append(threading.Thread(target=worker.loop, args=(stop,), kwargs=kwargs, name="triggers"))
+    if only != "triggers":
+        kwargs = {"poll": min(poll, 1.0), "worker": label, "threads": send_threads}
+        loops.append(threading.Thread(target=delivery.loop, args=(stop,), kwargs=kwargs, name="delivery"))
+    for thread in loops:
+        thread.start()
+    # The main thread only waits, so that it is the one to receive the signals.
+    while any(thread.is_alive() for thread in loops):
+        for thread in loops:
+            thread.join(timeout=0.2)
+        if not stop.is_set() and not all(thread.is_alive() for thread in loops):
+            stop.set()  # one half ended by itself: stop the other and exit non-zero
+            for thread in loops:
+                thread.join()
+            sys.exit(1)
+
+
+def _require_channels() -> None:
+    """Refuse to start with a channel configured wrongly: better now than at 02:00 during an outage."""
+    from .notify.channels.registry import ChannelConfigError, from_settings
+
+    try:
+        from_settings()
+    except ChannelConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_INVALID)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

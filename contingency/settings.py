@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "contingency.core",
     "contingency.plans",
     "contingency.incidents",
+    "contingency.notify",
     "contingency.web",
     "contingency.api",
 ]
@@ -231,3 +232,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# ---------------------------------------------------------------- notifications
+# Links in messages (the incident page, acknowledgement links) start with this address.
+CONTINGENCY_BASE_URL = os.environ.get("CONTINGENCY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long an acknowledgement link keeps working after it was sent.
+CONTINGENCY_ACK_LINK_HOURS = int(os.environ.get("CONTINGENCY_ACK_LINK_HOURS", "72"))

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
+
+if TYPE_CHECKING:
+    from .support.live_channels import LiveChannels
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PLANS = ROOT / "demo" / "plans"
@@ -47,3 +51,18 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def channels(monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveChannels]:
+    """SMTP, GOV.UK Notify and a Teams webhook, each a real local server, configured for this test."""
+    from contingency.notify.channels import registry
+
+    from .support.live_channels import live_channels
+
+    with live_channels() as live:
+        for name, value in live.environ.items():
+            monkeypatch.setenv(name, value)
+        registry.reset()
+        yield live
+    registry.reset()

@@ -215,6 +215,8 @@ def test_killed_workers_fire_every_due_action_exactly_once(tmp_path: Path) -> No
             time.sleep(0.25)
         checked_at = datetime.now(UTC)
         print(f"drained at {time.monotonic() - started:.0f}s")
+        # A worker started by the last kill may still be starting Python, before any handler exists.
+        procs.wait_until(lambda: len(procs.ready()) == len(procs.workers), started + DEADLINE, "workers to start")
         for proc in procs.workers.values():
             proc.send_signal(signal.SIGTERM)
         for name, proc in procs.workers.items():

@@ -15,7 +15,7 @@ from django.db.models import Max
 from contingency.lib.calendar import WorkingCalendar, from_organisation
 from contingency.plans.spec import PlanDocument
 
-from . import schedule
+from . import events, schedule
 from .models import (
     DueAction,
     DueKind,
@@ -70,6 +70,8 @@ def add_tasks(incident: Incident, specs: Iterable[TaskSpec], *, at: datetime) ->
             for i, t in enumerate(spec.targets)
         )
         made.append(task)
+    if made:
+        events.tasks_added.send(sender=Incident, incident=incident, tasks=made, at=at)
     return made
 
 
@@ -132,6 +134,9 @@ def _trigger(incident: Incident, document: PlanDocument, row: DueAction, at: dat
             write_due(
                 incident, schedule.Occurrence(DueKind.TRIGGER, trigger.id, n, due, schedule.occurrence_name(trigger, n))
             )
+    events.trigger_fired.send(
+        sender=Incident, incident=incident, trigger_key=trigger.id, sequence=row.sequence, due_at=row.due_at, at=at
+    )
 
 
 def _duration(incident: Incident, document: PlanDocument, row: DueAction, at: datetime) -> None:

@@ -134,6 +134,7 @@ class TaskSource(models.TextChoices):
     DURATION = "duration"  # a function's duration rule
     RESTORATION = "restoration"  # a step of a restoration procedure
     AD_HOC = "ad-hoc"
+    CALL = "call"  # a telephone call a call tree asks for (the manual channel)
 
 
 class Task(models.Model):
@@ -204,6 +205,7 @@ class EventKind(models.TextChoices):
     ROUTING = "routing"
     TASK = "task"
     INFORMED = "informed"
+    NOTIFIED = "notified"  # a call tree: who was sent what, who acknowledged, who was not reached
     UPDATE = "update"
     DECISION = "decision"
     HANDOVER = "handover"

@@ -24,7 +24,7 @@ from contingency.plans.graph import BadReference, Ref, build_graph
 from contingency.plans.models import Plan
 from contingency.plans.store import export_plan
 
-from . import assess, schedule
+from . import assess, events, schedule
 from .firing import add_tasks, fire, note, write_due
 from .models import (
     AffectedFunction,
@@ -437,6 +437,7 @@ def stand_down(
         DueAction.objects.filter(incident=incident, state=DueState.PENDING).update(
             state=DueState.CANCELLED, note="stood down", fired_at=now
         )
+        events.incident_closed.send(sender=Incident, incident=incident, at=now)
         open_tasks = Task.objects.filter(incident=incident, state__in=("open", "started")).count()
         _changed(
             incident,

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from contingency.core import audit
 
+from . import events
 from .firing import add_tasks, note
 from .models import Audience, EventKind, Incident, InformTarget, Task, TaskState
 from .routing import TaskSpec
@@ -125,6 +126,9 @@ def finish(
             actor=_name(actor, via),
         )
         _audit_task(task, actor=actor, via=via, verb=audit.Verb.CHANGE, before=before, what=verb.lower())
+        events.task_finished.send(
+            sender=Task, task=task, done=done, outcome=text, actor_name=task.finished_by_name, at=now
+        )
     return task
 
 
@@ -192,6 +196,9 @@ def told(
         target.told_by_name = _name(actor, via)
         target.how = how.strip()[:200]
         target.save(update_fields=["told_at", "told_by", "told_by_name", "how"])
+        events.target_told.send(
+            sender=InformTarget, target=target, how=target.how, actor_name=target.told_by_name, at=now
+        )
         note(
             task.incident,
             EventKind.INFORMED,

@@ -23,6 +23,8 @@ COLLECTION_KEYS: dict[str, str | None] = {
     "escalation": "level",
     "procedures": "id",
     "triggers": "id",
+    "callTrees": "id",
+    "messages": "id",
     "monitoring": None,
 }
 SINGLE_SECTIONS = ("header", "organisation", "document", "riskMatrix")
@@ -43,6 +45,8 @@ SECTION_NAMES = {
     "escalation": "escalation level",
     "procedures": "procedure",
     "triggers": "trigger point",
+    "callTrees": "call tree",
+    "messages": "message template",
     "monitoring": "monitoring activity",
 }
 

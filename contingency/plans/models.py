@@ -184,6 +184,7 @@ class Person(KeyedPart):
     employer = LineField(null=True, blank=True)
     phones = models.JSONField(default=list, blank=True)
     email = LineField(null=True, blank=True)
+    deputy = models.CharField(max_length=KEY_LENGTH, blank=True, default="", help_text="Key of the person's deputy.")
 
     class Meta(KeyedPart.Meta):
         verbose_name_plural = "people"
@@ -351,6 +352,8 @@ class ProcedureStep(ProcedureItem):
     who_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
     who_kind = models.CharField(max_length=16, choices=WhoKind.choices, blank=True, default="")
     targets = models.JSONField(default=list, blank=True, help_text="Keys of people, roles, suppliers and lists.")
+    call_tree = models.CharField(max_length=KEY_LENGTH, blank=True, default="", help_text="Key of a call tree.")
+    message = models.CharField(max_length=KEY_LENGTH, blank=True, default="", help_text="Key of a message template.")
     note = ProseField(null=True, blank=True)
 
     class Meta(ProcedureItem.Meta):
@@ -382,9 +385,31 @@ class TriggerPoint(KeyedPart):
     chair_kind = models.CharField(max_length=16, choices=WhoKind.choices, blank=True, default="")
     attendees = models.JSONField(default=list, blank=True, help_text="Keys of people, roles, suppliers and lists.")
     actions = models.JSONField(default=list, blank=True)
+    call_tree = models.CharField(max_length=KEY_LENGTH, blank=True, default="", help_text="Key of a call tree.")
+    message = models.CharField(max_length=KEY_LENGTH, blank=True, default="", help_text="Key of a message template.")
 
     class Meta(KeyedPart.Meta):
         constraints = [*KeyedPart.Meta.constraints, _who_pair("chair")]
+
+
+class CallTree(KeyedPart):
+    """Who a trigger point or inform step tells, by which channels in turn; audience and fall-back are JSON."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="call_trees")
+    name = LineField()
+    audience = models.JSONField(default=list)
+    channels = models.JSONField(default=list)
+    ack_within = models.CharField(max_length=DURATION_LENGTH)
+    fallback = models.JSONField(default=dict, blank=True)
+    posts = models.JSONField(default=list, blank=True, help_text="Names of configured webhooks.")
+    message = models.CharField(max_length=KEY_LENGTH, blank=True, default="", help_text="Key of a message template.")
+
+
+class MessageTemplate(KeyedPart):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="message_templates")
+    subject = LineField()
+    body = ProseField()
+    sms = ProseField(null=True, blank=True)
 
 
 # ---------------------------------------------------------------- document control and monitoring
@@ -444,6 +469,8 @@ PART_MODELS: tuple[type[PlanPart], ...] = (
     ConfirmCheck,
     ProcedureStep,
     TriggerPoint,
+    CallTree,
+    MessageTemplate,
     ChangeRecord,
     CopyHolder,
     MonitoringActivity,

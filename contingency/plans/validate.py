@@ -35,6 +35,8 @@ COLLECTIONS: dict[str, str] = {
     "risks": "risk",
     "procedures": "procedure",
     "triggers": "trigger",
+    "call_trees": "call-tree",
+    "messages": "message",
 }
 
 
@@ -300,7 +302,7 @@ def _partial_reference_problems(data: dict[str, Any]) -> list[Problem]:
     kinds: dict[str, str] = {}
     problems: list[Problem] = []
     for collection, kind in COLLECTIONS.items():
-        items = data.get(collection)
+        items = data.get(PlanDocument.model_fields[collection].alias or collection)
         for i, item in enumerate(items if isinstance(items, list) else []):
             item_id = item.get("id") if isinstance(item, dict) else None
             if not isinstance(item_id, str):

@@ -107,6 +107,7 @@ class Person(Spec):
     employer: str | None = None
     phones: list[Phone] = []
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    deputy: PersonRef | None = None  # who a call tree tries when this person does not acknowledge
 
 
 class Contact(Spec):

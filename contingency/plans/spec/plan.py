@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from contingency.lib.durations import Duration, Unit
 
+from .calltree import CallTree, MessageTemplate
 from .directory import (
     ContactList,
     Organisation,
@@ -23,10 +24,12 @@ from .directory import (
 )
 from .types import (
     AudienceRef,
+    CallTreeRef,
     Count,
     DurationText,
     FunctionDependencyRef,
     Id,
+    MessageRef,
     PersonRef,
     ProcedureRef,
     RiskRef,
@@ -279,6 +282,8 @@ class Step(Spec):
     instead_of: Id | None = None
     who: WhoRef | None = None
     targets: list[AudienceRef] = []
+    call_tree: CallTreeRef | None = None  # an inform step notifies this call tree when it is set
+    message: MessageRef | None = None
     note: str | None = None
 
 
@@ -323,6 +328,8 @@ class TriggerPoint(Spec):
     chair: WhoRef | None = None
     attendees: list[AudienceRef] = []
     actions: list[Action] = []
+    call_tree: CallTreeRef | None = None  # notified each time the trigger point falls due
+    message: MessageRef | None = None
 
     @model_validator(mode="after")
     def _timing(self) -> TriggerPoint:
@@ -373,4 +380,6 @@ class PlanDocument(Spec):
     escalation: list[EscalationLevel] = []
     procedures: list[Procedure] = []
     triggers: list[TriggerPoint] = []
+    call_trees: list[CallTree] = []
+    messages: list[MessageTemplate] = []
     monitoring: list[Monitoring] = []

@@ -27,6 +27,8 @@ from ..models import (
     System,
     TriggerPoint,
 )
+from ..models import CallTree as CallTreeRow
+from ..models import MessageTemplate as MessageRow
 from ..spec import ServiceHours
 from ..spec.plan import API_VERSION
 
@@ -74,6 +76,7 @@ class Reader:
                     "employer": x.employer,
                     "phones": x.phones,
                     "email": x.email,
+                    "deputy": x.deputy or None,
                 }
                 for x in rows[Person]
             ],
@@ -160,9 +163,25 @@ class Reader:
                     "chair": x.chair_key or None,
                     "attendees": x.attendees,
                     "actions": x.actions,
+                    "callTree": x.call_tree or None,
+                    "message": x.message or None,
                 }
                 for x in rows[TriggerPoint]
             ],
+            "callTrees": [
+                {
+                    "id": x.key,
+                    "name": x.name,
+                    "audience": x.audience,
+                    "channels": x.channels,
+                    "ackWithin": x.ack_within,
+                    "fallback": x.fallback,
+                    "posts": x.posts,
+                    "message": x.message or None,
+                }
+                for x in rows[CallTreeRow]
+            ],
+            "messages": [{"id": x.key, "subject": x.subject, "body": x.body, "sms": x.sms} for x in rows[MessageRow]],
             "monitoring": [
                 {"activity": x.activity, "every": x.every or None, "owner": x.owner_key or None}
                 for x in rows[MonitoringActivity]
@@ -237,6 +256,8 @@ class Reader:
                 "insteadOf": s.instead_of or None,
                 "who": s.who_key or None,
                 "targets": s.targets,
+                "callTree": s.call_tree or None,
+                "message": s.message or None,
                 "note": s.note,
             }
             steps.setdefault(s.procedure_id, []).append(item)

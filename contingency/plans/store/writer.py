@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from django.db import models
 from pydantic import BaseModel
 
+from ..models import CallTree as CallTreeRow
 from ..models import (
     ChangeRecord,
     ConfirmCheck,
@@ -27,6 +28,7 @@ from ..models import (
     System,
     TriggerPoint,
 )
+from ..models import MessageTemplate as MessageRow
 from ..spec import PlanDocument
 from ..validate import index
 from ..yamlform import part_to_data
@@ -80,6 +82,7 @@ class Writer:
                     employer=x.employer,
                     phones=_data_list(x.phones),
                     email=x.email,
+                    deputy=x.deputy or "",
                 )
                 for i, x in enumerate(doc.people)
             ]
@@ -263,6 +266,8 @@ class Writer:
                     when=s.when.value,
                     instead_of=s.instead_of or "",
                     targets=s.targets,
+                    call_tree=s.call_tree or "",
+                    message=s.message or "",
                     note=s.note,
                     **self.who("who", s.who),
                 )
@@ -285,9 +290,34 @@ class Writer:
                     unless_restored=x.unless_restored,
                     attendees=x.attendees,
                     actions=_data_list(x.actions),
+                    call_tree=x.call_tree or "",
+                    message=x.message or "",
                     **self.who("chair", x.chair),
                 )
                 for i, x in enumerate(doc.triggers)
+            ]
+        )
+        _bulk(
+            [
+                CallTreeRow(
+                    plan=plan,
+                    position=i,
+                    key=x.id,
+                    name=x.name,
+                    audience=_data_list(x.audience),
+                    channels=[c.value for c in x.channels],
+                    ack_within=str(x.ack_within),
+                    fallback=part_to_data(x.fallback),
+                    posts=x.posts,
+                    message=x.message or "",
+                )
+                for i, x in enumerate(doc.call_trees)
+            ]
+        )
+        _bulk(
+            [
+                MessageRow(plan=plan, position=i, key=x.id, subject=x.subject, body=x.body, sms=x.sms)
+                for i, x in enumerate(doc.messages)
             ]
         )
 

@@ -1,0 +1,1 @@
+"""Notifications: call trees, the outbox and its delivery worker, acknowledgements."""

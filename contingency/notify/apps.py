@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class NotifyConfig(AppConfig):
+    name = "contingency.notify"
+    label = "notify"
+    verbose_name = "Notifications"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import hooks
+
+        hooks.connect()

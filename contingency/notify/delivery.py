@@ -1,0 +1,310 @@
+"""The delivery worker: claims outbox rows, sends them at the pace each channel allows, records outcomes.
+
+Claiming is a conditional update (and SKIP LOCKED on PostgreSQL), so several workers share the outbox
+and each row is sent by one of them. A claim first locks the transport's ChannelPace row and hands
+each message the next free send slot, so the rate limit holds across every worker together. A row
+claimed by a worker that then died stays `sending` until its lease ends; the next claim marks it as
+possibly sent already (`maybe_duplicate`) and its interrupted attempt as such, then sends it again
+with the same idempotency key: at least once, never silently twice.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import dispatch
+from .channels.base import Outgoing, Receipt, Transport, TransportError
+from .channels.registry import from_settings
+from .models import Attempt, Callout, CalloutState, ChannelPace, Notification, NotificationState, Outcome
+
+log = logging.getLogger("contingency.notify")
+
+HORIZON = timedelta(seconds=2)  # how far ahead one claim reserves send slots
+LEASE_MARGIN = timedelta(seconds=30)  # beyond the send timeout, before a claim counts as abandoned
+SEND_TIMEOUT = timedelta(seconds=30)
+BACKOFF = (5, 30, 120, 600, 1800)  # seconds before attempt 2, 3, ...
+MAX_ATTEMPTS = len(BACKOFF) + 1
+# Pace a little under the limit: jitter between slot and arrival must never take a provider's
+# rolling window over its limit.
+SAFETY = 0.98
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(order=True)
+class Job:
+    slot: datetime
+    id: int = field(compare=False)
+    number: int = field(compare=False)
+    transport: Transport = field(compare=False)
+    message: Outgoing = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    receipt: Receipt | None = None
+    error: str = ""
+    retry_after: float | None = None
+
+
+def interval(transport: Transport) -> timedelta:
+    rate = transport.rate_per_minute
+    return timedelta(seconds=60 / (rate * SAFETY)) if rate else timedelta(0)
+
+
+def backoff(number: int, retry_after: float | None) -> timedelta:
+    """The wait before the next attempt after attempt `number` failed for now."""
+    wait_s = BACKOFF[min(number, len(BACKOFF)) - 1]
+    return timedelta(seconds=max(wait_s, retry_after or 0))
+
+
+def _due(now: datetime) -> Q:
+    return Q(state=NotificationState.PENDING, next_attempt_at__lte=now) | Q(
+        state=NotificationState.SENDING, lease_until__lt=now
+    )
+
+
+def claim(*, worker: str, now: datetime, capacity: int, paced: bool = True) -> list[Job]:
+    """Claim up to `capacity` due messages, each with its send slot, across the transports with work."""
+    channels = from_settings()
+    jobs: list[Job] = []
+    names = list(Notification.objects.filter(_due(now)).values_list("transport", flat=True).distinct()[:50])
+    for name in names:
+        if len(jobs) >= capacity:
+            break
+        transport = channels.by_name(name)
+        if transport is None:
+            _unconfigured(name, now)
+            continue
+        jobs += _claim_from(transport, worker=worker, now=now, capacity=capacity - len(jobs), paced=paced)
+    return jobs
+
+
+def _claim_from(transport: Transport, *, worker: str, now: datetime, capacity: int, paced: bool) -> list[Job]:
+    step = interval(transport) if paced else timedelta(0)
+    jobs: list[Job] = []
+    # One pace row per rate group: Notify's SMS and e-mail share the service's one limit.
+    group = transport.rate_group
+    ChannelPace.objects.get_or_create(transport=group, defaults={"next_slot_at": now})
+    with transaction.atomic():
+        # Taking the pace row's lock first orders every worker's claims in this rate group.
+        ChannelPace.objects.filter(transport=group).update(transport=F("transport"))
+        pace = ChannelPace.objects.get(transport=group)
+        slot = max(now, pace.next_slot_at)
+        rows = Notification.objects.filter(_due(now), transport=transport.name).order_by("next_attempt_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        for row in rows[:capacity]:
+            if paced and slot > now + HORIZON:
+                break
+            crashed = row.state == NotificationState.SENDING
+            number = row.attempts + 1
+            if not Notification.objects.filter(pk=row.pk, state=row.state, attempts=row.attempts).update(
+                state=NotificationState.SENDING,
+                attempts=number,
+                claimed_by=worker,
+                not_before=slot,
+                lease_until=slot + SEND_TIMEOUT + LEASE_MARGIN,
+                maybe_duplicate=True if crashed else F("maybe_duplicate"),
+            ):
+                continue  # another worker took it first
+            if crashed:
+                Attempt.objects.filter(notification=row, finished_at=None).update(
+                    outcome=Outcome.INTERRUPTED, finished_at=now, error="the worker stopped before recording it"
+                )
+            Attempt.objects.create(notification=row, number=number, worker=worker, claimed_at=now)
+            jobs.append(Job(slot, row.pk, number, transport, _outgoing(row)))
+            slot += step
+        if paced:
+            ChannelPace.objects.filter(pk=pace.pk).update(next_slot_at=slot)
+    return jobs
+
+
+def _outgoing(row: Notification) -> Outgoing:
+    return Outgoing(
+        key=row.key,
+        address=row.address,
+        recipient=row.recipient_name,
+        subject=row.subject,
+        body=row.body,
+        short=row.short,
+        link=row.link,
+        ack_link=row.ack_link,
+    )
+
+
+def _unconfigured(name: str, now: datetime) -> None:
+    for row in Notification.objects.filter(_due(now), transport=name)[:100]:
+        with transaction.atomic():
+            if Notification.objects.filter(pk=row.pk, state=row.state).update(
+                state=NotificationState.FAILED, permanent=True, last_error=f"the {name} channel is not configured"
+            ):
+                dispatch.failed(row, now)
+
+
+def send(job: Job) -> Result:
+    """Send one message (in a pool thread: no database here)."""
+    try:
+        receipt = job.transport.send(job.message)
+    except TransportError as exc:
+        outcome = Outcome.PERMANENT if exc.permanent else Outcome.TEMPORARY
+        return Result(outcome, error=str(exc), retry_after=exc.retry_after)
+    except Exception as exc:  # a transport bug must not lose the message: retry, and log it
+        log.exception("sending notification #%s failed unexpectedly", job.id)
+        return Result(Outcome.TEMPORARY, error=f"unexpected error: {exc!r}")
+    return Result(Outcome.SENT, receipt)
+
+
+def record(job: Job, result: Result, *, worker: str, now: datetime) -> None:
+    """Write the outcome of one attempt, if this worker still holds the claim."""
+    with transaction.atomic():
+        failed_for_good = result.outcome is Outcome.PERMANENT or (
+            result.outcome is Outcome.TEMPORARY and job.number >= MAX_ATTEMPTS
+        )
+        mine = Notification.objects.filter(
+            pk=job.id, state=NotificationState.SENDING, claimed_by=worker, attempts=job.number
+        )
+        if result.outcome is Outcome.SENT:
+            assert result.receipt is not None
+            changed = mine.update(
+                state=NotificationState.SENT,
+                sent_at=now,
+                provider_ref=result.receipt.provider_ref[:200],
+                last_error="",
+                lease_until=None,
+            )
+        elif result.outcome is Outcome.TEMPORARY and job.number < MAX_ATTEMPTS:
+            changed = mine.update(
+                state=NotificationState.PENDING,
+                next_attempt_at=now + backoff(job.number, result.retry_after),
+                last_error=result.error,
+                lease_until=None,
+            )
+        else:
+            error = (
+                result.error
+                if result.outcome is Outcome.PERMANENT
+                else f"gave up after {job.number} attempts: {result.error}"
+            )
+            changed = mine.update(
+                state=NotificationState.FAILED,
+                permanent=result.outcome is Outcome.PERMANENT,
+                last_error=error,
+                lease_until=None,
+            )
+        if not changed:
+            log.warning("notification #%s: claim lost before its outcome was recorded", job.id)
+            return
+        Attempt.objects.filter(notification_id=job.id, number=job.number).update(
+            finished_at=now, outcome=result.outcome, error=result.error
+        )
+        if failed_for_good:
+            dispatch.failed(Notification.objects.get(pk=job.id), now)
+
+
+def release(job: Job, *, worker: str) -> None:
+    """Give back a claimed message that was never handed to its transport (the worker is stopping)."""
+    with transaction.atomic():
+        if Notification.objects.filter(
+            pk=job.id, state=NotificationState.SENDING, claimed_by=worker, attempts=job.number
+        ).update(state=NotificationState.PENDING, attempts=job.number - 1, lease_until=None, claimed_by=""):
+            Attempt.objects.filter(notification_id=job.id, number=job.number).delete()
+
+
+def advance_waits(*, now: datetime, limit: int = 200) -> int:
+    """Move on every callout whose wait for an acknowledgement has ended."""
+    due = list(
+        Callout.objects.filter(state=CalloutState.WAITING, ack_due_at__lte=now)
+        .order_by("ack_due_at", "id")
+        .values_list("id", "step")[:limit]
+    )
+    return sum(dispatch.wait_over(pk, step, now) for pk, step in due)
+
+
+def run_until_idle(*, worker: str = "inline", clock: Clock = timezone.now, limit: int = 10_000) -> tuple[int, int]:
+    """Send everything due and move on every ended wait, one at a time, unpaced (tests, --once).
+
+    Returns (messages sent or failed, call-outs moved on).
+    """
+    sent = moved = 0
+    while sent + moved < limit:
+        now = clock()
+        waits = advance_waits(now=now)
+        jobs = claim(worker=worker, now=now, capacity=50, paced=False)
+        for job in jobs:
+            record(job, send(job), worker=worker, now=clock())
+        sent, moved = sent + len(jobs), moved + waits
+        if not jobs and not waits:
+            break
+    return sent, moved
+
+
+def loop(
+    stop: threading.Event, *, poll: float = 1.0, threads: int = 32, worker: str, clock: Clock = timezone.now
+) -> None:
+    """Deliver until `stop` is set: claims ahead by HORIZON, hands each message to the pool at its slot."""
+    log.info("delivery %s started, %d sending threads", worker, threads)
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="contingency-send")
+    waiting: list[Job] = []  # claimed, in slot order
+    inflight: dict[Future[Result], Job] = {}
+    next_poll = 0.0
+    try:
+        while not stop.is_set():
+            now = clock()
+            for future in [f for f in inflight if f.done()]:
+                job = inflight.pop(future)
+                record(job, future.result(), worker=worker, now=clock())
+            if time.monotonic() >= next_poll:
+                try:
+                    advance_waits(now=now)
+                    room = threads * 4 - len(waiting) - len(inflight)
+                    if room > 0:
+                        for job in claim(worker=worker, now=now, capacity=room):
+                            heapq.heappush(waiting, job)
+                except Exception:
+                    log.exception("delivery %s: a claim failed; retrying", worker)
+                finally:
+                    connection.close_if_unusable_or_obsolete()
+                # Claim again soon while there is work; otherwise wait out the poll interval.
+                next_poll = time.monotonic() + (0.05 if waiting or inflight else poll)
+            while waiting and waiting[0].slot <= clock() and len(inflight) < threads:
+                job = heapq.heappop(waiting)
+                inflight[pool.submit(send, job)] = job
+            pause = next_poll - time.monotonic()
+            if waiting:
+                pause = min(pause, (waiting[0].slot - clock()).total_seconds())
+            pause = max(0.001, min(pause, poll))
+            if inflight:
+                wait(list(inflight), timeout=pause, return_when=FIRST_COMPLETED)
+            else:
+                stop.wait(pause)
+    finally:
+        for job in waiting:
+            release(job, worker=worker)
+        for future, job in inflight.items():
+            record(job, future.result(), worker=worker, now=clock())
+        pool.shutdown(wait=True)
+        connection.close()
+        log.info("delivery %s stopped", worker)
+
+
+def start_thread(*, poll: float = 1.0, worker: str) -> tuple[threading.Thread, threading.Event]:
+    """The in-process delivery of `contingency serve`: set the event, then join the thread, to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=loop, args=(stop,), kwargs={"poll": poll, "worker": worker}, name="contingency-delivery", daemon=True
+    )
+    thread.start()
+    return thread, stop
