@@ -52,6 +52,15 @@ def add_system(**changes: Any) -> Mutation:
     return mutate
 
 
+def add_call_tree() -> Mutation:
+    def mutate(plan: dict[str, Any]) -> None:
+        owner = plan["people"][0]["id"]
+        plan["callTrees"] = [{"id": "tell-owner", "name": "Tell the owner", "audience": [owner]}]
+        plan["triggers"][0]["callTree"] = None
+
+    return mutate
+
+
 NODES = [{"name": "Node A", "role": "node", "site": "dc1"}, {"name": "Node B", "role": "node", "site": "dc2"}]
 MERIDIAN = {
     "id": "meridian",
@@ -146,6 +155,10 @@ CASES: dict[str, tuple[Mutation, set[str]]] = {
     "TRG001": (lambda p: p["triggers"][0].update(actions=[]), set()),
     "TRG002": (lambda p: p["triggers"][0].update(kind="recurring", every="1 day"), set()),
     "TRG003": (lambda p: (p["triggers"][0].pop("chair"), p["triggers"][0].update(attendees=[])), set()),
+    "NTF001": (add_call_tree(), {"NTF002", "NTF004"}),
+    "NTF002": (lambda p: (add_call_tree()(p), p["triggers"][0].update(callTree=None)), {"NTF001", "NTF004"}),
+    "NTF003": (lambda p: p["people"][0].update(deputy=p["people"][0]["id"]), set()),
+    "NTF004": (lambda p: (add_call_tree()(p), p["triggers"][0].update(callTree="tell-owner")), set()),
     "SYS001": (
         lambda p: (
             add_system()(p),
