@@ -379,8 +379,10 @@ def manage(args: tuple[str, ...]) -> None:
 
 def _add_groups() -> None:
     from .cli_incidents import incident
+    from .cli_notify import notify
 
     main.add_command(incident)
+    main.add_command(notify)
 
 
 _add_groups()
