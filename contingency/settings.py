@@ -31,6 +31,18 @@ def _env_bool(name: str, default: bool) -> bool:
     return default
 
 
+def _env_int(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.isdigit() and minimum <= int(raw) <= maximum:
+        return int(raw)
+    CONFIG_PROBLEMS.append(
+        ("contingency.E006", f"{name}={raw!r} is not a whole number from {minimum} to {maximum}.", f"e.g. {default}")
+    )
+    return default
+
+
 DATA_DIR = Path(os.environ.get("CONTINGENCY_DATA_DIR", BASE_DIR.parent / "var")).resolve()
 DEBUG = _env_bool("DEBUG", False)
 DEMO = _env_bool("CONTINGENCY_DEMO", False)
@@ -237,4 +249,4 @@ LOGGING = {
 # Links in messages (the incident page, acknowledgement links) start with this address.
 CONTINGENCY_BASE_URL = os.environ.get("CONTINGENCY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # How long an acknowledgement link keeps working after it was sent.
-CONTINGENCY_ACK_LINK_HOURS = int(os.environ.get("CONTINGENCY_ACK_LINK_HOURS", "72"))
+CONTINGENCY_ACK_LINK_HOURS = _env_int("CONTINGENCY_ACK_LINK_HOURS", 72, 1, 24 * 30)

@@ -38,6 +38,9 @@ def test_defaults_pass_and_generate_a_private_secret_key(tmp_path: Path) -> None
         ({"TIME_ZONE": "Mars/Olympus_Mons"}, "contingency.E002"),
         ({"DATABASE_URL": "nosuchdb://somewhere/x"}, "contingency.E003"),
         ({"DEBUG": "perhaps"}, "contingency.E004"),
+        ({"CONTINGENCY_ACK_LINK_HOURS": "a week"}, "contingency.E006"),
+        ({"CONTINGENCY_SMTP_HOST": "mail.example.org", "CONTINGENCY_SMTP_PORT": "x"}, "contingency.E011"),
+        ({"CONTINGENCY_BASE_URL": "contingency.example.org"}, "contingency.E012"),
     ],
 )
 def test_misconfiguration_is_explained(tmp_path: Path, env: dict[str, str], expected: str) -> None:

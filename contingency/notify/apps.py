@@ -8,6 +8,7 @@ class NotifyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import hooks
+        from . import checks, hooks
 
         hooks.connect()
+        del checks  # registered on import
