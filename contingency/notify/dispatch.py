@@ -6,6 +6,7 @@ callouts, their messages and the tasks to ring people commit together with what 
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -33,10 +34,23 @@ from contingency.plans.spec.calltree import CallTree, Channel, MessageTemplate
 
 from . import links, messages
 from .calltree import Audience, Recipient, call_tree
-from .channels.registry import from_settings
+from .channels.registry import ChannelConfigError, Channels, from_settings
 from .models import Callout, CalloutState, Level, Notification, NotificationState
 
 PHONE = Channel.PHONE.value
+log = logging.getLogger("contingency.notify")
+
+
+def _configured() -> Channels:
+    """The configured channels; none when the configuration is broken, so an incident is never refused for it.
+
+    `serve` and `worker` refuse to start with broken channel variables; this guards other WSGI servers.
+    """
+    try:
+        return from_settings()
+    except ChannelConfigError as exc:
+        log.error("notification channels are misconfigured, so people are rung instead: %s", exc)
+        return Channels({})
 
 
 class NotifyError(Exception):
@@ -96,7 +110,7 @@ def start(
     made = _callouts(incident, tree, event, label, recipients, template, base, at, Level.AUDIENCE, None, inform_task)
     posts = _posts(incident, tree, event, template, base, at)
     unreachable = [c.recipient_name for c in made if not c.channels]
-    unsent = [c.value for c in tree.channels if c.value != PHONE and from_settings().for_plan_channel(c.value) is None]
+    unsent = [c.value for c in tree.channels if c.value != PHONE and _configured().for_plan_channel(c.value) is None]
     note(
         incident,
         EventKind.NOTIFIED,
@@ -183,7 +197,7 @@ def usable(recipient: Recipient) -> list[str]:
 
     A laptop with no SMS or e-mail configured still reaches everyone with a number: by telephone.
     """
-    channels = from_settings()
+    channels = _configured()
     found = [c for c in recipient.channels if c == PHONE or channels.for_plan_channel(c) is not None]
     if not found and PHONE in recipient.addresses:
         found = [PHONE]
@@ -198,7 +212,7 @@ def _posts(
     base: messages.Facts,
     at: datetime,
 ) -> int:
-    channels = from_settings()
+    channels = _configured()
     rows = []
     for name in tree.posts:
         transport = channels.webhook(name)
@@ -236,7 +250,7 @@ def _send_step(callout: Callout, at: datetime) -> None:
         if channel == PHONE:
             _ring(callout, at)
             break
-        transport = from_settings().for_plan_channel(channel)
+        transport = _configured().for_plan_channel(channel)
         key = f"{callout.incident_id}:{callout.event}:{callout.recipient_key}:{channel}{_round(callout)}"
         common = {
             "incident_id": callout.incident_id,
