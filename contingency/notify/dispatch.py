@@ -258,6 +258,7 @@ def _send_step(callout: Callout, at: datetime) -> None:
             "key": key,
             "channel": channel,
             "step": callout.step,
+            "round": callout.round,
             "address": str(callout.addresses.get(channel, "")),
             "recipient_name": callout.recipient_name,
             "subject": callout.subject,
@@ -310,7 +311,7 @@ def _ring(callout: Callout, at: datetime) -> None:
         key=f"call:{callout.pk}:{callout.step}{_round(callout)}",
         source=TaskSource.CALL,
         origin=callout.call_tree_name,
-        text=f"Telephone {callout.recipient_name} on {dial} and tell them: {callout.short}",
+        text=f"Telephone {callout.recipient_name} on {dial} and tell them: {callout.subject}",
         kind="call",
         note=f"For {callout.event_label}. Record whether you got through.",
         due_at=at + timedelta(seconds=callout.ack_within_seconds),
@@ -329,6 +330,7 @@ def _manual_record(callout: Callout, dial: str, ref: str, at: datetime) -> None:
             "callout": callout,
             "channel": PHONE,
             "step": callout.step,
+            "round": callout.round,
             "transport": "manual",
             "address": dial,
             "recipient_name": callout.recipient_name,
@@ -416,14 +418,18 @@ def wait_over(callout_id: int, step: int, at: datetime) -> bool:
 def failed(notification: Notification, at: datetime) -> None:
     """A message failed for good: the callout moves on now rather than waiting out the time."""
     if notification.callout_id is not None:
-        move_on(notification.callout_id, notification.step, at)
+        move_on(notification.callout_id, notification.step, at, round_=notification.round)
 
 
-def move_on(callout_id: int, step: int, at: datetime) -> bool:
-    """Leave `step` for the next channel (or the fall-back) if the callout is still waiting on it."""
-    if not Callout.objects.filter(pk=callout_id, state=CalloutState.WAITING, step=step).update(
-        step=step + 1, ack_due_at=None
-    ):
+def move_on(callout_id: int, step: int, at: datetime, *, round_: int | None = None) -> bool:
+    """Leave `step` for the next channel (or the fall-back) if the callout is still waiting on it.
+
+    With `round_`, only in that round: a late failure of a message sent before a resend changes nothing.
+    """
+    waiting = Callout.objects.filter(pk=callout_id, state=CalloutState.WAITING, step=step)
+    if round_ is not None:
+        waiting = waiting.filter(round=round_)
+    if not waiting.update(step=step + 1, ack_due_at=None):
         return False
     _send_step(Callout.objects.select_related("incident__organisation").get(pk=callout_id), at)
     return True
@@ -490,8 +496,11 @@ def call_outcome(task: Task, *, done: bool, outcome: str, by: str, at: datetime)
         return
     if done:
         acknowledge(callout, via="telephone call" + (f": {outcome}" if outcome else ""), at=at, by=by)
-    else:
-        move_on(callout.pk, callout.step, at)
+        return
+    # Move on from the step this task was for: if its wait already ended, skipping it changes nothing.
+    made = Notification.objects.filter(callout=callout, provider_ref=task.key).first()
+    if made is not None:
+        move_on(callout.pk, made.step, at, round_=made.round)
 
 
 def resend(callout: Callout, *, at: datetime, by: str) -> Callout:
@@ -500,6 +509,8 @@ def resend(callout: Callout, *, at: datetime, by: str) -> Callout:
         raise NotifyError(f"{callout.recipient_name} has already acknowledged", "state")
     if callout.incident.state not in (State.INVOKED, State.RESTORED):
         raise NotifyError("the incident has ended: nothing more is sent", "state")
+    if not callout.channels:
+        raise NotifyError(f"{callout.recipient_name} has no channel to send on: no address or number now", "state")
     with transaction.atomic():
         callout = Callout.objects.select_for_update().select_related("incident__organisation").get(pk=callout.pk)
         Notification.objects.filter(callout=callout, state=NotificationState.PENDING).update(

@@ -95,6 +95,7 @@ class Notification(models.Model):
     key = models.CharField(max_length=255, unique=True, help_text="Idempotency key: event, recipient, channel.")
     channel = models.CharField(max_length=16, help_text="sms, email, phone or post.")
     step = models.PositiveSmallIntegerField(default=0, help_text="The call-out's step this message belongs to.")
+    round = models.PositiveSmallIntegerField(default=0, help_text="The call-out's resend round it belongs to.")
     transport = models.CharField(max_length=80, help_text="The configured transport, e.g. smtp or notify-sms.")
     address = LineField()
     recipient_name = LineField()
@@ -110,7 +111,7 @@ class Notification(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=64, blank=True, default="")
     sent_at = models.DateTimeField(null=True, blank=True)
-    provider_ref = models.CharField(max_length=200, blank=True, default="")
+    provider_ref = models.CharField(max_length=200, blank=True, default="", db_index=True)
     last_error = ProseField(blank=True, default="")
     permanent = models.BooleanField(default=False)
     maybe_duplicate = models.BooleanField(
