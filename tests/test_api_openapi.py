@@ -58,8 +58,13 @@ EXPECTED_PATHS = {
             "/{number}/review",
             "/{number}/review/actions",
             "/{number}/review/actions/{action}/done",
+            "/{number}/callouts",
+            "/{number}/callouts/{callout}/resend",
+            "/{number}/callouts/{callout}/outcome",
         )
     ),
+    "/api/v1/notify/inbound-sms",
+    "/api/v1/notify/delivery-status",
 }
 REGENERATE = (
     "contingency manage export_openapi_schema --api contingency.api.main.api --indent 2 --output schema/openapi-v1.json"
@@ -73,7 +78,7 @@ def test_openapi_json_is_served_and_lists_every_path(db: None) -> None:
     assert schema["info"]["title"] == "Contingency API"
     assert schema["info"]["version"] == "1"
     assert set(schema["paths"]) == EXPECTED_PATHS
-    assert set(schema["components"]["securitySchemes"]) == {"BearerToken", "Session"}
+    assert set(schema["components"]["securitySchemes"]) == {"BearerToken", "Session", "NotifyCallbackToken"}
     summary = schema["components"]["schemas"]["PlanSummary"]["properties"]
     assert {"issueDate", "reviewDate", "lint"} <= set(summary)
     put = schema["paths"]["/api/v1/organisations/{org}/plans/{plan}"]["put"]
