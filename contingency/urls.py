@@ -1,4 +1,5 @@
-"""Every URL: pages under /o/<organisation>/, the JSON API under /api/v1/, and the admin."""
+"""Every URL: pages under /o/<organisation>/, the acknowledgement links under /ack/, the JSON API under
+/api/v1/, and the admin."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -9,6 +10,7 @@ from contingency.web.control import urls as control
 from contingency.web.editing import urls as editing
 from contingency.web.incidents import urls as incidents
 from contingency.web.members import urls as members
+from contingency.web.notify import urls as notify
 from contingency.web.overview import urls as overview
 from contingency.web.plan import urls as plan
 
@@ -19,6 +21,7 @@ organisation_pages = [
     *plan.urlpatterns,
     *control.urlpatterns,
     *incidents.urlpatterns,
+    *notify.urlpatterns,
 ]
 
 urlpatterns = [
@@ -27,6 +30,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("o/<slug:org>/", include(organisation_pages)),
     path("", include(members.urlpatterns)),
+    path("", include(notify.public)),  # ack/<signed>/: acknowledgement links, no log-in
     path("api/", include("contingency.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -131,6 +131,25 @@ def incident_action(visit: Visit) -> dict[str, Any]:
     return {"org": HOME_ORG, "number": found.number, "pk": action.pk}
 
 
+def _callout() -> Any:
+    """A call-out of a fresh invoked incident (TP1's call tree; without channels configured, a call to make)."""
+    from contingency.notify.models import Callout
+
+    found = _incident("invoked")
+    return Callout.objects.filter(incident=found, state="waiting").order_by("pk")[0]
+
+
+def incident_callout(visit: Visit) -> dict[str, Any]:
+    callout = _callout()
+    return {"org": HOME_ORG, "number": callout.incident.number, "callout": callout.pk}
+
+
+def callout_ack(visit: Visit) -> dict[str, Any]:
+    from contingency.notify import links
+
+    return {"signed": links.signed(_callout().ack_token)}
+
+
 EXPECTED: dict[str, Page] = {
     # Outside any organisation.
     "home": Page("login", none()),
@@ -192,6 +211,11 @@ EXPECTED: dict[str, Page] = {
     "incident-review-save": Page(Capability.RESPOND, incident("restored"), ACTION),
     "incident-review-action": Page(Capability.RESPOND, incident("restored"), ACTION),
     "incident-review-action-done": Page(Capability.RESPOND, incident_action, ACTION),
+    # Notifications: RESPOND (as for tasks) to send again or record a call; the signed link acknowledges.
+    "callout-resend": Page(Capability.RESPOND, incident_callout, ACTION),
+    "callout-call": Page(Capability.RESPOND, incident_callout, ACTION),
+    "plan-messages": Page(Capability.VIEW, plan()),
+    "callout-ack": Page("signed", callout_ack, FORM),
 }
 
 

@@ -30,6 +30,7 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("function form", "part-edit", {"org": ORG, "plan": PLAN, "section": "functions", "key": FUNCTION}),
     ("plan history", "history", {"org": ORG, "object_type": "plan", "key": PLAN}),
     ("change password", "password-change", {}),
+    ("call trees and messages", "plan-messages", {"org": ORG, "plan": PLAN}),
 ]
 
 # The incident pages, for incidents made in the test: (label, URL name, which incident, query string).
@@ -91,6 +92,20 @@ def incidents_for_the_sweep() -> dict[str, int]:
     }
 
 
+def ack_path(number: int) -> str:
+    """The acknowledgement page of the first person the incident's call trees are reaching."""
+    from contingency.notify import links
+    from contingency.notify.models import Callout
+
+    callout = (
+        Callout.objects.filter(incident__organisation__slug=ORG, incident__number=number, state="waiting")
+        .order_by("pk")
+        .first()
+    )
+    assert callout is not None
+    return reverse("callout-ack", kwargs={"signed": links.signed(callout.ack_token)})
+
+
 def test_main_pages_are_accessible_and_fit_a_narrow_screen(
     page: Any, site: str, user_with: Any, request: pytest.FixtureRequest
 ) -> None:
@@ -102,6 +117,7 @@ def test_main_pages_are_accessible_and_fit_a_narrow_screen(
     for label, name, which, query in INCIDENT_PAGES:
         kwargs = {"org": ORG} if which is None else {"org": ORG, "number": str(numbers[which])}
         pages.append((label, name, reverse(name, kwargs=kwargs) + query))
+    pages.append(("acknowledgement link", "callout-ack", ack_path(numbers["invoked"])))
     for label, name, path in pages:
         response = page.goto(f"{site}{path}")
         assert response is not None
