@@ -57,6 +57,7 @@ class Result:
     receipt: Receipt | None = None
     error: str = ""
     retry_after: float | None = None
+    maybe_sent: bool = False
 
 
 def interval(transport: Transport) -> timedelta:
@@ -80,15 +81,19 @@ def claim(*, worker: str, now: datetime, capacity: int, paced: bool = True) -> l
     """Claim up to `capacity` due messages, each with its send slot, across the transports with work."""
     channels = from_settings()
     jobs: list[Job] = []
-    names = list(Notification.objects.filter(_due(now)).values_list("transport", flat=True).distinct()[:50])
-    for name in names:
+    # order_by() clears the model's ordering, which would otherwise make DISTINCT see every row.
+    names = list(Notification.objects.filter(_due(now)).order_by().values_list("transport", flat=True).distinct())
+    # Each transport's fair share first, so a backlog on one never holds up the others.
+    share = max(1, capacity // max(1, len(names)))
+    for name in sorted(names):
         if len(jobs) >= capacity:
             break
         transport = channels.by_name(name)
         if transport is None:
             _unconfigured(name, now)
             continue
-        jobs += _claim_from(transport, worker=worker, now=now, capacity=capacity - len(jobs), paced=paced)
+        room = min(share, capacity - len(jobs))
+        jobs += _claim_from(transport, worker=worker, now=now, capacity=room, paced=paced)
     return jobs
 
 
@@ -160,7 +165,7 @@ def send(job: Job) -> Result:
         receipt = job.transport.send(job.message)
     except TransportError as exc:
         outcome = Outcome.PERMANENT if exc.permanent else Outcome.TEMPORARY
-        return Result(outcome, error=str(exc), retry_after=exc.retry_after)
+        return Result(outcome, error=str(exc), retry_after=exc.retry_after, maybe_sent=exc.maybe_sent)
     except Exception as exc:  # a transport bug must not lose the message: retry, and log it
         log.exception("sending notification #%s failed unexpectedly", job.id)
         return Result(Outcome.TEMPORARY, error=f"unexpected error: {exc!r}")
@@ -191,6 +196,8 @@ def record(job: Job, result: Result, *, worker: str, now: datetime) -> None:
                 next_attempt_at=now + backoff(job.number, result.retry_after),
                 last_error=result.error,
                 lease_until=None,
+                # No answer in time: it may have gone, so the retry may be a second copy; say so.
+                maybe_duplicate=True if result.maybe_sent else F("maybe_duplicate"),
             )
         else:
             error = (

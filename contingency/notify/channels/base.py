@@ -35,10 +35,14 @@ class Receipt:
 
 
 class TransportError(Exception):
-    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool, retry_after: float | None = None, maybe_sent: bool = False
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
-        self.retry_after = retry_after  # seconds the provider asked us to wait (Retry-After), if it did
+        self.retry_after = retry_after
+        # The request may have reached the provider (no answer in time): a retry may be a second copy.
+        self.maybe_sent = maybe_sent  # seconds the provider asked us to wait (Retry-After), if it did
 
 
 class Transport(ABC):

@@ -180,7 +180,10 @@ def _classify(exc: APIError, timeout: float) -> TransportError:
     if response is None:
         cause = exc.__cause__
         if isinstance(cause, requests.Timeout):
-            return TransportError(f"GOV.UK Notify did not answer within {timeout:g} s", permanent=False)
+            sent = not isinstance(cause, requests.ConnectTimeout)
+            return TransportError(
+                f"GOV.UK Notify did not answer within {timeout:g} s", permanent=False, maybe_sent=sent
+            )
         if isinstance(cause, requests.ConnectionError):
             return TransportError("could not connect to GOV.UK Notify", permanent=False)
         name = type(cause).__name__ if cause else type(exc).__name__

@@ -81,7 +81,10 @@ class WebhookTransport(Transport):
                 allow_redirects=False,
             )
         except requests.Timeout as exc:
-            raise TransportError(f"{where} did not answer within {self.config.timeout:g} s", permanent=False) from exc
+            sent = not isinstance(exc, requests.ConnectTimeout)
+            raise TransportError(
+                f"{where} did not answer within {self.config.timeout:g} s", permanent=False, maybe_sent=sent
+            ) from exc
         except requests.ConnectionError as exc:
             raise TransportError(f"could not connect to {where}", permanent=False) from exc
         except (requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader) as exc:
