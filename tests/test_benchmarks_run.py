@@ -54,3 +54,22 @@ def test_an_existing_database_is_refused_and_left_alone(tmp_path):
     assert result.returncode != 0
     assert "exists" in result.stderr
     assert existing.read_bytes() == b"not ours"
+
+
+NOTIFY_SCRIPT = ROOT / "benchmarks" / "notify.py"
+
+
+def test_notify_benchmark_tiny_run_reaches_everyone_within_the_rate_limit():
+    result = subprocess.run(
+        [sys.executable, str(NOTIFY_SCRIPT), "--recipients", "300", "--rate", "6000", "--delay", "0.02", "--sample", "40"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "300 recipients, each sent a text and an e-mail: 600 messages written straight into the outbox" in out
+    assert "everyone reached (all 600 messages accepted) in " in out
+    assert "of the 6000/min limit (target >= 0.90, never above 1.0)" in out
+    assert "answers refused by the fake's own limit (429): 0" in out
+    assert "a 40-message sample (20 texts, 20 e-mails)" in out and "(extrapolated)" in out
+    assert "x the one-at-a-time sender's speed" in out
+    assert "rows: 600 sent; 0 retried; 0 marked maybe_duplicate" in out
