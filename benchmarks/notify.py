@@ -292,19 +292,23 @@ def run(args: argparse.Namespace, url: str, data_dir: Path) -> int:
         os.environ.update(servers.environ(args.rate))
         registry.reset()
         worker = Worker(in_process=args.in_process, threads=args.threads, env=dict(os.environ), log_dir=data_dir)
-        worker.start()
-        total = outbox(incident, args.recipients, "bench", half=args.mix == "half")
-        started = time.monotonic()
-        while servers.received() < total:
-            if not worker.alive():
-                sys.exit(f"the delivery worker stopped:\n{worker.log()[-3000:]}")
-            time.sleep(0.05)
-        # Every message has arrived; the last outcomes are recorded within moments.
-        deadline = time.monotonic() + 30
-        mine = Notification.objects.filter(key__startswith="bench:")
-        while mine.filter(state__in=("pending", "sending")).exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        worker.stop()
+        try:
+            worker.start()
+            total = outbox(incident, args.recipients, "bench", half=args.mix == "half")
+            started = time.monotonic()
+            # Three times the texts' time at the limit, and two minutes: long enough, short of forever.
+            deadline = started + 120 + 3 * total / args.rate * 60
+            while servers.received() < total and time.monotonic() < deadline:
+                if not worker.alive():
+                    sys.exit(f"the delivery worker stopped:\n{worker.log()[-3000:]}")
+                time.sleep(0.05)
+            # Every message has arrived; the last outcomes are recorded within moments.
+            mine = Notification.objects.filter(key__startswith="bench:")
+            recorded = time.monotonic() + 30
+            while mine.filter(state__in=("pending", "sending")).exists() and time.monotonic() < recorded:
+                time.sleep(0.05)
+        finally:
+            worker.stop()
         texts = sorted(n.received_at - started for n in servers.notify.notifications)
         emails = sorted(m.received_at - started for m in servers.smtp.messages)
         states = dict(mine.order_by().values_list("state").annotate(n=Count("id")))
@@ -312,14 +316,14 @@ def run(args: argparse.Namespace, url: str, data_dir: Path) -> int:
         marked = mine.filter(maybe_duplicate=True).count()
         limited = servers.notify.rate_limited
         busiest = servers.notify.max_in_window(WINDOW)
-
-        os.environ.update(base_servers.environ(args.rate))
-        registry.reset()
         base_seconds, base_texts, base_emails = one_at_a_time(incident, args.sample, base_servers)
     finally:
         for pair in (servers, base_servers):
             pair.smtp.stop()
             pair.notify.stop()
+    if not texts or not emails:
+        print(f"NOT OK: {len(texts)} texts and {len(emails)} e-mails arrived; rows {states}")
+        return 1
 
     reach = max(texts[-1], emails[-1])
     # Achieved: every text over the time from the commit to the last one (the start-up included).

@@ -207,8 +207,7 @@ def test_a_resend_after_a_timeout_is_marked_as_a_possible_duplicate(
     channels: LiveChannels, incident: Incident, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A timeout after the request went out is an unknown outcome, like a crash mid-send: the resend may
-    be a second copy, and the row should say so as it does after a crash. (This needs TransportError to
-    say when a request may have reached the provider, and record() to mark the retry maybe_duplicate.)"""
+    be a second copy, and the row says so as it does after a crash."""
     configure(monkeypatch, NOTIFY_TIMEOUT="0.5")
     channels.notify.slow_next(1, 2.0)
     run(0)
@@ -409,8 +408,8 @@ def test_notify_text_and_email_share_the_services_rate_limit(
 
 def test_a_backlog_on_one_transport_does_not_hold_up_the_others(channels: LiveChannels, incident: Incident) -> None:
     """Sixty texts queued before one e-mail: a claim with room for all takes the e-mail too (unpaced,
-    SMTP has no limit here). (This needs claim()'s DISTINCT over transports to clear the model's default
-    ordering, which otherwise adds incident, created_at and id to it and makes every row distinct.)"""
+    SMTP has no limit here). The DISTINCT over transports must not take in the model's default ordering,
+    which would make every row distinct and give the first fifty rows' transports only."""
     outbox(incident, 60, created=at(1))
     outbox(incident, 1, transport="smtp", created=at(2))
     jobs = delivery.claim(worker="a", now=at(2), capacity=1000)
