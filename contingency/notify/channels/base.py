@@ -40,9 +40,9 @@ class TransportError(Exception):
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
-        self.retry_after = retry_after
+        self.retry_after = retry_after  # seconds the provider asked us to wait (Retry-After), if it did
         # The request may have reached the provider (no answer in time): a retry may be a second copy.
-        self.maybe_sent = maybe_sent  # seconds the provider asked us to wait (Retry-After), if it did
+        self.maybe_sent = maybe_sent
 
 
 class Transport(ABC):
