@@ -137,12 +137,12 @@ def test_worker_poll_out_of_range_is_refused() -> None:
 
 
 def test_worker_needs_a_migrated_database(monkeypatch) -> None:
-    import contingency.cli as cli
-    from contingency.cli_common import _fail
+    import contingency.cli.server as server
+    from contingency.cli.common import _fail
 
     def unmigrated() -> None:
         _fail(["the database is not set up or needs migrating: run `contingency migrate` first"])
 
-    monkeypatch.setattr(cli, "_require_migrated", unmigrated)
+    monkeypatch.setattr(server, "_require_migrated", unmigrated)
     code, out, err = run("worker", "--once")
     assert code == 2 and out == "" and "contingency migrate" in err

@@ -11,7 +11,7 @@ import uuid
 
 import click
 
-from .cli_common import EXIT_INVALID, _django, _error
+from .common import EXIT_INVALID, _django, _error
 
 
 @click.group()
@@ -21,8 +21,8 @@ def notify() -> None:
 
 def _channels() -> object:
     _django()
-    from .notify.channels.registry import ChannelConfigError, reset
-    from .notify.channels.registry import from_settings as load
+    from ..notify.channels.registry import ChannelConfigError, reset
+    from ..notify.channels.registry import from_settings as load
 
     reset()
     try:
@@ -37,7 +37,7 @@ def _channels() -> object:
 @notify.command()
 def check() -> None:
     """List the configured channels and what each plan channel (sms, email) is sent through."""
-    from .notify.channels.registry import Channels
+    from ..notify.channels.registry import Channels
 
     channels = _channels()
     assert isinstance(channels, Channels)
@@ -60,8 +60,8 @@ def check() -> None:
 @click.option("--to", "address", default="", help="The phone number or e-mail address (not for webhooks).")
 def test(name: str, address: str) -> None:
     """Send one test message now, outside any incident, and say what the provider answered."""
-    from .notify.channels.base import Outgoing, TransportError
-    from .notify.channels.registry import Channels
+    from ..notify.channels.base import Outgoing, TransportError
+    from ..notify.channels.registry import Channels
 
     channels = _channels()
     assert isinstance(channels, Channels)

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import click
 
-from .cli_common import _django, _error, _require_migrated
+from .common import _django, _error, _require_migrated
 
 
 @click.group()
@@ -25,7 +25,7 @@ WALL_CLOCK = "%Y-%m-%d %H:%M"
 
 def _organisation(slug: str) -> Any:
     _django()
-    from .core.models import Organisation
+    from ..core.models import Organisation
 
     _require_migrated()
     found = Organisation.objects.filter(slug=slug).first()
@@ -35,7 +35,7 @@ def _organisation(slug: str) -> Any:
 
 
 def _incident(organisation: Any, number: int) -> Any:
-    from .incidents.models import Incident
+    from ..incidents.models import Incident
 
     found = Incident.objects.filter(organisation=organisation, number=number).select_related("organisation").first()
     if found is None:
@@ -47,7 +47,7 @@ def _wall_clock(organisation: Any, text: str | None, field: str) -> Any:
     """An aware datetime from "YYYY-MM-DD HH:MM" on the organisation's wall clock (None when not given)."""
     from datetime import UTC, datetime
 
-    from .lib.calendar import from_organisation
+    from ..lib.calendar import from_organisation
 
     if text is None:
         return None
@@ -67,7 +67,7 @@ def _service_error(exc: Any, fields: dict[str, str]) -> NoReturn:
 
 
 def _local(organisation: Any, moment: Any) -> str:
-    from .lib.calendar import from_organisation
+    from ..lib.calendar import from_organisation
 
     if moment is None:
         return "-"
@@ -75,7 +75,7 @@ def _local(organisation: Any, moment: Any) -> str:
 
 
 def _left(delta: Any) -> str:
-    from .incidents.assess import elapsed_words
+    from ..incidents.assess import elapsed_words
 
     if delta is None:
         return "no MTPD stated"
@@ -90,8 +90,8 @@ def incident_list(org_slug: str, show_all: bool) -> None:
     organisation = _organisation(org_slug)
     from django.utils import timezone
 
-    from .incidents.models import OPEN_STATES, Incident
-    from .incidents.queries import ranked_open
+    from ..incidents.models import OPEN_STATES, Incident
+    from ..incidents.queries import ranked_open
 
     now = timezone.now()
     ranked = ranked_open(organisation, now)
@@ -123,8 +123,8 @@ def incident_show(org_slug: str, number: int, timeline: int) -> None:
     organisation = _organisation(org_slug)
     from django.utils import timezone
 
-    from .incidents.models import OPEN_TASK_STATES
-    from .incidents.queries import next_due
+    from ..incidents.models import OPEN_TASK_STATES
+    from ..incidents.queries import next_due
 
     inc = _incident(organisation, number)
     now = timezone.now()
@@ -190,8 +190,8 @@ def incident_report(
 ) -> None:
     """Report a suspected failure, with the answers to the plan's confirm-it-is-down checks."""
     organisation = _organisation(org_slug)
-    from .incidents import services
-    from .plans.models import Plan
+    from ..incidents import services
+    from ..plans.models import Plan
 
     plan = Plan.objects.filter(organisation=organisation, key=plan_key).first()
     if plan is None:
@@ -232,8 +232,8 @@ def incident_report(
 def incident_invoke(org_slug: str, number: int, risk: str | None) -> None:
     """Invoke the plan for a reported incident: tasks for now, every trigger point scheduled."""
     organisation = _organisation(org_slug)
-    from .incidents import services
-    from .incidents.models import DueState
+    from ..incidents import services
+    from ..incidents.models import DueState
 
     inc = _incident(organisation, number)
     try:
@@ -254,7 +254,7 @@ def incident_invoke(org_slug: str, number: int, risk: str | None) -> None:
 def incident_restore(org_slug: str, number: int, at: str | None) -> None:
     """Record that service is back: restoration steps become tasks, timed escalations stop."""
     organisation = _organisation(org_slug)
-    from .incidents import services
+    from ..incidents import services
 
     inc = _incident(organisation, number)
     restored_at = _wall_clock(organisation, at, "--at")
@@ -272,7 +272,7 @@ def incident_restore(org_slug: str, number: int, at: str | None) -> None:
 def incident_stand_down(org_slug: str, number: int, reason: str) -> None:
     """End an incident: nothing further is scheduled."""
     organisation = _organisation(org_slug)
-    from .incidents import services
+    from ..incidents import services
 
     inc = _incident(organisation, number)
     try:

@@ -1,0 +1,27 @@
+"""The `contingency` command line: everything an operator scripts.
+
+One module per command group; this one only gathers them. Exit codes: 0 success; 1 lint found
+errors; 2 bad input (invalid plan, bad argument, missing file) with nothing written.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .incidents import incident
+from .notify import notify
+from .plans import plan
+from .server import demo, manage, migrate, serve, worker_command
+
+__all__ = ["main"]
+
+
+@click.group()
+@click.version_option(__version__, package_name="contingency")
+def main() -> None:
+    """Contingency: business continuity and disaster recovery plans that run."""
+
+
+for command in (plan, incident, notify, migrate, demo, serve, worker_command, manage):
+    main.add_command(command)

@@ -1,0 +1,5 @@
+"""`python -m contingency.cli`, as the console script."""
+
+from . import main
+
+main()

@@ -1,0 +1,192 @@
+"""`contingency plan ...`: validate, import, export and lint plan YAML files, and print the format."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import __version__
+from .common import EXIT_LINT_ERRORS, _django, _fail, _require_migrated
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Any]:
+    """A progress bar on a terminal when there are many files; silent in scripts and CI."""
+    from rich.progress import Progress
+
+    with Progress(transient=True, disable=total < 5 or not sys.stderr.isatty()) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda: progress.advance(task)
+
+
+def _load(paths: tuple[str, ...]) -> list[Any]:
+    from ..plans.files import collect, duplicates, load_file
+    from ..plans.problems import PlanInvalid
+
+    files, problems = collect(paths)
+    loaded = []
+    with _progress(len(files), "Reading plans") as advance:
+        for path in files:
+            try:
+                loaded.append(load_file(path))
+            except PlanInvalid as exc:
+                problems.extend(exc.problems)
+            advance()
+    problems.extend(duplicates(loaded))
+    if problems:
+        _fail(problems)
+    return loaded
+
+
+@click.group()
+def plan() -> None:
+    """Plans as code: validate, import, export and lint plan YAML files."""
+
+
+paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path())
+
+
+@plan.command()
+@paths_argument
+def validate(paths: tuple[str, ...]) -> None:
+    """Check plan files (or directories of them) against the format; write nothing."""
+    loaded = _load(paths)
+    click.echo(f"{len(loaded)} plan(s) valid.")
+
+
+@plan.command(name="import")
+@paths_argument
+@click.option("--issued", is_flag=True, help="Record each plan as issued at the issue its file states.")
+def import_(paths: tuple[str, ...], issued: bool) -> None:
+    """Import plan files into the database, all or nothing, in one transaction; every change is audited."""
+    loaded = _load(paths)
+    _django()
+    from django.db import transaction
+
+    from ..plans.compare import part_changes
+    from ..plans.editing import audit_changes, plan_data, reopen_as_draft
+    from ..plans.models import Plan
+    from ..plans.problems import PlanInvalid
+    from ..plans.store import import_plans
+    from ..plans.workflow import mark_issued
+    from ..plans.yamlform import document_to_data
+
+    _require_migrated()
+    via = "command line"
+    try:
+        with transaction.atomic():
+            before = []
+            for item in loaded:
+                existing = Plan.objects.filter(organisation__slug=item.plan.organisation.id, key=item.plan.id).first()
+                before.append(plan_data(existing) if existing else {})
+            plans = import_plans([item.plan for item in loaded], sources=[item.file for item in loaded])
+            for item, stored, old in zip(loaded, plans, before, strict=True):
+                changes = part_changes(old, document_to_data(item.plan))
+                audit_changes(stored, changes, actor=None, via=via)
+                if issued:
+                    mark_issued(stored, actor=None, via=via)
+                elif changes:
+                    reopen_as_draft(stored, actor=None, via=via)
+    except PlanInvalid as exc:
+        _fail(exc.problems)
+    for item, stored in zip(loaded, plans, strict=True):
+        click.echo(f"imported {item.plan.id} ({item.plan.organisation.id}) from {item.file} as plan #{stored.pk}")
+    click.echo(f"{len(plans)} plan(s) imported.")
+
+
+@plan.command()
+@click.argument("destination", type=click.Path())
+@click.option("--plan", "plan_ids", multiple=True, help="Plan id to export (default: every plan).")
+@click.option("--organisation", help="Organisation id, when plan ids repeat across organisations.")
+def export(destination: str, plan_ids: tuple[str, ...], organisation: str | None) -> None:
+    """Export plans as YAML: to a directory (one file per plan), a file, or - for standard output."""
+    _django()
+    from ..plans.models import Plan
+    from ..plans.store import export_plan
+    from ..plans.yamlform import to_yaml
+
+    _require_migrated()
+    query = Plan.objects.select_related("organisation").order_by("organisation__slug", "key")
+    if organisation:
+        query = query.filter(organisation__slug=organisation)
+    if plan_ids:
+        query = query.filter(key__in=plan_ids)
+    plans = list(query)
+    missing = sorted(set(plan_ids) - {p.key for p in plans})
+    if missing:
+        _fail([f"{destination}: no plan with id {m!r}" for m in missing])
+    if not plans:
+        _fail([f"{destination}: there are no plans to export"])
+    target = Path(destination)
+    if destination != "-" and not target.is_dir() and len(plans) > 1:
+        _fail([f"{destination}: {len(plans)} plans to export: name a directory, or choose one with --plan"])
+    with _progress(len(plans), "Exporting plans") as advance:
+        for stored in plans:
+            text = to_yaml(export_plan(stored))
+            if destination == "-":
+                click.echo(text, nl=False)
+            else:
+                out = target / f"{stored.key}.yaml" if target.is_dir() else target
+                out.write_text(text, encoding="utf-8")
+                click.echo(f"exported {stored.key} to {out}", err=True)
+            advance()
+
+
+@plan.command()
+@paths_argument
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Lint as of this date (YYYY-MM-DD).")
+@click.option("--max-responsibilities", type=click.IntRange(min=1), default=5, show_default=True)
+def lint(paths: tuple[str, ...], fmt: str, output: str | None, today: Any, max_responsibilities: int) -> None:
+    """Find the defects real plans contain; exit 1 when any finding is an error."""
+    from ..plans.lint import Options, Severity
+    from ..plans.lint import lint as run_lint
+    from ..plans.lint.report import locate, render_json, render_sarif, render_text
+
+    loaded = _load(paths)
+    options = Options(today=today.date() if today else date.today(), max_responsibilities=max_responsibilities)
+    results = []
+    for item in loaded:
+        findings = run_lint(item.plan, options)
+        results += locate(findings, file=item.file, plan=item.plan.id, positions=item.positions)
+    if fmt == "json":
+        report = render_json(results)
+    elif fmt == "sarif":
+        report = render_sarif(results, version=__version__)
+    else:
+        report = render_text(results)
+    if output:
+        Path(output).write_text(report, encoding="utf-8")
+    else:
+        click.echo(report, nl=False)
+    if any(r.finding.severity is Severity.ERROR for r in results):
+        sys.exit(EXIT_LINT_ERRORS)
+
+
+@plan.command()
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write to a file.")
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of the plan format."""
+    from ..plans.schema import plan_json_schema_text
+
+    text = plan_json_schema_text()
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@plan.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+def rules(fmt: str) -> None:
+    """List the lint rules."""
+    from ..plans.lint.report import render_rules
+
+    click.echo(render_rules(fmt), nl=False)

@@ -1,0 +1,185 @@
+"""Running the product: migrate, demo, serve, worker and Django's own management commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import __version__
+from .common import EXIT_INVALID, _django, _error, _fail, _require_migrated
+
+DEFAULT_POLL = 5.0  # seconds between a worker's looks for due actions
+
+
+@click.command()
+def migrate() -> None:
+    """Create or update the database tables."""
+    _django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+@click.command()
+def demo() -> None:
+    """Set up the database with the demo plans and one demo user for each role."""
+    _django()
+    from django.core.management import call_command
+
+    from .. import demo as demo_data
+    from ..plans.files import collect, load_all
+
+    call_command("migrate", interactive=False, verbosity=0)
+    files, problems = collect([str(demo_data.DEMO_PLANS)])
+    loaded, found = load_all(files)
+    if problems or found:
+        _fail([*problems, *found])
+    plans = demo_data.load_plans(loaded)
+    users = demo_data.create_users()
+    click.echo(f"Demo data loaded: {len(plans)} plan(s).")
+    click.echo(f"Demo users (password {demo_data.DEMO_PASSWORD!r} for each):")
+    for user in users:
+        where = "every organisation" if user.organisation == "*" else user.organisation
+        roles = ", ".join(role.label for role in user.roles)
+        click.echo(f"  {user.username:<18} {roles} of {where}")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--no-worker", is_flag=True, help="Do not fire trigger points here (a `contingency worker` runs).")
+def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
+    """Run the web application and the worker (one process; a laptop needs nothing else)."""
+    _django()
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+    from waitress import serve as waitress_serve
+
+    from ..incidents import worker
+    from ..notify import delivery
+    from ..wsgi import application
+
+    try:
+        call_command("check", "--database", "default")
+    except SystemCheckError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INVALID)
+    _require_migrated()
+    _require_channels()
+    click.echo(f"Contingency {__version__} on http://{host}:{port}/ (Ctrl+C to stop)")
+    running = []
+    if no_worker:
+        click.echo("No worker in this process: run `contingency worker` to fire trigger points and send messages.")
+    else:
+        running.append(worker.start_thread(DEFAULT_POLL))
+        running.append(delivery.start_thread(worker=f"{worker.worker_name()}:delivery"))
+        click.echo(f"The worker runs in-process: trigger points every {DEFAULT_POLL:g}s, notifications as they come.")
+    try:
+        waitress_serve(application, host=host, port=port, threads=threads, ident="contingency")
+    finally:
+        for _, stop in running:
+            stop.set()
+        for thread, _ in running:
+            thread.join(timeout=30)
+
+
+@click.command(name="worker")
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.05, 3600),
+    default=DEFAULT_POLL,
+    show_default=True,
+    help="Seconds between looks for due actions and messages.",
+)
+@click.option("--once", is_flag=True, help="Fire and send what is due now, print how many, and exit.")
+@click.option("--name", help="This worker's name in the record of who fired what (default host:pid:thread).")
+@click.option(
+    "--only",
+    type=click.Choice(["triggers", "delivery"]),
+    help="Run one half: timed actions (trigger points...) or the delivery of notifications.",
+)
+@click.option(
+    "--send-threads",
+    type=click.IntRange(1, 256),
+    default=32,
+    show_default=True,
+    help="Messages in flight at once (providers that answer slowly need more to reach their rate limit).",
+)
+def worker_command(poll: float, once: bool, name: str | None, only: str | None, send_threads: int) -> None:
+    """Fire trigger points, duration rules and in-hours changes when due, and deliver notifications,
+    until SIGTERM or Ctrl+C.
+
+    Run as many as you like on PostgreSQL: each action is fired exactly once, and each message sent by
+    one of them, within each channel's rate limit. On SIGTERM or SIGINT the action being fired and the
+    messages being sent finish and are recorded, then the worker exits 0.
+    """
+    if name is not None and not name.strip():
+        _error("--name", "must not be empty")
+    if name is not None and len(name) > 64:
+        _error("--name", "at most 64 characters")
+    import signal
+    import threading
+
+    # Installed before Django starts, so a stop requested during start-up is a clean exit too.
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    if not once:
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+    _django()
+    from ..incidents import worker
+    from ..notify import delivery
+
+    _require_migrated()
+    _require_channels()
+    label = name.strip() if name else worker.worker_name()
+    if once:
+        fired = worker.run_until_idle(worker=label) if only != "delivery" else 0
+        sent, moved = delivery.run_until_idle(worker=label) if only != "triggers" else (0, 0)
+        click.echo(f"fired {fired} action(s), sent {sent} message(s), moved on {moved} call-out(s)")
+        return
+    loops: list[threading.Thread] = []
+    if only != "delivery":
+        kwargs = {"poll": poll, "worker": label}
+        loops.append(threading.Thread(target=worker.loop, args=(stop,), kwargs=kwargs, name="triggers"))
+    if only != "triggers":
+        kwargs = {"poll": min(poll, 1.0), "worker": label, "threads": send_threads}
+        loops.append(threading.Thread(target=delivery.loop, args=(stop,), kwargs=kwargs, name="delivery"))
+    for thread in loops:
+        thread.start()
+    # The main thread only waits, so that it is the one to receive the signals.
+    while any(thread.is_alive() for thread in loops):
+        for thread in loops:
+            thread.join(timeout=0.2)
+        if not stop.is_set() and not all(thread.is_alive() for thread in loops):
+            stop.set()  # one half ended by itself: stop the other and exit non-zero
+            for thread in loops:
+                thread.join()
+            sys.exit(1)
+
+
+def _require_channels() -> None:
+    """Refuse to start with a channel configured wrongly: better now than at 02:00 during an outage."""
+    from ..notify.channels.registry import ChannelConfigError, from_settings
+
+    try:
+        from_settings()
+    except ChannelConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(args: tuple[str, ...]) -> None:
+    """Run a Django management command (createsuperuser, check, shell, ...)."""
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["contingency manage", *args])
