@@ -21,8 +21,10 @@ lint:
 typecheck:
 	$(BIN)/mypy contingency tests
 
+# Two test processes by default (CI has 2 cores); PYTEST_WORKERS=0 runs in this process only.
+PYTEST_WORKERS ?= 2
 pytest:
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Regenerate the published JSON Schema and the lint rule catalogue from the code.
 schema: setup

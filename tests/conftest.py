@@ -1,17 +1,110 @@
+"""Fixtures every test may use, and how the suite runs fast.
+
+The test database is made once per session (per xdist worker) and the two demo plans are loaded into
+it once, issued, before the first test: each `db` test runs inside a transaction that is rolled back,
+so every test starts from the same demo state without paying for the import (~0.7 s a time). A test
+that needs a database with nothing in it asks for `empty_db`. A transactional test (`transactional_db`,
+`live_server`) ends with Django emptying every table; the demo is then loaded again, committed, before
+the next test that is not transactional (see `pytest_runtest_teardown`).
+
+Tests that touch a database are marked `database` at collection, so the PostgreSQL pass of CI runs only
+those (`pytest -m database`).
+"""
+
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 if TYPE_CHECKING:
     from .support.live_channels import LiveChannels
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PLANS = ROOT / "demo" / "plans"
+
+# Property tests: a full budget where someone asks for it (HYPOTHESIS_PROFILE=thorough), a smaller one by
+# default, so the suite stays fast; `budget(n)` scales a test's own budget the same way.
+hypothesis_settings.register_profile("thorough", max_examples=1000, deadline=None)
+hypothesis_settings.register_profile("default", deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+_SCALE = {"thorough": 4.0}.get(os.environ.get("HYPOTHESIS_PROFILE", "default"), 0.25)
+
+
+def budget(n: int) -> int:
+    """A property test's example budget under the current profile (a quarter by default, at least 10)."""
+    return max(10, int(n * _SCALE))
+
+
+# ------------------------------------------------------------------------------ the database
+
+
+# Fixtures that give a test a database; a test using any of them is marked `database`.
+_DB_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server", "django_db_blocker"}
+_TRANSACTIONAL = {"transactional_db", "live_server"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "database: uses the test database (the PostgreSQL pass runs only these)")
+    config.addinivalue_line("markers", "subprocess_db: starts processes with a database of their own")
+    # Tests make many users; the real hasher is deliberately slow, and its strength is not under test.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(names & _DB_FIXTURES) or item.get_closest_marker("django_db") is not None
+
+
+def _transactional(item: pytest.Item | None) -> bool:
+    if item is None:
+        return False
+    marker = item.get_closest_marker("django_db")
+    by_marker = marker is not None and bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    return by_marker or bool(set(getattr(item, "fixturenames", ())) & _TRANSACTIONAL)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _uses_database(item) or item.get_closest_marker("subprocess_db"):
+            item.add_marker(pytest.mark.database)
+
+
+def _load_demo_committed(config: pytest.Config) -> None:
+    from pytest_django.plugin import blocking_manager_key
+
+    from .web import load_demo
+
+    with config.stash[blocking_manager_key].unblock():
+        load_demo()
+
+
+_database_ready = False  # set once this process's test database exists (never touch another one)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, request: pytest.FixtureRequest) -> None:
+    """pytest-django's test database, with the demo plans loaded and issued once for the session."""
+    global _database_ready
+    _load_demo_committed(request.config)
+    _database_ready = True
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    # A transactional test may have just emptied every table: put the demo back for the tests that follow
+    # (loading finds it there, and does nothing, when the test was skipped).
+    follows = nextitem is not None and not _transactional(nextitem) and _uses_database(nextitem)
+    if _database_ready and _transactional(item) and follows:
+        _load_demo_committed(item.config)
 
 
 @pytest.fixture
@@ -21,10 +114,27 @@ def demo_dir() -> Path:
 
 @pytest.fixture
 def demo_plans(db: None) -> list[object]:
-    """The two demo plans, loaded and issued (see tests/web.py)."""
+    """The two demo plans, loaded and issued (see tests/web.py); already there unless a test emptied them."""
     from .web import load_demo
 
     return list(load_demo())
+
+
+@pytest.fixture
+def empty_db(db: None) -> None:
+    """A database with no organisation, plan or user in it (this test's transaction only)."""
+    from django.contrib.auth.models import User
+
+    from contingency.core.models import AuditEntry, Organisation
+    from contingency.plans.models import Plan
+
+    AuditEntry.objects.all().delete()
+    Plan.objects.all().delete()
+    Organisation.objects.all().delete()
+    User.objects.all().delete()
+
+
+# ------------------------------------------------------------------------------ signed-in clients
 
 
 @pytest.fixture
@@ -46,11 +156,30 @@ def member(demo_plans: list[object]) -> Callable[..., Client]:
     return make
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Tests make many users; the real hasher is deliberately slow, and its strength is not under test.
-    from django.conf import settings
+@pytest.fixture
+def api_as(demo_plans: list[object]) -> Callable[..., Client]:
+    """`api_as(role, ..., organisation=...)`: a client sending a fresh user's API token on every request;
+    the user's name is `client.username`."""
+    from contingency.core.models import Role
+    from contingency.core.tokens import create_token
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from .web import HOME_ORG, make_user
+
+    count = 0
+
+    def make(*roles: str, organisation: str = HOME_ORG) -> Client:
+        nonlocal count
+        count += 1
+        user = make_user(f"api-{'-'.join(roles) or 'nobody'}-{count}", organisation, *(Role(r) for r in roles))
+        _, plain = create_token(user, "test")
+        client = Client(headers={"Authorization": f"Bearer {plain}"})
+        client.username = user.username  # type: ignore[attr-defined]
+        return client
+
+    return make
+
+
+# ------------------------------------------------------------------------------ real channels
 
 
 @pytest.fixture
@@ -66,3 +195,9 @@ def channels(monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveChannels]:
         registry.reset()
         yield live
     registry.reset()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    url = os.environ.get("DATABASE_URL", "")
+    profile = hypothesis_settings.get_current_profile_name()
+    return [f"database: {url.split('@')[-1] if url else 'SQLite'}; hypothesis profile: {profile}"]

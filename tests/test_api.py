@@ -20,6 +20,7 @@ from contingency.core.tokens import create_token, revoke_token
 from contingency.plans.editing import plan_data
 from contingency.plans.models import Plan, PlanStatus
 
+from .conftest import budget
 from .web import HOME_ORG, OTHER_ORG, PACS, make_user
 
 BASE = "/api/v1"
@@ -28,21 +29,6 @@ FUNCTION = "image-reporting"
 FUNCTION_URL = f"{PLAN_URL}/parts/functions/{FUNCTION}"
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api_as(demo_plans: list[object]) -> Callable[..., Client]:
-    """`api_as(role, ..., organisation=...)`: a client sending a fresh user's token on every request."""
-    count = 0
-
-    def make(*roles: str, organisation: str = HOME_ORG) -> Client:
-        nonlocal count
-        count += 1
-        user = make_user(f"api-{'-'.join(roles) or 'nobody'}-{count}", organisation, *(Role(r) for r in roles))
-        _, plain = create_token(user, "test")
-        return Client(headers={"Authorization": f"Bearer {plain}"})
-
-    return make
 
 
 def pacs() -> Plan:
@@ -430,7 +416,7 @@ FIELDS = st.sampled_from(["id", "name", "owner", "rto", "impact", "locations", "
 FUNCTION_LIKE = st.dictionaries(FIELDS, JSON, max_size=6)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=budget(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.one_of(JSON, FUNCTION_LIKE, FUNCTION_LIKE.map(lambda d: {"id": FUNCTION, "name": "x", **d})))
 def test_random_bodies_never_cause_a_500(api_as: Callable[..., Client], body: Any) -> None:
     response = put(api_as("editor"), FUNCTION_URL, body)

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contingency.core.models import AuditEntry, Role
-from contingency.core.tokens import create_token
 from contingency.incidents import services
 from contingency.incidents.models import (
     DueAction,
@@ -28,6 +27,7 @@ from contingency.incidents.models import (
 )
 from contingency.plans.models import Plan
 
+from .conftest import budget
 from .web import EYE, HOME_ORG, OTHER_ORG, PACS, make_user
 
 pytestmark = pytest.mark.django_db
@@ -39,23 +39,6 @@ CHECKS = f"{BASE}/organisations/{HOME_ORG}/plans/{PACS}/checks"
 ALL_TRUE = {"several-patients": True, "several-pcs": True, "several-modalities": True}
 REPORTED = datetime(2027, 10, 29, 16, 40, tzinfo=LONDON)  # a Friday, in British Summer Time
 REPORT = {"plan": PACS, "subject": "system:pacs", "answers": ALL_TRUE}
-
-
-@pytest.fixture
-def api_as(demo_plans: list[object]) -> Callable[..., Client]:
-    """`api_as(role, ...)`: a client sending a fresh user's token; the user is `client.username`."""
-    count = 0
-
-    def make(*roles: str, organisation: str = HOME_ORG) -> Client:
-        nonlocal count
-        count += 1
-        user = make_user(f"inc-{'-'.join(roles) or 'nobody'}-{count}", organisation, *(Role(r) for r in roles))
-        _, plain = create_token(user, "test")
-        client = Client(headers={"Authorization": f"Bearer {plain}"})
-        client.username = user.username  # type: ignore[attr-defined]
-        return client
-
-    return make
 
 
 @pytest.fixture
@@ -656,7 +639,7 @@ TASK_CHANGE = st.fixed_dictionaries(
     {},
     optional={
         "action": st.one_of(st.sampled_from(["assign", "start", "complete", "skip", "reopen"]), JSON),
-        "assignee": st.one_of(st.none(), st.sampled_from(["", "nobody", "inc-responder-1"]), JSON),
+        "assignee": st.one_of(st.none(), st.sampled_from(["", "nobody", "api-responder-1"]), JSON),
         "note": st.one_of(TEXT, JSON),
         "reason": st.one_of(TEXT, JSON),
     },
@@ -677,14 +660,14 @@ def responder(api_as: Callable[..., Client]) -> Client:
     return api_as("responder")
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=budget(120), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.one_of(JSON, REPORT_LIKE, REPORT_LIKE.map(lambda d: {**REPORT, **d})))
 def test_random_reports_never_cause_a_500(responder: Client, body: Any) -> None:
     with time_machine.travel(REPORTED, tick=False):
         _well_formed(post(responder, INCIDENTS, body), {201, 422})
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=budget(120), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.one_of(JSON, TASK_CHANGE), which=st.integers(min_value=0, max_value=20))
 def test_random_task_changes_never_cause_a_500(responder: Client, body: Any, which: int) -> None:
     with time_machine.travel(REPORTED, tick=False):

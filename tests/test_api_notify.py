@@ -20,8 +20,7 @@ import time_machine
 from django.test import Client
 
 from contingency.api.notify import FAILURES, NOT_CONFIGURED, TOKEN_VARIABLE, WRONG_TOKEN
-from contingency.core.models import AuditEntry, Role
-from contingency.core.tokens import create_token
+from contingency.core.models import AuditEntry
 from contingency.incidents import services
 from contingency.incidents.models import Incident, Task, TimelineEntry
 from contingency.notify import delivery
@@ -29,7 +28,7 @@ from contingency.notify.models import Callout, Notification
 from contingency.plans.models import Plan
 
 from .support.live_channels import LiveChannels
-from .web import HOME_ORG, OTHER_ORG, PACS, make_user
+from .web import HOME_ORG, OTHER_ORG, PACS
 
 pytestmark = pytest.mark.django_db
 
@@ -55,23 +54,6 @@ MANAGERS = {
 def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(NIGHT, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def api_as(demo_plans: list[object]) -> Callable[..., Client]:
-    """`api_as(role, ...)`: a client sending a fresh user's token; the user is `client.username`."""
-    count = 0
-
-    def make(*roles: str, organisation: str = HOME_ORG) -> Client:
-        nonlocal count
-        count += 1
-        user = make_user(f"ntf-{'-'.join(roles) or 'nobody'}-{count}", organisation, *(Role(r) for r in roles))
-        _, plain = create_token(user, "test")
-        client = Client(headers={"Authorization": f"Bearer {plain}"})
-        client.username = user.username  # type: ignore[attr-defined]
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from contingency.plans.models import Plan, PlanIssue, PlanStatus
 from tests.conftest import DEMO_PLANS
 from tests.test_cli_import_export import run
 
-pytestmark = pytest.mark.django_db
+# These tests are about importing into a database that has no plans yet.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_db")]
 PACS = DEMO_PLANS / "pacs.yaml"
 
 

@@ -14,7 +14,8 @@ from contingency.plans.models import Plan
 from tests.builders import minimal_plan
 from tests.conftest import DEMO_PLANS
 
-pytestmark = pytest.mark.django_db
+# These tests are about importing into a database that has no plans yet.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_db")]
 
 
 def run(*args: str) -> tuple[int, str, str]:

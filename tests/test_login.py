@@ -17,9 +17,7 @@ LOCKED_TEXT = "Account locked for now"
 
 @pytest.fixture
 def users(db: None) -> None:
-    from contingency.core.models import Organisation
-
-    Organisation.objects.create(slug=HOME_ORG, name="Northwick General")
+    # The demo's Northwick General: the organisation exists before anyone signs in.
     make_user("alice", HOME_ORG, Role.VIEWER)
     make_user("bob", HOME_ORG, Role.VIEWER)
 

@@ -18,7 +18,8 @@ from contingency.plans.store import export_plan, import_plan, import_plans
 from contingency.plans.yamlform import to_yaml
 from tests.builders import build, minimal_plan
 
-pytestmark = pytest.mark.django_db
+# These tests are about importing into a database that has no plans yet.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_db")]
 
 
 def snapshot() -> dict[str, Any]:

@@ -15,12 +15,12 @@ from contingency.plans.store import export_plan, import_plan
 from contingency.plans.validate import load_text
 from contingency.plans.yamlform import document_to_data, to_yaml
 from tests.builders import build
-from tests.conftest import DEMO_PLANS
+from tests.conftest import DEMO_PLANS, budget
 from tests.strategies import plan_data, plans
 
 # Each example runs in a savepoint that is rolled back, so examples never see each other's rows.
 examples = settings(
-    max_examples=40,
+    max_examples=budget(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -18,25 +18,21 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import yaml
 
 from tests.conftest import DEMO_PLANS, ROOT
+from tests.support.chaos import chaos_run, chosen_seed, environment, is_postgres
+
+pytestmark = pytest.mark.subprocess_db
 
 SEED_SCRIPT = ROOT / "tests" / "support" / "kill_restart.py"
-DEADLINE = 150.0  # seconds for the whole run: about 40 on an idle machine, 100 on a busy one
 CHAOS = 15.0  # seconds of random kills
 MIN_KILLS = 3
 INCIDENTS = 15
@@ -44,197 +40,59 @@ SPREAD = 10.0  # seconds over which the seeded actions fall due
 TRIGGERS = {t["id"]: t for t in yaml.safe_load((DEMO_PLANS / "pacs.yaml").read_text())["triggers"]}
 
 
-def _is_postgres(url: str) -> bool:
-    return url.startswith(("postgres://", "postgresql://"))
-
-
-class Database:
-    """The workers' own database: a SQLite file, or a fresh PostgreSQL database next to the test one."""
-
-    def __init__(self, tmp: Path) -> None:
-        server = os.environ.get("DATABASE_URL", "")
-        self.admin_url = server if _is_postgres(server) else ""
-        if self.admin_url:
-            self.name = f"contingency_kill_{os.getpid()}"
-            parts = urlsplit(self.admin_url)
-            self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
-            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            self._admin(f'CREATE DATABASE "{self.name}"')
-        else:
-            self.name = str(tmp / "kill.sqlite3")
-            self.url = f"sqlite:///{self.name}"
-
-    def _admin(self, sql: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(sql)
-
-    def _query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        """Read straight from the workers' database (`%s` placeholders)."""
-        if self.admin_url:
-            import psycopg
-
-            with psycopg.connect(self.url) as conn:
-                return list(conn.execute(sql, params).fetchall())
-        import sqlite3
-
-        lite = sqlite3.connect(self.name, timeout=20)
-        try:
-            return list(lite.execute(sql.replace("%s", "?"), params).fetchall())
-        finally:
-            lite.close()
-
-    def pending_due(self, now: datetime) -> int:
-        """Pending actions due by `now`."""
-        stamp: object = now if self.admin_url else now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
-        sql = "SELECT count(*) FROM incidents_dueaction WHERE state = 'pending' AND due_at <= %s"
-        return int(self._query(sql, stamp)[0][0])
-
-    def fired_by(self) -> dict[str, int]:
-        sql = "SELECT fired_by, count(*) FROM incidents_dueaction WHERE state = 'fired' GROUP BY fired_by"
-        return {str(name): int(n) for name, n in self._query(sql)}
-
-    def drop(self) -> None:
-        if self.admin_url:
-            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-class Processes:
-    """Every subprocess the test starts, so the `finally` can kill what is left."""
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env = env
-        self.logs = logs
-        self.all: list[subprocess.Popen[bytes]] = []
-        self.workers: dict[str, subprocess.Popen[bytes]] = {}
-        self.started = 0
-
-    def run(self, *args: str, timeout: float) -> str:
-        done = subprocess.run(
-            [sys.executable, *args], env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
-        )
-        assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
-        return done.stdout
-
-    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        log = (self.logs / f"{name}.log").open("wb")
-        proc = subprocess.Popen([sys.executable, *args], env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        self.all.append(proc)
-        return proc
-
-    def start_worker(self) -> str:
-        self.started += 1
-        name = f"w{self.started}"
-        self.workers[name] = self.spawn(name, "-m", "contingency.cli", "worker", "--poll", "0.05", "--name", name)
-        return name
-
-    def ready(self) -> list[str]:
-        """The live workers that have started polling."""
-        return sorted(name for name in self.workers if f"worker {name} started" in self.log_of(name))
-
-    def wait_until(self, condition: Callable[[], bool], deadline: float, what: str) -> None:
-        while not condition():
-            assert time.monotonic() < deadline, f"timed out waiting for {what}"
-            for name, proc in self.workers.items():
-                assert proc.poll() is None, f"worker {name} died by itself:\n{self.log_of(name)}"
-            time.sleep(0.1)
-
-    def log_of(self, name: str) -> str:
-        path = self.logs / f"{name}.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
-
-    def kill_all(self) -> None:
-        for proc in self.all:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
-
-
 def test_killed_workers_fire_every_due_action_exactly_once(tmp_path: Path) -> None:
-    seed = int(os.environ.get("KILL_TEST_SEED", random.SystemRandom().randrange(1_000_000)))
-    rng = random.Random(seed)
-    print(f"\nkill-and-restart seed {seed} (rerun with KILL_TEST_SEED={seed})")
+    seed = chosen_seed("kill-and-restart")
     started = time.monotonic()
-    database = Database(tmp_path)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database.url,
-        "DJANGO_SETTINGS_MODULE": "contingency.settings",
-        "PYTHONPATH": str(ROOT),
-        "LOG_LEVEL": "INFO",
-    }
-    procs = Processes(env, tmp_path)
-    kills = 0
-    try:
-        seeder = procs.spawn(
-            "seed",
-            str(SEED_SCRIPT),
-            "seed",
-            "--lead",
-            "2",
-            "--spread",
-            str(SPREAD),
-            "--count",
-            str(INCIDENTS),
-            "--seed",
-            str(seed),
-        )
-        procs.wait_until(lambda: "migrated" in procs.log_of("seed"), started + DEADLINE, "the migration")
+    worker = ["-m", "contingency.cli", "worker", "--poll", "0.05", "--name"]
+    with chaos_run(
+        tmp_path,
+        "contingency_kill",
+        environment,
+        worker_args=lambda name: [*worker, name],
+        started="worker {name} started",
+    ) as (database, procs):
+
+        def fired_by() -> dict[str, int]:
+            sql = "SELECT fired_by, count(*) FROM incidents_dueaction WHERE state = 'fired' GROUP BY fired_by"
+            return {str(name): int(n) for name, n in database.query(sql)}
+
+        def pending_due(now: datetime) -> int:
+            stamp: object = now if database.admin_url else now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+            sql = "SELECT count(*) FROM incidents_dueaction WHERE state = 'pending' AND due_at <= %s"
+            return int(database.query(sql, stamp)[0][0])
+
+        args = ("--lead", "2", "--spread", str(SPREAD), "--count", str(INCIDENTS), "--seed", str(seed))
+        seeder = procs.spawn("seed", str(SEED_SCRIPT), "seed", *args)
+        procs.wait_until(lambda: "migrated" in procs.log_of("seed"), "the migration")
         for _ in range(2):
             procs.start_worker()
-        procs.wait_until(lambda: "base=" in procs.log_of("seed"), started + DEADLINE, "the seeding to begin")
+        procs.wait_until(lambda: "base=" in procs.log_of("seed"), "the seeding to begin")
         base = float(procs.log_of("seed").split("base=", 1)[1].split()[0])
         seeding = time.monotonic() - started
-        chaos_ends = time.monotonic() + CHAOS
-        # Kill for CHAOS seconds, and at least MIN_KILLS times (a loaded machine starts workers slowly).
-        while time.monotonic() < chaos_ends or (kills < MIN_KILLS and time.monotonic() - started < DEADLINE * 0.6):
-            time.sleep(rng.uniform(0.2, 1.5))
-            for name, proc in procs.workers.items():
-                assert proc.poll() is None, f"worker {name} died by itself:\n{procs.log_of(name)}"
-            # Kill only a worker that is at work (it has fired something), at a random moment.
-            working = database.fired_by()
-            ready = [name for name in procs.ready() if working.get(name)]
-            if not ready:
-                continue
-            victim = rng.choice(ready)
-            procs.workers.pop(victim).send_signal(signal.SIGKILL)
-            kills += 1
-            procs.start_worker()
+        # Kill only a worker that is at work (it has fired something), at a random moment.
+        kills = procs.chaos(random.Random(seed), seconds=CHAOS, min_kills=MIN_KILLS, working=lambda: set(fired_by()))
         print(f"seeding from {seeding:.0f}s, chaos over at {time.monotonic() - started:.0f}s")
-        assert seeder.wait(timeout=max(1.0, DEADLINE - (time.monotonic() - started))) == 0, procs.log_of("seed")
-        while True:
-            # Drain: the survivors fire whatever is still due (including chains made due by firing).
+        assert procs.wait_for_exit(seeder, "the seeding") == 0, procs.log_of("seed")
+
+        def drained() -> bool:
+            # The survivors fire whatever is still due (including chains made due by firing).
             now = datetime.now(UTC)
-            if datetime.fromtimestamp(base + SPREAD, UTC) < now and database.pending_due(now) == 0:
-                break
-            assert time.monotonic() - started < DEADLINE, "the workers did not fire everything due in time"
-            for name, proc in procs.workers.items():
-                assert proc.poll() is None, f"worker {name} died by itself:\n{procs.log_of(name)}"
-            time.sleep(0.25)
+            return datetime.fromtimestamp(base + SPREAD, UTC) < now and pending_due(now) == 0
+
+        procs.wait_until(drained, "the workers to fire everything due", progress=fired_by)
         checked_at = datetime.now(UTC)
         print(f"drained at {time.monotonic() - started:.0f}s")
-        # A worker started by the last kill may still be starting Python, before any handler exists.
-        procs.wait_until(lambda: len(procs.ready()) == len(procs.workers), started + DEADLINE, "workers to start")
-        for proc in procs.workers.values():
-            proc.send_signal(signal.SIGTERM)
-        for name, proc in procs.workers.items():
-            assert proc.wait(timeout=20) == 0, f"worker {name} did not stop cleanly:\n{procs.log_of(name)}"
-            assert f"worker {name} stopped" in procs.log_of(name)
-        data = json.loads(procs.run(str(SEED_SCRIPT), "dump", timeout=60))
-    finally:
-        procs.kill_all()
-        database.drop()
+        procs.stop_workers("worker {name} stopped")
+        data = json.loads(procs.run(str(SEED_SCRIPT), "dump"))
 
     fired = _check(data, checked_at.timestamp())
     by_worker = Counter(d["fired_by"] for d in fired)
     print(
-        f"{kills} kill(s) of {procs.started} worker process(es); {len(fired)} action(s) fired: "
+        f"{len(kills)} kill(s) of {procs.count} worker process(es); {len(fired)} action(s) fired: "
         + ", ".join(f"{name} {n}" for name, n in sorted(by_worker.items()))
         + f"; {time.monotonic() - started:.0f}s"
     )
-    assert kills >= MIN_KILLS
+    assert len(kills) >= MIN_KILLS
     assert sum(n for name, n in by_worker.items() if str(name).startswith("w")) > 100, "the workers fired too little"
 
 
@@ -302,7 +160,7 @@ def _check(data: dict[str, list[dict[str, object]]], checked_at: float) -> list[
 
 
 @pytest.mark.skipif(
-    not _is_postgres(os.environ.get("DATABASE_URL", "")),
+    not is_postgres(os.environ.get("DATABASE_URL", "")),
     reason="threads need a database shared between connections: PostgreSQL (SQLite is covered above)",
 )
 @pytest.mark.django_db(transaction=True)

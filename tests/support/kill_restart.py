@@ -15,36 +15,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contingency.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
+from tests.support.seeding import command_line, pacs_outage, pacs_plan
 
 
-def seed(lead: float, spread: float, count: int, rng: random.Random) -> None:
-    from contingency import demo
-    from contingency.incidents import services
+def seed(args: argparse.Namespace) -> None:
     from contingency.incidents.models import DueAction, DueKind
-    from contingency.plans.files import collect, load_all
-    from contingency.plans.models import Plan
 
-    files, problems = collect([str(demo.DEMO_PLANS)])
-    loaded, found = load_all(files)
-    assert not problems and not found, (problems, found)
-    demo.load_plans(loaded)
-    plan = Plan.objects.get(key="pacs-bcdr")
-    base = time.time() + lead
+    rng = random.Random(args.seed)
+    plan = pacs_plan()
+    base = time.time() + args.lead
     print(f"base={base}", flush=True)
     start = datetime.fromtimestamp(base, UTC)
-    answers = {"several-patients": True, "several-pcs": True, "several-modalities": True}
-    for n in range(count):
-        due = start + timedelta(seconds=rng.uniform(0, spread))
+    for n in range(args.count):
+        due = start + timedelta(seconds=rng.uniform(0, args.spread))
         mode = n % 3
         if mode == 0:  # TP2 due now, after k overdue daily occurrences
             invoked = due - timedelta(hours=4, days=rng.randint(0, 3))
@@ -55,16 +45,7 @@ def seed(lead: float, spread: float, count: int, rng: random.Random) -> None:
         else:  # five days without service: TP4 and the 5-day rule due now, every TP2 overdue
             began = due - timedelta(days=5)
             invoked = began + timedelta(hours=1)
-        incident = services.report(
-            plan=plan,
-            subject="system:pacs",
-            actor=None,
-            answers=answers,
-            began_at=began,
-            via="kill test",
-            at=invoked - timedelta(minutes=1),
-        )
-        incident = services.invoke(incident=incident, actor=None, via="kill test", at=invoked)
+        incident = pacs_outage(plan, began=began, invoked=invoked)
         for extra in range(rng.randint(1, 3)):
             DueAction.objects.create(
                 incident=incident,
@@ -72,9 +53,9 @@ def seed(lead: float, spread: float, count: int, rng: random.Random) -> None:
                 key="tp1",
                 sequence=10 + extra,
                 name=f"TP1 - information-gathering meeting (extra {extra})",
-                due_at=start + timedelta(seconds=rng.uniform(0, spread)),
+                due_at=start + timedelta(seconds=rng.uniform(0, args.spread)),
             )
-    print(f"seeded {count} incident(s); {DueAction.objects.count()} due action(s)", flush=True)
+    print(f"seeded {args.count} incident(s); {DueAction.objects.count()} due action(s)", flush=True)
 
 
 def dump() -> None:
@@ -105,28 +86,5 @@ def dump() -> None:
     json.dump(data, sys.stdout)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command", required=True)
-    seeding = sub.add_parser("seed")
-    seeding.add_argument("--lead", type=float, default=2.0)
-    seeding.add_argument("--spread", type=float, default=10.0)
-    seeding.add_argument("--count", type=int, default=30)
-    seeding.add_argument("--seed", type=int, default=0)
-    sub.add_parser("dump")
-    args = parser.parse_args()
-    import django
-
-    django.setup()
-    if args.command == "seed":
-        from django.core.management import call_command
-
-        call_command("migrate", interactive=False, verbosity=0)
-        print("migrated", flush=True)
-        seed(args.lead, args.spread, args.count, random.Random(args.seed))
-    else:
-        dump()
-
-
 if __name__ == "__main__":
-    main()
+    command_line(seed, dump, {"lead": 2.0, "spread": 10.0, "count": 30, "seed": 0})

@@ -15,50 +15,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contingency.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
+from tests.support.seeding import command_line, pacs_outage, pacs_plan
 
 PREFIX = "kill:"
-CHECKS = {"several-patients": True, "several-pcs": True, "several-modalities": True}
 
 
-def seed(count: int, lead: float, spread: float, rng: random.Random) -> None:
-    from contingency import demo
-    from contingency.incidents import services
+def seed(args: argparse.Namespace) -> None:
     from contingency.notify.models import Notification
-    from contingency.plans.files import collect, load_all
-    from contingency.plans.models import Plan
 
-    files, problems = collect([str(demo.DEMO_PLANS)])
-    loaded, found = load_all(files)
-    assert not problems and not found, (problems, found)
-    demo.load_plans(loaded)
-    plan = Plan.objects.get(key="pacs-bcdr")
+    rng = random.Random(args.seed)
     now = datetime.now(UTC)
-    incident = services.invoke(
-        incident=services.report(
-            plan=plan, subject="system:pacs", actor=None, answers=CHECKS, via="kill test", at=now - timedelta(minutes=1)
-        ),
-        actor=None,
-        via="kill test",
-        at=now,
-    )
+    incident = pacs_outage(pacs_plan(), invoked=now)
     assert not Notification.objects.filter(state="pending").exists(), "no channel should be configured here"
-    base = time.time() + lead
+    base = time.time() + args.lead
     print(f"base={base}", flush=True)
     start = datetime.fromtimestamp(base, UTC)
     rows = []
-    for n in range(count):
+    for n in range(args.count):
         sms = n % 2 == 0
-        due = start + timedelta(seconds=rng.uniform(0, spread))
+        due = start + timedelta(seconds=rng.uniform(0, args.spread))
         rows.append(
             Notification(
                 incident=incident,
@@ -76,7 +58,7 @@ def seed(count: int, lead: float, spread: float, rng: random.Random) -> None:
         )
     rng.shuffle(rows)
     Notification.objects.bulk_create(rows)
-    print(f"seeded {count} message(s)", flush=True)
+    print(f"seeded {args.count} message(s)", flush=True)
 
 
 def dump() -> None:
@@ -106,28 +88,5 @@ def dump() -> None:
     json.dump(data, sys.stdout)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command", required=True)
-    seeding = sub.add_parser("seed")
-    seeding.add_argument("--count", type=int, default=300)
-    seeding.add_argument("--lead", type=float, default=1.0)
-    seeding.add_argument("--spread", type=float, default=8.0)
-    seeding.add_argument("--seed", type=int, default=0)
-    sub.add_parser("dump")
-    args = parser.parse_args()
-    import django
-
-    django.setup()
-    if args.command == "seed":
-        from django.core.management import call_command
-
-        call_command("migrate", interactive=False, verbosity=0)
-        print("migrated", flush=True)
-        seed(args.count, args.lead, args.spread, random.Random(args.seed))
-    else:
-        dump()
-
-
 if __name__ == "__main__":
-    main()
+    command_line(seed, dump, {"count": 300, "lead": 1.0, "spread": 8.0, "seed": 0})
