@@ -36,24 +36,22 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
-from pydantic.alias_generators import to_camel
 
 from contingency.core import audit
 from contingency.core.permissions import Capability
 from contingency.incidents import tasks as task_services
 from contingency.incidents.models import Incident, State, Task
-from contingency.incidents.services import IncidentError, incident_key
+from contingency.incidents.services import incident_key
 from contingency.notify import dispatch
 from contingency.notify.channels.govuk_notify import NotifyEmailTransport, NotifySmsTransport
-from contingency.notify.dispatch import NotifyError
 from contingency.notify.models import Callout, CalloutState, Level, Notification, NotificationState
 
 from . import notify_schemas as n
 from . import schemas as s
 from .auth import caller
-from .incident_access import CHANGED, INCIDENT, incident_for, invalid, local, refused
+from .incident_access import CHANGED, INCIDENT, incident_for, local
 from .plans import DENIED
 
 log = logging.getLogger("contingency.notify.callbacks")
@@ -188,13 +186,6 @@ def callouts(request: HttpRequest, org: str, number: int) -> list[dict[str, Any]
 # ---------------------------------------------------------------- the lead's actions
 
 
-def notify_refused(error: NotifyError) -> HttpError | ValidationError:
-    """The notify app's refusal, answered as the incident endpoints answer theirs."""
-    if error.field in ("", "state"):
-        return HttpError(409, error.message)
-    return invalid(to_camel(error.field), error.message, code="notify.refused")
-
-
 def _state(callout: Callout) -> dict[str, Any]:
     return {"state": callout.state, "step": callout.step, "channel": callout.channel, "round": callout.round}
 
@@ -225,10 +216,7 @@ def resend(request: HttpRequest, org: str, number: int, callout: int) -> dict[st
     actor = caller(request)
     with transaction.atomic():
         before = _state(found)
-        try:
-            sent = dispatch.resend(found, at=timezone.now(), by=actor.get_username())
-        except NotifyError as error:
-            raise notify_refused(error) from None
+        sent = dispatch.resend(found, at=timezone.now(), by=actor.get_username())
         _audit(sent, actor=actor, via=VIA, before=before, what="resent")
     return fresh(found)
 
@@ -275,10 +263,7 @@ def _finish_call(task: Task | None, *, actor: Any, done: bool, text: str) -> boo
     """
     if task is None or task.incident.state not in (State.INVOKED, State.RESTORED):
         return False
-    try:
-        task_services.finish(task=task, actor=actor, done=done, text=text, via=VIA)
-    except IncidentError as error:
-        raise refused(error) from None
+    task_services.finish(task=task, actor=actor, done=done, text=text, via=VIA)
     return True
 
 

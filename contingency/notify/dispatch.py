@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Max
 
+from contingency.core.errors import Refused
 from contingency.incidents.firing import add_tasks, note
 from contingency.incidents.models import (
     DueAction,
@@ -53,11 +54,10 @@ def _configured() -> Channels:
         return Channels({})
 
 
-class NotifyError(Exception):
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class NotifyError(Refused):
+    """A change to a call-out refused; `field` names the input at fault, when there is one."""
+
+    code = "notify.refused"
 
 
 def _status(incident: Incident) -> str:
@@ -506,11 +506,11 @@ def call_outcome(task: Task, *, done: bool, outcome: str, by: str, at: datetime)
 def resend(callout: Callout, *, at: datetime, by: str) -> Callout:
     """Try the person again from their first channel (the lead's decision, so a new message is right)."""
     if callout.state == CalloutState.ACKNOWLEDGED:
-        raise NotifyError(f"{callout.recipient_name} has already acknowledged", "state")
+        raise NotifyError(f"{callout.recipient_name} has already acknowledged")
     if callout.incident.state not in (State.INVOKED, State.RESTORED):
-        raise NotifyError("the incident has ended: nothing more is sent", "state")
+        raise NotifyError("the incident has ended: nothing more is sent")
     if not callout.channels:
-        raise NotifyError(f"{callout.recipient_name} has no channel to send on: no address or number now", "state")
+        raise NotifyError(f"{callout.recipient_name} has no channel to send on: no address or number now")
     with transaction.atomic():
         callout = Callout.objects.select_for_update().select_related("incident__organisation").get(pk=callout.pk)
         Notification.objects.filter(callout=callout, state=NotificationState.PENDING).update(

@@ -27,6 +27,7 @@ from contingency.incidents.services import incident_key
 from contingency.notify import dispatch
 from contingency.notify.dispatch import NotifyError
 from contingency.notify.models import Callout, CalloutState
+from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 from contingency.web.incidents.present import Problem, incident_of
 from contingency.web.incidents.views import render_page
@@ -73,20 +74,19 @@ def audit_callout(callout: Callout, *, actor: Any, before: dict[str, Any], what:
 
 def _running(callout: Callout) -> None:
     if callout.incident.state not in (State.INVOKED, State.RESTORED):
-        raise NotifyError("the incident has ended: nothing more is sent or recorded", "state")
+        raise NotifyError("the incident has ended: nothing more is sent or recorded")
 
 
 Change = Callable[[], str]
 
 
 def _run(request: HttpRequest, ctx: OrgContext, callout: Callout, form: str, change: Change) -> HttpResponse:
-    try:
-        with transaction.atomic():
-            done = change()
-    except NotifyError as refused:
+    with refusals.caught() as caught, transaction.atomic():
+        done = change()
+    if (refused := caught.refused) is not None:
         anchor = f"{form}-{refused.field}" if refused.field == "outcome" else form
-        problem = Problem(form, refused.field or None, refused.message, anchor)
-        return render_page(request, ctx, callout.incident, problem, status=400)
+        problem = Problem(form, refused.field, refused.message, anchor)
+        return render_page(request, ctx, callout.incident, problem, status=refusals.STATUS)
     messages.success(request, done)
     url = reverse("incident", kwargs={"org": ctx.organisation.slug, "number": callout.incident.number})
     return redirect(f"{url}#callout-{callout.pk}")
@@ -161,8 +161,8 @@ def record_call(request: HttpRequest, ctx: OrgContext, number: int, callout: int
 
 def _reached(request: HttpRequest, current: Callout, who: str, before: dict[str, Any], now: datetime) -> str:
     if current.state == CalloutState.ACKNOWLEDGED:
-        raise NotifyError(f"{current.recipient_name} has already acknowledged ({current.acknowledged_via})", "state")
+        raise NotifyError(f"{current.recipient_name} has already acknowledged ({current.acknowledged_via})")
     if not dispatch.acknowledge(current, via=f"telephone call (recorded by {who})", at=now, by=who):
-        raise NotifyError(f"{current.recipient_name}'s call-out is {current.get_state_display()}", "state")
+        raise NotifyError(f"{current.recipient_name}'s call-out is {current.get_state_display()}")
     audit_callout(current, actor=request.user, before=before, what="call recorded: reached")
     return f"Recorded: {current.recipient_name} reached by telephone."
