@@ -471,14 +471,21 @@ def acknowledge(callout: Callout, *, via: str, at: datetime, by: str = "") -> bo
 _CODE = re.compile(r"\b([A-Z2-9]{8})\b")
 
 
-def by_reply(text: str, *, number: str, at: datetime) -> Callout | None:
-    """An SMS reply carrying an acknowledgement code: the callout it acknowledges, or None."""
+def by_code(text: str) -> Callout | None:
+    """The callout whose acknowledgement code is the first such code in `text`, or None."""
     for code in _CODE.findall(text.upper()):
         callout = Callout.objects.select_related("incident__organisation").filter(ack_code=code).first()
         if callout is not None:
-            acknowledge(callout, via=f"SMS reply from {number}" if number else "SMS reply", at=at)
             return callout
     return None
+
+
+def by_reply(text: str, *, number: str, at: datetime) -> Callout | None:
+    """An SMS reply carrying an acknowledgement code: the callout it acknowledges, or None."""
+    callout = by_code(text)
+    if callout is not None:
+        acknowledge(callout, via=f"SMS reply from {number}" if number else "SMS reply", at=at)
+    return callout
 
 
 def target_told(target: InformTarget, *, how: str, by: str, at: datetime) -> None:
