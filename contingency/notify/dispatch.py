@@ -517,7 +517,9 @@ def resend(callout: Callout, *, at: datetime, by: str) -> Callout:
     if callout.incident.state not in (State.INVOKED, State.RESTORED):
         raise NotifyError("the incident has ended: nothing more is sent")
     if not callout.channels:
-        raise NotifyError(f"{callout.recipient_name} has no channel to send on: no address or number now")
+        raise NotifyError(
+            f"{callout.recipient_name} has no address or number in the plan: there is nothing to send again"
+        )
     with transaction.atomic():
         callout = Callout.objects.select_for_update().select_related("incident__organisation").get(pk=callout.pk)
         Notification.objects.filter(callout=callout, state=NotificationState.PENDING).update(

@@ -89,14 +89,8 @@ def resend(*, callout: Callout, actor: Actor, via: str, at: datetime | None = No
     now = at or timezone.now()
     with transaction.atomic():
         current = _locked(callout)
-        if current.state == CalloutState.ACKNOWLEDGED:
-            raise NotifyError(f"{current.recipient_name} has already acknowledged")
-        _running(current, "sent")
-        if not current.channels:
-            raise NotifyError(
-                f"{current.recipient_name} has no address or number in the plan: there is nothing to send again"
-            )
         before = callout_state(current)
+        # Refused when they have acknowledged, the incident has ended, or there is nothing to send on.
         dispatch.resend(current, at=now, by=audit.actor_name(actor, via))
         _audit(current, actor=actor, via=via, before=before, what="sent again")
     return _fresh(current)
