@@ -14,7 +14,10 @@ from typing import Any, TypeVar, cast
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
+from ninja.parser import Parser
+from ninja.types import DictStrAny
 
+from contingency.plans.limits import parse_json
 from contingency.plans.problems import PlanInvalid, Problem, format_path
 
 from .auth import UNAUTHENTICATED
@@ -23,6 +26,7 @@ E = TypeVar("E", bound=Exception)
 INVALID_PLAN = "The plan is not valid."
 INVALID_REQUEST = "The request is not valid."
 NOT_JSON = "The request body is not valid JSON."
+TOO_COMPLEX = "The request body is too large, too deeply nested or has a number too long to read."
 
 # Pydantic's words for the request shapes the API accepts, in the plan format's words.
 _REQUEST_WORDS = {
@@ -70,6 +74,14 @@ def _json_kind(value: Any) -> str:
     return "null" if value is None else names.get(type(value), "something else")
 
 
+class BoundedJson(Parser):
+    """JSON bodies within the plan limits: a deep body or a huge number is a 400, never a 500."""
+
+    def parse_body(self, request: HttpRequest) -> DictStrAny:
+        data: DictStrAny = parse_json(request.body)
+        return data
+
+
 class Api(NinjaAPI):
     def validation_error_from_error_contexts(
         self, error_contexts: list[ValidationErrorContext[Any]]
@@ -97,7 +109,9 @@ def install(api: NinjaAPI) -> None:
 
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         body: dict[str, Any] = {"detail": str(exc)}
-        if exc.status_code == 400 and exc.__cause__ is not None:
+        if exc.status_code == 400 and isinstance(exc.__cause__, PlanInvalid):
+            body = {"detail": TOO_COMPLEX, "errors": [problem_error(p) for p in exc.__cause__.problems]}
+        elif exc.status_code == 400 and exc.__cause__ is not None:
             # ninja could not parse the body; it keeps the reason as the cause.
             body = {"detail": NOT_JSON, "errors": [json_error(exc.__cause__)]}
         if isinstance(exc, AuthenticationError) and str(exc) == "Unauthorized":
