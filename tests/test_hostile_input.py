@@ -2,7 +2,7 @@
 
 An alias bomb (aliases of aliases: 9 levels of 9 expand to 387 million values), nesting 10,000 deep,
 a 100,000-digit number and a file past the size limit each get the usual `file:line:col: path:
-message`, exit 2 on the command line, 400 on a page or the API, and nothing written.
+message`, exit 2 on the command line, 400 on a page, 422 from the API, and nothing written.
 """
 
 from __future__ import annotations
@@ -268,12 +268,12 @@ def with_title(raw_title: str) -> str:
     ],
     ids=["deeper-than-python", "deep", "long-number", "nan"],
 )
-def test_api_refuses_deep_bodies_and_unreadable_numbers_with_a_400(
+def test_api_refuses_deep_bodies_and_unreadable_numbers_with_a_422(
     api: Client, raw: str, expected: dict[str, object]
 ) -> None:
     before = plan_data(pacs())
     response = api.put(PLAN_URL, with_title(raw), content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 422
     body = response.json()
     assert body["detail"] == "The request body is too large, too deeply nested or has a number too long to read."
     (error,) = body["errors"]

@@ -110,8 +110,10 @@ def install(api: NinjaAPI) -> None:
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         body: dict[str, Any] = {"detail": str(exc)}
         if exc.status_code == 400 and isinstance(exc.__cause__, PlanInvalid):
-            body = {"detail": TOO_COMPLEX, "errors": [problem_error(p) for p in exc.__cause__.problems]}
-        elif exc.status_code == 400 and exc.__cause__ is not None:
+            # JSON, but beyond the limits (BoundedJson): unprocessable, like an invalid plan.
+            errors = [problem_error(p) for p in exc.__cause__.problems]
+            return api.create_response(request, {"detail": TOO_COMPLEX, "errors": errors}, status=422)
+        if exc.status_code == 400 and exc.__cause__ is not None:
             # ninja could not parse the body; it keeps the reason as the cause.
             body = {"detail": NOT_JSON, "errors": [json_error(exc.__cause__)]}
         if isinstance(exc, AuthenticationError) and str(exc) == "Unauthorized":
