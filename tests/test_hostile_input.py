@@ -287,3 +287,10 @@ def test_api_still_reads_ordinary_bodies(api: Client) -> None:
     response = api.put(PLAN_URL, json.dumps(body), content_type="application/json")
     assert response.status_code == 200
     assert pacs().title == "PACS plan, retitled"
+
+
+def test_plan_yaml_is_written_without_anchors_or_aliases() -> None:
+    shared = ["pacs-team"]
+    text = yamlio.dump({"a": shared, "b": shared})
+    assert "&" not in text and "*" not in text
+    assert yamlio.parse(text)[0] == {"a": ["pacs-team"], "b": ["pacs-team"]}

@@ -259,7 +259,11 @@ def _syntax_problem(text: str, file: str | None, exc: yaml.YAMLError) -> Problem
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style, keys in document order, long text folded as literal blocks."""
+    """Block style, keys in document order, long text folded as literal blocks, and no anchors or
+    aliases (the reader refuses them): a value used twice is written out twice."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
