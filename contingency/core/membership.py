@@ -20,7 +20,7 @@ from . import audit
 from .models import Membership, Organisation, Role
 
 Actor = AbstractBaseUser | AnonymousUser | None
-OBJECT_TYPE = "membership"
+OBJECT_TYPE = audit.MEMBERSHIP
 
 
 class MembershipRefused(Exception):

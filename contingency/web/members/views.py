@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,14 +26,13 @@ from contingency.core.access import organisations_of, roles_in
 from contingency.core.membership import MembershipRefused, add_member, remove_member, set_roles
 from contingency.core.models import ApiToken, AuditEntry, Membership, Role
 from contingency.core.permissions import Capability
+from contingency.plans.models import Plan
 from contingency.web.access import OrgContext, org_page
 
 from .display import CAPABILITY_TEXT, ChangeRow, change_rows, day_bounds, role_table
 from .forms import AddExistingForm, AuditFilterForm, CreateUserForm, RolesForm, TokenForm
 
 PAGE_SIZE = 50
-# Who holds which role, and who has a token, is for administrators only.
-PRIVATE_TYPES = frozenset({"membership", "api-token", "user"})
 
 
 @dataclass
@@ -191,13 +190,12 @@ def _filtered(entries: QuerySet[AuditEntry], data: dict[str, Any], zone: ZoneInf
 @require_GET
 def history(request: HttpRequest, ctx: OrgContext, object_type: str, key: str) -> HttpResponse:
     """Every recorded change of one object; a plan's history includes all its parts."""
-    if object_type in PRIVATE_TYPES and not ctx.can_administer:
-        raise PermissionDenied("The history of members and tokens is for administrators.")
+    if audit.private(object_type) and not ctx.can_administer:
+        raise PermissionDenied("The history of members, passwords, tokens and lock-outs is for administrators.")
+    # A plan's history includes its parts (`<plan>/<section>/<part>`), only for a plan that exists.
+    parts = object_type == "plan" and Plan.objects.filter(organisation=ctx.organisation, key=key).exists()
     entries = AuditEntry.objects.filter(organisation=ctx.organisation)
-    match = Q(object_type=object_type, object_key=key)
-    if object_type == "plan":
-        match |= Q(object_key__startswith=f"{key}/")
-    entries = entries.filter(match).order_by("-at", "-id")
+    entries = audit.history_of(entries, object_type, key, with_parts=parts).order_by("-at", "-id")
     context = {
         "ctx": ctx,
         "nav": "history",
@@ -268,7 +266,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
                     organisation=organisation,
                     actor=self.request.user,
                     verb=audit.Verb.CHANGE,
-                    object_type="user",
+                    object_type=audit.USER,
                     object_key=self.request.user.get_username(),
                     note="password changed",
                 )
