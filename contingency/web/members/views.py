@@ -18,10 +18,11 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contingency.core import audit, tokens
+from contingency.core import audit, signin, tokens
 from contingency.core.access import organisations_of, roles_in
 from contingency.core.membership import MembershipRefused, add_member, remove_member, set_roles
 from contingency.core.models import ApiToken, AuditEntry, Membership, Role
@@ -74,6 +75,8 @@ def members(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
             done = _add(request, ctx, create_form, creating=True)
         elif action in ("roles", "remove"):
             done = _change(request, ctx, rows, action)
+        elif action == "unlock":
+            done = _unlock(request, ctx)
         else:
             messages.error(request, "Nothing was changed: the form was not recognised.")
             done = False
@@ -88,8 +91,21 @@ def members(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
         "create_form": create_form,
         "capabilities": [(cap.value, CAPABILITY_TEXT[cap]) for cap in Capability],
         "role_table": role_table(),
+        "locks": signin.current_locks([row.user.username for row in rows], timezone.now()),
+        "zone": ctx.organisation.timezone,
     }
     return render(request, "web/members/members.html", context, status=status)
+
+
+def _unlock(request: HttpRequest, ctx: OrgContext) -> bool:
+    username = request.POST.get("username", "")
+    try:
+        signin.lift(organisation=ctx.organisation, username=username, actor=request.user)
+    except signin.LockRefused as refused:
+        messages.error(request, f"Nothing was changed: {refused}")
+        return False
+    messages.success(request, f"{username} can sign in again: the lock-out and any delay are lifted.")
+    return True
 
 
 def _add(request: HttpRequest, ctx: OrgContext, form: Form, *, creating: bool) -> bool:
