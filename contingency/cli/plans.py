@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -181,10 +182,11 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, today: Any, max_r
     from ..plans.lint.report import locate, render_json, render_sarif, render_text
 
     loaded = _load(paths)
-    options = Options(today=today.date() if today else date.today(), max_responsibilities=max_responsibilities)
     results = []
     for item in loaded:
-        findings = run_lint(item.plan, options)
+        # "Today" is the date where the plan's organisation is, not where this command runs.
+        day = today.date() if today else datetime.now(ZoneInfo(item.plan.organisation.timezone)).date()
+        findings = run_lint(item.plan, Options(today=day, max_responsibilities=max_responsibilities))
         results += locate(findings, file=item.file, plan=item.plan.id, positions=item.positions)
     if fmt == "json":
         report = render_json(results)
