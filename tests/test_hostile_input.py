@@ -294,3 +294,15 @@ def test_plan_yaml_is_written_without_anchors_or_aliases() -> None:
     text = yamlio.dump({"a": shared, "b": shared})
     assert "&" not in text and "*" not in text
     assert yamlio.parse(text)[0] == {"a": ["pacs-team"], "b": ["pacs-team"]}
+
+
+def test_json_bodies_with_too_many_values_or_bytes_are_refused() -> None:
+    with pytest.raises(PlanInvalid) as caught:
+        limits.parse_json(b"[" + b"0," * limits.MAX_VALUES + b"0]")
+    assert [(p.code, p.message) for p in caught.value.problems] == [
+        ("json.size", "more than 100,000 values: a plan may have at most 100,000")
+    ]
+    with pytest.raises(PlanInvalid) as caught:
+        limits.parse_json(b" " * (limits.MAX_CHARACTERS + 1) + b"{}")
+    assert caught.value.problems[0].message == "the body has 2,097,155 bytes: a plan may have at most 2,097,152"
+    assert limits.parse_json(b'{"a": [1, 2.5, "x"]}') == {"a": [1, 2.5, "x"]}

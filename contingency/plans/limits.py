@@ -48,6 +48,14 @@ def _number(text: str) -> str:
     return text
 
 
+def _int(text: str) -> int:
+    return int(_number(text))
+
+
+def _float(text: str) -> float:
+    return float(_number(text))
+
+
 def _constant(text: str) -> float:
     raise PlanInvalid([Problem("json.number", f"{text} is not a number JSON allows")])
 
@@ -58,10 +66,10 @@ def parse_json(raw: bytes | str) -> Any:
     Syntax errors are raised as json.JSONDecodeError (or UnicodeDecodeError), as by json.loads.
     """
     if len(raw) > MAX_CHARACTERS:
-        raise PlanInvalid([Problem("json.size", f"the body has {characters_message(len(raw))}")])
+        message = f"the body has {len(raw):,} bytes: a plan may have at most {MAX_CHARACTERS:,}"
+        raise PlanInvalid([Problem("json.size", message)])
     try:
-        data = json.loads(raw, parse_int=lambda t: int(_number(t)), parse_float=lambda t: float(_number(t)),
-                          parse_constant=_constant)  # fmt: skip
+        data = json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except RecursionError:  # deeper than Python's recursion limit: far deeper than MAX_DEPTH
         raise PlanInvalid([Problem("json.depth", depth_message())]) from None
     check_shape(data)
