@@ -164,7 +164,7 @@ class _Builder:
         """The end of a list or mapping: it becomes a value of its parent, or is thrown away if it was a key."""
         frame = self.stack.pop()
         if frame.key_of is not None:
-            frame.key_of.has_key, frame.key_of.keep_value = True, False
+            frame.key_of.key, frame.key_of.has_key, frame.key_of.keep_value = None, True, False
             return
         parent = self.stack[-1] if self.stack else None
         self._place(parent, frame.value, as_key=False, keep=frame.keep)
