@@ -24,6 +24,8 @@ organisation_pages = [
     *notify.urlpatterns,
 ]
 
+admin.site.login_form = views.AdminSignInForm  # slowed down after wrong passwords like the sign-in page
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),

@@ -54,7 +54,8 @@ PHONE = st.fixed_dictionaries(
     optional={"when": enum(d.Availability), "note": PROSE},
 )
 RESOURCE_CATEGORIES = ("staff", "dataAndSystems", "premises", "communications", "equipment", "supplies")
-EMAIL = st.from_regex(r"[a-z0-9._%+-]{1,8}@[a-z0-9-]{1,8}\.[a-z]{2,4}", fullmatch=True)
+EMAIL = st.from_regex(r"[a-z0-9._+-]{1,8}@[a-z0-9-]{1,8}\.[a-z]{2,4}", fullmatch=True)
+WEB_ADDRESS = st.from_regex(r"https?://[a-z0-9-]{1,12}(\.[a-z0-9-]{1,8}){0,2}(/[a-z0-9._-]{0,8}){0,2}", fullmatch=True)
 
 
 @st.composite
@@ -126,7 +127,7 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
 
     who = one("person", "role", "supplier")
     audience = many("person", "role", "supplier", "list")
-    contact = record({}, {"person": one("person"), "phones": few(PHONE), "email": PROSE, "note": PROSE})
+    contact = record({}, {"person": one("person"), "phones": few(PHONE), "email": EMAIL, "note": PROSE})
 
     def sure(*of: str) -> Strategy:
         """One id of kinds the plan always has (it has a person; a list may name itself)."""
@@ -256,7 +257,7 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
             "aliases": few(TEXT),
             "services": few(TEXT),
             "contractReference": PROSE,
-            "helpdesk": record({}, {"phones": few(PHONE), "email": PROSE, "portal": PROSE, "hours": hours()}),
+            "helpdesk": record({}, {"phones": few(PHONE), "email": EMAIL, "portal": WEB_ADDRESS, "hours": hours()}),
             "contacts": many("person"),
         },
     )

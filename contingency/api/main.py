@@ -24,6 +24,7 @@ api = errors.Api(
     description=DESCRIPTION,
     urls_namespace="api-v1",
     auth=[BearerToken(), Session()],
+    parser=errors.BoundedJson(),
 )
 errors.install(api)
 api.add_router("", plans.router, tags=["plans"])

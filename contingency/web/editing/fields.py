@@ -24,6 +24,7 @@ from pydantic.fields import FieldInfo
 from contingency.lib.durations import Duration
 from contingency.plans import yamlio
 from contingency.plans.compare import COLLECTION_KEYS, HEADER_FIELDS
+from contingency.plans.limits import number_message, too_long_number
 from contingency.plans.problems import Location, PlanInvalid
 from contingency.plans.spec import PlanDocument, RefTo, ServiceHours
 
@@ -216,6 +217,8 @@ def parse_values(specs: list[FieldSpec], values: Mapping[str, str]) -> Parsed:
             stripped = text.replace("\r\n", "\n").strip()
             if stripped or spec.required:
                 parsed.data[spec.name] = stripped
+        elif spec.kind == "number" and too_long_number(text.strip()):
+            parsed.errors[spec.name] = [number_message(text.strip())]
         else:
             stripped = text.strip()
             if stripped or spec.required:
@@ -225,7 +228,7 @@ def parse_values(specs: list[FieldSpec], values: Mapping[str, str]) -> Parsed:
 
 def _number(text: str) -> int | str:
     """A whole number, or the text itself so validation says what is wrong with it."""
-    return int(text) if re.fullmatch(r"[-+]?\d+", text) else text
+    return int(text) if re.fullmatch(r"[-+]?[0-9]+", text) else text
 
 
 def _yaml_message(message: str, location: Location | None) -> str:
