@@ -3,6 +3,7 @@
 from .calltree import *  # noqa: F403
 from .directory import *  # noqa: F403
 from .plan import *  # noqa: F403
+from .records import *  # noqa: F403
 from .plan import PlanDocument
 from .types import RefTo, ServiceHours
 
