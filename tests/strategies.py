@@ -106,7 +106,6 @@ def record_fields(draw: st.DrawFn) -> list[dict[str, Any]]:
     return fields
 
 
-
 @st.composite
 def verification(draw: st.DrawFn) -> dict[str, Any]:
     share, widen = sorted(draw(st.lists(st.integers(0, 100), min_size=2, max_size=2)))

@@ -11,7 +11,6 @@ from pydantic import Field, model_validator
 from contingency.lib.durations import Duration, Unit
 
 from .calltree import CallTree, MessageTemplate
-from .records import RecordKind
 from .directory import (
     ContactList,
     Organisation,
@@ -23,6 +22,7 @@ from .directory import (
     System,
     Text,
 )
+from .records import RecordKind
 from .types import (
     AudienceRef,
     CallTreeRef,

@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, mo
 from pydantic_core import PydanticCustomError
 
 from .directory import Text
-from .types import Id, Spec, SystemRef
+from .types import FormHint, Id, Spec, SystemRef
 
 
 class FieldType(StrEnum):
@@ -84,9 +84,7 @@ _PERCENT_RE = re.compile(r"^\s*(\d{1,3})\s*%\s*$")
 def _parse_percent(value: object) -> int:
     if isinstance(value, str) and (match := _PERCENT_RE.match(value)) and int(match.group(1)) <= 100:
         return int(match.group(1))
-    raise PydanticCustomError(
-        "percent", "expected a share from 0% to 100% (e.g. 10%), got {got}", {"got": repr(value)}
-    )
+    raise PydanticCustomError("percent", "expected a share from 0% to 100% (e.g. 10%), got {got}", {"got": repr(value)})
 
 
 Percent = Annotated[
@@ -94,6 +92,7 @@ Percent = Annotated[
     BeforeValidator(_parse_percent),
     PlainSerializer(lambda n: f"{n}%", return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^\s*\d{1,3}\s*%\s*$", "examples": ["10%", "100%"]}),
+    FormHint("A share such as 10% or 100%."),
 ]
 
 

@@ -61,6 +61,13 @@ Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 
 
 @dataclass(frozen=True)
+class FormHint:
+    """Marks a field the edit form takes as plain text, with this hint (e.g. a share such as 10%)."""
+
+    hint: str
+
+
+@dataclass(frozen=True)
 class RefTo:
     """Marks a field as a reference to other parts of the plan, by id, of the given kinds."""
 
