@@ -17,7 +17,7 @@ from contingency.incidents import outstanding
 from contingency.incidents.models import Incident
 from contingency.incidents.snapshot import document_of
 
-from .models import OUTSTANDING_STATES, DowntimeRecord, RecordState
+from .models import OUTSTANDING_STATES, DowntimeRecord, IdRange, RecordState
 
 
 @dataclass
@@ -182,3 +182,18 @@ def _reconciliation(incident: Incident, now: datetime) -> outstanding.Outstandin
 def connect() -> None:
     outstanding.register("downtime", _outstanding)
     outstanding.register("downtime-archive", _reconciliation)
+
+
+def ids_used(id_range: IdRange) -> int:
+    """How many IDs of a range records have used."""
+    width = len(id_range.prefix) + id_range.digits + 1
+    codes = DowntimeRecord.objects.filter(
+        organisation_id=id_range.organisation_id, downtime_id__startswith=id_range.prefix
+    ).values_list("downtime_id", flat=True)
+    return sum(
+        1
+        for code in codes
+        if len(code) == width
+        and code[len(id_range.prefix) : -1].isdigit()
+        and id_range.first <= int(code[len(id_range.prefix) : -1]) <= id_range.last
+    )
