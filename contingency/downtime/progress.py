@@ -39,6 +39,10 @@ class KindProgress:
         return self.counts.get(RecordState.RECORDED, 0)
 
     @property
+    def reentered(self) -> int:
+        return self.total - self.to_reenter
+
+    @property
     def outstanding(self) -> int:
         return sum(self.counts.get(state, 0) for state in OUTSTANDING_STATES) + self.sampled_unchecked
 
