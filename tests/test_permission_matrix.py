@@ -153,7 +153,7 @@ def callout_ack(visit: Visit) -> dict[str, Any]:
 def downtime_record(visit: Visit) -> dict[str, Any]:
     """A downtime record of a fresh invoked PACS incident (an examination, with a downtime ID of a range)."""
     from contingency.downtime import services as downtime
-    from contingency.downtime.models import IdRange
+    from contingency.downtime.models import DowntimeRecord, IdRange
     from tests.downtime_support import exam
 
     found = _incident("invoked")
@@ -161,7 +161,7 @@ def downtime_record(visit: Visit) -> dict[str, Any]:
         downtime.allocate_range(
             organisation=found.organisation, prefix="CT", first=1, last=9999, digits=6, allocated_to="CT", actor=None
         )
-    serial = 1 + downtime.DowntimeRecord.objects.count()
+    serial = 1 + DowntimeRecord.objects.count()
     made = downtime.record(incident=found, kind="examination", values=exam(found, 1, **_ids(serial)), actor=None)
     return {"org": HOME_ORG, "number": found.number, "record": made.number}
 
