@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Schema, Status
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -27,6 +27,7 @@ from . import downtime_schemas as d
 from . import schemas as s
 from .access import organisation_for
 from .auth import caller
+from .errors import where
 from .incident_access import CHANGED, INCIDENT, LARGEST, incident_for, local
 from .plans import DENIED, ORG
 
@@ -79,14 +80,15 @@ def _record_for(incident: Incident, number: int) -> DowntimeRecord:
     return found
 
 
-def _located(error: downtime.DowntimeError) -> downtime.DowntimeError:
-    """A record's field problems are located under `values` in the body."""
-    if error.errors:
-        error.errors = [
-            (f"values.{field}" if field not in ("kind",) else field, message) for field, message in error.errors
-        ]
-        error.field = error.errors[0][0]
-    return error
+def _located(error: downtime.DowntimeError) -> Exception:
+    """A record's field problems, each located at `values.<field>` of the body (422); others as they are."""
+    if not error.errors:
+        return error
+    found = []
+    for field, message in error.errors:
+        loc = [field] if field == "kind" else ["values", field]
+        found.append({"path": where(loc), "loc": loc, "code": error.code, "message": message})
+    return ValidationError(found)
 
 
 @router.get(DOWNTIME, response={200: d.DowntimeOut, **DENIED}, url_name="incident-downtime")
