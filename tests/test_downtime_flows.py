@@ -7,6 +7,7 @@ import html
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -29,8 +30,8 @@ def page(client: Client, name: str, incident: Incident, **kwargs: object) -> str
     return reverse(name, kwargs={"org": incident.organisation.slug, "number": incident.number, **kwargs})
 
 
-def text(response: object) -> str:
-    return html.unescape(response.content.decode())  # type: ignore[attr-defined]
+def text(response: Any) -> str:
+    return html.unescape(str(response.content.decode()))
 
 
 def test_pacs_examination_log_on_the_pages() -> None:
