@@ -43,7 +43,7 @@ def test_a_record_kind_reads_with_its_defaults() -> None:
     kind = plan.record_kinds[0]
     assert kind.verification.share == 10 and kind.verification.widen_to == 100
     assert kind.of_type(FieldType.DOWNTIME_ID) is not None
-    assert kind.fields[0].shown == "Downtime id"
+    assert kind.fields[0].shown == "Downtime ID"
 
 
 def test_a_system_not_in_the_plan_is_a_reference_error() -> None:

@@ -40,9 +40,9 @@ def _organisation(slug: str) -> Any:
 
 
 def _incident(slug: str, number: int) -> Any:
+    organisation = _organisation(slug)
     from ..incidents.models import Incident
 
-    organisation = _organisation(slug)
     found = Incident.objects.filter(organisation=organisation, number=number).select_related("organisation").first()
     if found is None:
         _error("NUMBER", f"{organisation.slug} has no incident #{number}")

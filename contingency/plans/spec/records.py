@@ -49,6 +49,7 @@ RECORD_IDENTIFIERS = frozenset(
 IDENTIFIERS = PATIENT_IDENTIFIERS | RECORD_IDENTIFIERS
 # Free fields may appear any number of times in a kind; every other type at most once.
 FREE_TYPES = frozenset({FieldType.TEXT, FieldType.NUMBER, FieldType.DATE, FieldType.CHOICE, FieldType.YES_NO})
+_ACRONYMS = {"nhs": "NHS", "id": "ID", "uid": "UID", "cd": "CD", "ris": "RIS", "pacs": "PACS", "dicom": "DICOM"}
 MODALITIES = ("CR", "CT", "DX", "ES", "IO", "MG", "MR", "NM", "OT", "PT", "RF", "US", "XA")
 
 
@@ -74,8 +75,11 @@ class RecordField(Spec):
 
     @property
     def shown(self) -> str:
-        """The label on forms: as written, or made from the name."""
-        return self.label or self.name.replace("-", " ").capitalize()
+        """The label on forms: as written, or made from the name (`nhs-number` -> `NHS number`)."""
+        if self.label:
+            return self.label
+        words = [_ACRONYMS.get(word, word) for word in self.name.split("-")]
+        return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
 _PERCENT_RE = re.compile(r"^\s*(\d{1,3})\s*%\s*$")
