@@ -18,7 +18,9 @@ from .downtime_support import exam, id_range, pacs_incident
 pytestmark = pytest.mark.usefixtures("demo_plans")
 
 
-def test_handover_briefing_and_review_carry_the_counts(member: Callable[..., Client]) -> None:
+def test_handover_briefing_and_review_carry_the_counts(
+    member: Callable[..., Client], api_as: Callable[..., Client]
+) -> None:
     incident = pacs_incident()
     id_range()
     for n in (1, 2):
@@ -33,6 +35,10 @@ def test_handover_briefing_and_review_carry_the_counts(member: Callable[..., Cli
     record = handover.hand_over(incident=incident, actor=None, to_name="Night lead", via="test")
     assert record.report["work"][0][1] == summary  # kept as it was read at the hand-over
     assert "Downtime records: 2 of 2 downtime record(s) still to re-enter" in reports.briefing(incident, now)
+    api = api_as("viewer").get(
+        f"/api/v1/organisations/{incident.organisation.slug}/incidents/{incident.number}/handover"
+    )
+    assert api.json()["report"]["work"][0]["summary"] == summary
     client = member("viewer")
     args = {"org": incident.organisation.slug, "number": incident.number}
     page = html.unescape(client.get(reverse("incident-handover", kwargs=args)).content.decode())
