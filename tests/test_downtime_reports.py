@@ -50,3 +50,12 @@ def test_handover_briefing_and_review_carry_the_counts(
     overview = html.unescape(client.get(reverse("incident-downtime", kwargs=args)).content.decode())
     assert "Examination done during downtime</th><td>2</td><td>2</td>" in overview
     assert restored.state == "restored"
+
+
+def test_the_plan_page_lists_the_records_kept_by_hand(member: Callable[..., Client]) -> None:
+    page = html.unescape(
+        member("viewer").get(reverse("plan", kwargs={"org": "northwick-general", "plan": "pacs-bcdr"})).content.decode()
+    )
+    assert '<tr id="record-kind-examination"><th scope="row">Examination done during downtime</th>' in page
+    assert "<td>Image acquisition and storage</td><td>Meridian PACS</td>" in page
+    assert "10% a day, at least 2; 100% after a failed check" in page
