@@ -41,6 +41,8 @@ def test_handover_briefing_and_review_carry_the_counts(
     assert api.json()["report"]["work"][0]["summary"] == summary
     client = member("viewer")
     args = {"org": incident.organisation.slug, "number": incident.number}
+    live = html.unescape(client.get(reverse("incident", kwargs=args)).content.decode())
+    assert '<h2 id="work-1">Downtime records</h2>' in live and lines[0] in live
     page = html.unescape(client.get(reverse("incident-handover", kwargs=args)).content.decode())
     assert "<h3>Downtime records</h3>" in page and summary in page
     restored = services.restore(incident=incident, actor=None, via="test")
