@@ -25,10 +25,11 @@ from contingency.core.errors import Kind
 from contingency.incidents.firing import note
 from contingency.incidents.models import EventKind, Incident
 from contingency.incidents.services import Actor, incident_key
+from contingency.incidents.snapshot import calendar_of
 
 from . import checks
 from .models import DowntimeRecord
-from .services import RECORDABLE, DowntimeError, KindOf, _locked, _name, _user, check_context, day_of, kinds_of
+from .services import RECORDABLE, DowntimeError, KindOf, _locked, _name, _user, check_context, kinds_of
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -187,6 +188,7 @@ def import_file(
         if not checked:
             raise ImportRefused([Located(name, 1, 0, "file", "holds no records below its first row")])
         start = (DowntimeRecord.objects.filter(incident=incident).aggregate(n=Max("number"))["n"] or 0) + 1
+        zone = calendar_of(incident).zone  # once: a calendar per row would cost more than the checks
         made = [
             DowntimeRecord(
                 organisation=incident.organisation,
@@ -200,7 +202,7 @@ def import_file(
                 recorded_by=_user(actor),
                 recorded_by_name=_name(actor, via),
                 recorded_via=f"{via}: {name}"[:64],
-                day=day_of(incident, item.checked.columns.get("occurred_at"), now),
+                day=(item.checked.columns.get("occurred_at") or now).astimezone(zone).date(),
                 **item.checked.columns,
             )
             for i, item in enumerate(checked)
