@@ -171,3 +171,21 @@ def test_formulas_are_refused(incident: Incident) -> None:
         incident, "log.csv", csv_of([[dtid(1), "H1", nhs(1), "ACC1", wall(incident, incident.began_at), "CT", "=1+1"]])
     )
     assert "log.csv:2:7: images: holds a formula: paste the values only" in found
+
+
+def test_an_upload_over_the_api_is_refused_whole_or_imported(incident: Incident, api_as: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = api_as("responder")
+    url = f"/api/v1/organisations/{incident.organisation.slug}/incidents/{incident.number}/downtime/import"
+    rows = rows_for(incident, range(1, 4))
+    rows[2][2] = "123"
+    bad = client.post(url, {"file": SimpleUploadedFile("log.csv", csv_of(rows)), "kind": "examination"})
+    assert bad.status_code == 422
+    assert [e["message"] for e in bad.json()["errors"]] == [
+        "log.csv:4:3: nhs-number: '123' is not an NHS number: expected 10 digits, e.g. 943 476 5919"
+    ]
+    assert DowntimeRecord.objects.filter(incident=incident).count() == 0
+    good = client.post(url, {"file": SimpleUploadedFile("log.csv", csv_of(rows[:2])), "kind": "examination"})
+    assert good.status_code == 201 and good.json() == {"imported": 2, "first": 1, "last": 2}
+    assert api_as("viewer").post(url, {"file": SimpleUploadedFile("log.csv", csv_of(rows[:2]))}).status_code == 403
