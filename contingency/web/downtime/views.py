@@ -54,6 +54,7 @@ def overview(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse
     incident = incident_of(ctx.organisation, number)
     mine = progress.worklist(incident, recorded_by=request.user.pk).count() if request.user.is_authenticated else 0
     records = list(DowntimeRecord.objects.filter(incident=incident).order_by("-number")[:SHOWN])
+    names = names_of(incident)
     context = {
         "ctx": ctx,
         "nav": "incidents",
@@ -63,11 +64,11 @@ def overview(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse
         "progress": progress.progress_of(incident),
         "mine": mine,
         "departments": [
-            (key, names_of(incident).get(key, key or "no department"), n) for key, n in progress.by_department(incident)
+            (key, names.get(key, key or "no department"), n) for key, n in progress.by_department(incident)
         ],
         "checks": list(progress.checks_due(incident)[:50]),
         "records": records,
-        "names": names_of(incident),
+        "names": names,
         "zone": calendar_of(incident).zone,
     }
     return render(request, "web/downtime/overview.html", context)
