@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from contingency.web import views
 from contingency.web.control import urls as control
+from contingency.web.downtime import urls as downtime
 from contingency.web.editing import urls as editing
 from contingency.web.incidents import urls as incidents
 from contingency.web.members import urls as members
@@ -21,6 +22,7 @@ organisation_pages = [
     *plan.urlpatterns,
     *control.urlpatterns,
     *incidents.urlpatterns,
+    *downtime.urlpatterns,
     *notify.urlpatterns,
 ]
 

@@ -103,6 +103,13 @@ Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 
 
 @dataclass(frozen=True)
+class FormHint:
+    """Marks a field the edit form takes as plain text, with this hint (e.g. a share such as 10%)."""
+
+    hint: str
+
+
+@dataclass(frozen=True)
 class RefTo:
     """Marks a field as a reference to other parts of the plan, by id, of the given kinds."""
 
@@ -122,6 +129,7 @@ ProcedureRef = Annotated[str, _ID_CHECK, RefTo(("procedure",)), _REF_SCHEMA]
 RoleRef = Annotated[str, _ID_CHECK, RefTo(("role",)), _REF_SCHEMA]
 CallTreeRef = Annotated[str, _ID_CHECK, RefTo(("call-tree",)), _REF_SCHEMA]
 MessageRef = Annotated[str, _ID_CHECK, RefTo(("message",)), _REF_SCHEMA]
+RecordKindRef = Annotated[str, _ID_CHECK, RefTo(("record-kind",)), _REF_SCHEMA]
 SiteOrSystemRef = Annotated[str, _ID_CHECK, RefTo(("site", "system")), _REF_SCHEMA]
 WhoRef = Annotated[str, _ID_CHECK, RefTo(("person", "role", "supplier")), _REF_SCHEMA]
 AudienceRef = Annotated[str, _ID_CHECK, RefTo(("person", "role", "supplier", "list")), _REF_SCHEMA]

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class DowntimeConfig(AppConfig):
+    name = "contingency.downtime"
+    label = "downtime"
+    verbose_name = "Downtime data"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import progress
+
+        progress.connect()
