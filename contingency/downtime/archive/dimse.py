@@ -208,8 +208,7 @@ class DimseArchive:
         ae.dimse_timeout = config.query_timeout
         ae.network_timeout = max(config.query_timeout * 2, 60)
         ae.add_requested_context(VERIFICATION)
-        if self._wants_find:
-            ae.add_requested_context(STUDY_ROOT_FIND)
+        ae.add_requested_context(STUDY_ROOT_FIND)
         tls = (config.ssl_context(), config.host) if config.tls else None
         assoc = ae.associate(
             config.host, config.port, ae_title=config.called_aet, tls_args=tls, evt_handlers=self._handlers()
@@ -217,7 +216,7 @@ class DimseArchive:
         if not assoc.is_established:
             raise self._not_established(assoc)
         self._assoc = assoc
-        if self._wants_find and not any(cx.abstract_syntax == STUDY_ROOT_FIND for cx in assoc.accepted_contexts):
+        if self._wants_find and not self.find_accepted:
             self.close()
             raise ArchiveError(
                 Failure.NO_CONTEXT,
@@ -227,6 +226,13 @@ class DimseArchive:
                 f"({VARIABLES['dicomweb_url']})",
             )
         return self
+
+    @property
+    def find_accepted(self) -> bool:
+        """Whether the archive accepted Study Root C-FIND on this association."""
+        return self._assoc is not None and any(
+            cx.abstract_syntax == STUDY_ROOT_FIND for cx in self._assoc.accepted_contexts
+        )
 
     def _not_established(self, assoc: Association) -> ArchiveError:
         seen, config = self._seen, self.config

@@ -39,7 +39,7 @@ class _Forwarder:
     def __init__(self, listener: socket.socket, connect: Callable[[], socket.socket]) -> None:
         self._listener = listener
         self._connect = connect
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._open: set[socket.socket] = set()
         self._received = 0
         self._drop_at: int | None = None
@@ -85,8 +85,20 @@ class _Forwarder:
         with self._lock:
             self._received += n
             due = self._drop_at is not None and self._received >= self._drop_at
+            self._lock.notify_all()
         if due:
             self.drop_connections()
+
+    @property
+    def received(self) -> int:
+        """Bytes that have come back from the server so far."""
+        with self._lock:
+            return self._received
+
+    def wait_received(self, n_bytes: int) -> None:
+        """Block until at least `n_bytes` in all have come back from the server (progress, not time)."""
+        with self._lock:
+            self._lock.wait_for(lambda: self._received >= n_bytes)
 
     def drop_after(self, n_bytes: int) -> None:
         """Cut every connection once `n_bytes` more have come back from the server."""

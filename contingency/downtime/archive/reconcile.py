@@ -56,6 +56,24 @@ def connect(config: ArchiveConfig, *, deadline: float | None = None) -> DimseArc
     return DimseArchive(config, deadline=deadline).open()
 
 
+@dataclass(frozen=True)
+class EchoResult:
+    """The archive answered: the round trip, and whether it will answer our study queries."""
+
+    milliseconds: float
+    queries_allowed: bool
+    archive: str
+
+
+def echo(config: ArchiveConfig) -> EchoResult:
+    """C-ECHO (or, for DICOMweb only, one small QIDO-RS search); ArchiveError if the archive does not answer."""
+    if config.host:
+        with DimseArchive(config, find=False) as archive:
+            return EchoResult(archive.echo(), archive.find_accepted, config.describe())
+    with QidoArchive(config) as web:
+        return EchoResult(web.echo(), True, config.describe())
+
+
 @dataclass(frozen=True, slots=True)
 class WindowQuery:
     """One query window asked: its label, how many studies came back, whether capped (then split) or kept."""

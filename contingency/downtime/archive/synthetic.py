@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -82,8 +83,26 @@ class StoreError(Exception):
     pass
 
 
-def store(studies: Iterable[SyntheticStudy], *, host: str, port: int, called_aet: str, calling_aet: str) -> int:
-    """C-STORE every instance of the studies over one association; the number of instances stored."""
+def store(
+    studies: Iterable[SyntheticStudy],
+    *,
+    host: str,
+    port: int,
+    called_aet: str,
+    calling_aet: str,
+    associations: int = 1,
+) -> int:
+    """C-STORE every instance of the studies, over `associations` associations in parallel; instances stored."""
+    batch = list(studies)
+    if associations > 1:
+        with ThreadPoolExecutor(associations) as pool:
+            parts = [batch[i::associations] for i in range(associations)]
+            return sum(
+                pool.map(
+                    lambda part: store(part, host=host, port=port, called_aet=called_aet, calling_aet=calling_aet),
+                    parts,
+                )
+            )
     ae = AE(ae_title=calling_aet)
     for sop_class in SOP_CLASSES.values():
         ae.add_requested_context(sop_class, ImplicitVRLittleEndian)
@@ -92,7 +111,7 @@ def store(studies: Iterable[SyntheticStudy], *, host: str, port: int, called_aet
         raise StoreError(f"could not open an association with {called_aet} at {host}:{port}")
     stored = 0
     try:
-        for study in studies:
+        for study in batch:
             for ds in instances(study):
                 status = assoc.send_c_store(ds)
                 if getattr(status, "Status", None) != 0x0000:
