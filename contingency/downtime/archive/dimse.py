@@ -69,6 +69,8 @@ class _Seen:
     connected: bool = False
     primitive: Any = None  # the last ACSE primitive from the archive (A-ASSOCIATE response, A-ABORT)
     closed: bool = False
+    opened_at: float = 0.0
+    closed_at: float = 0.0  # perf_counter() when the connection went (the archive's doing, or our own abort)
     extra: list[str] = field(default_factory=list)
 
 
@@ -190,15 +192,26 @@ class DimseArchive:
 
         def opened(event: evt.Event) -> None:
             seen.connected = True
+            seen.opened_at = time.perf_counter()
             no_delay(event)
 
         def received(event: evt.Event) -> None:
             seen.primitive = event.primitive  # type: ignore[attr-defined]
 
         def closed(event: evt.Event) -> None:
-            seen.closed = True
+            if not seen.closed:
+                seen.closed, seen.closed_at = True, time.perf_counter()
+            # pynetdicom's query waits for the next answer until its DIMSE timeout even when the connection
+            # has gone; an empty item wakes it now, and the query ends as dropped.
+            with contextlib.suppress(Exception):
+                event.assoc.dimse.msg_queue.put((None, None))
 
-        return [(evt.EVT_CONN_OPEN, opened), (evt.EVT_ACSE_RECV, received), (evt.EVT_CONN_CLOSE, closed)]
+        return [
+            (evt.EVT_CONN_OPEN, opened),
+            (evt.EVT_ACSE_RECV, received),
+            (evt.EVT_CONN_CLOSE, closed),
+            (evt.EVT_ABORTED, closed),
+        ]
 
     def open(self) -> Self:
         config = self.config
@@ -250,7 +263,8 @@ class DimseArchive:
             )
         if isinstance(primitive, A_ABORT | A_P_ABORT):
             return ArchiveError(Failure.ABORTED, "The archive aborted the association request")
-        if seen.closed and primitive is None:
+        waited = (seen.closed_at or time.perf_counter()) - seen.opened_at
+        if seen.closed and primitive is None and waited < config.connect_timeout * 0.9:
             return ArchiveError(
                 Failure.ABORTED, f"{config.host}:{config.port} closed the connection without answering (is it DICOM?)"
             )
@@ -302,9 +316,9 @@ class DimseArchive:
 
     def _dropped(self, what: str, since: float, *, first: bool = False) -> ArchiveError:
         """An empty answer: the DIMSE timeout ran out, or the association dropped."""
-        waited = time.perf_counter() - since
+        waited = (self._seen.closed_at if self._seen.closed else time.perf_counter()) - since
         primitive = self._seen.primitive
-        if isinstance(primitive, A_ABORT | A_P_ABORT) or self._seen.closed or waited < self.config.query_timeout * 0.9:
+        if isinstance(primitive, A_ABORT | A_P_ABORT) or waited < self.config.query_timeout * 0.9:
             hint = "nothing was recorded; run it again when the archive is back"
             if first:
                 hint = (
@@ -336,6 +350,9 @@ class DimseArchive:
         self, *, study_date: str = "", study_time: str = "", accession: str = "", study_uid: str = "", limit: int
     ) -> FindAnswer:
         """C-FIND at study level with these keys; at most `limit` studies kept (more: cancelled, capped)."""
+        self._over_deadline()
+        if self._seen.closed:
+            raise self._dropped("a query", time.perf_counter())
         query = Dataset()
         query.QueryRetrieveLevel = "STUDY"
         for keyword in RETURN_KEYS:
