@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pydicom.dataset import Dataset
@@ -83,9 +84,11 @@ class Peer:
         self.ae = AE(ae_title="PEER")
         for uid in contexts:
             self.ae.add_supported_context(uid)
-        handlers = [(evt.EVT_C_FIND, on_find)] if on_find else []
-        self.server = self.ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
-        self.port = int(self.server.server_address[1])
+        handlers: list[Any] = [(evt.EVT_C_FIND, on_find)] if on_find else []
+        server = self.ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
+        assert server is not None
+        self.server = server
+        self.port = int(server.server_address[1])
 
     def stop(self) -> None:
         self.server.shutdown()

@@ -6,13 +6,14 @@ split until each answer is complete.
 
 from __future__ import annotations
 
-from contingency.downtime.archive import Bucket, reconcile
+from contingency.downtime.archive import Bucket, Reconciliation, reconcile
 from contingency.downtime.archive.dimse import DimseArchive
 
 from ..support.orthanc import CAP, NOT_LOGGED, WINDOW_END, WINDOW_START, LoadedArchive
 
 
-def _records(run, bucket: Bucket) -> set[str]:
+def _records(run: Reconciliation, bucket: Bucket) -> set[str]:
+    assert run.matching is not None, run.failure
     return {m.expected.record_id for m in run.matching.bucket(bucket)}
 
 
@@ -20,7 +21,7 @@ def test_names_exactly_the_seven_left_out_and_every_identity_mismatch(archive: L
     scenario = archive.scenario
     run = reconcile(scenario.expected, archive.config(), start=WINDOW_START, end=WINDOW_END)
 
-    assert run.ok, run.failure
+    assert run.ok and run.matching is not None, run.failure
     assert _records(run, Bucket.MISSING) == scenario.left_out
     assert len(scenario.left_out) == 7
     assert _records(run, Bucket.IDENTITY_MISMATCH) == scenario.identity
