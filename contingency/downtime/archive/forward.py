@@ -18,13 +18,17 @@ from collections.abc import Callable
 _CHUNK = 64 * 1024
 
 
-def _pump(source: socket.socket, sink: socket.socket, counted: Callable[[int], None] | None = None) -> None:
-    """Copy bytes until the source closes, then half-close the sink; any error closes both."""
+def _pump(source: socket.socket, sink: socket.socket, allow: Callable[[int], int] | None = None) -> None:
+    """Copy bytes until the source closes, then half-close the sink; any error closes both.
+
+    `allow(n)` says how many of n received bytes may pass (fewer: the rest is cut, and the connection with it).
+    """
     try:
         while data := source.recv(_CHUNK):
-            sink.sendall(data)
-            if counted is not None:
-                counted(len(data))
+            n = len(data) if allow is None else allow(len(data))
+            sink.sendall(data[:n])
+            if n < len(data):
+                raise OSError("cut")
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
     except OSError:
@@ -81,13 +85,16 @@ class _Forwarder:
         client.close()
         upstream.close()
 
-    def _count(self, n: int) -> None:
+    def _count(self, n: int) -> int:
+        """Count n bytes back from the server; how many may pass before a planned cut (then cut everything)."""
         with self._lock:
-            self._received += n
-            due = self._drop_at is not None and self._received >= self._drop_at
+            allowed = n if self._drop_at is None else max(0, min(n, self._drop_at - self._received))
+            self._received += allowed
             self._lock.notify_all()
+            due = allowed < n or (self._drop_at is not None and self._received >= self._drop_at)
         if due:
             self.drop_connections()
+        return allowed
 
     @property
     def received(self) -> int:
