@@ -88,7 +88,30 @@ def _load(path: Path, max_bytes: int) -> Dataset:
     return ds
 
 
+_SEQUENCE_END = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"  # (FFFE,E0DD), little endian, length 0
+
+
+def _check_complete(path: Path, ds: Dataset) -> None:
+    """The directory records must end where the file says they do (pydicom reads a cut-off record quietly)."""
+    raw = ds.get_item(0x00041220)  # DirectoryRecordSequence, still raw: its stated length and position
+    length, start = getattr(raw, "length", None), getattr(raw, "value_tell", None)
+    if length is None or start is None:
+        return
+    size = path.stat().st_size
+    if length == 0xFFFFFFFF:
+        with path.open("rb") as f:
+            f.seek(max(0, size - 8))
+            complete = f.read(8) == _SEQUENCE_END
+    else:
+        complete = start + length <= size
+    if not complete:
+        raise DicomdirError(path, "is truncated: its directory records stop before their stated end")
+
+
 def _records(path: Path, ds: Dataset) -> list[Dataset]:
+    if "DirectoryRecordSequence" not in ds:
+        raise DicomdirError(path, "has no directory records: truncated, or not a finished DICOMDIR")
+    _check_complete(path, ds)
     try:
         return list(ds.get("DirectoryRecordSequence") or [])
     except Exception as exc:  # the sequence is parsed lazily: a truncated file fails here
