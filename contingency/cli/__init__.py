@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .archive import downtime
 from .incidents import incident
 from .notify import notify
 from .plans import plan
@@ -23,5 +24,5 @@ def main() -> None:
     """Contingency: business continuity and disaster recovery plans that run."""
 
 
-for command in (plan, incident, notify, migrate, demo, serve, worker_command, manage):
+for command in (plan, incident, notify, downtime, migrate, demo, serve, worker_command, manage):
     main.add_command(command)

@@ -47,6 +47,8 @@ class _Forwarder:
         self._open: set[socket.socket] = set()
         self._received = 0
         self._drop_at: int | None = None
+        self._pause_at: int | None = None
+        self._paused = False
         self._closed = False
         self._thread = threading.Thread(target=self._accept, daemon=True, name="forwarder")
 
@@ -92,6 +94,10 @@ class _Forwarder:
             self._received += allowed
             self._lock.notify_all()
             due = allowed < n or (self._drop_at is not None and self._received >= self._drop_at)
+            if self._pause_at is not None and self._received >= self._pause_at:
+                self._paused = True
+                self._lock.notify_all()
+                self._lock.wait_for(lambda: self._pause_at is None)
         if due:
             self.drop_connections()
         return allowed
@@ -106,6 +112,20 @@ class _Forwarder:
         """Block until at least `n_bytes` in all have come back from the server (progress, not time)."""
         with self._lock:
             self._lock.wait_for(lambda: self._received >= n_bytes)
+
+    def pause_after(self, n_bytes: int) -> None:
+        """Hold every answer once `n_bytes` more have come back (an archive gone quiet), until `resume()`."""
+        with self._lock:
+            self._pause_at, self._paused = self._received + n_bytes, False
+
+    def wait_paused(self) -> None:
+        with self._lock:
+            self._lock.wait_for(lambda: self._paused)
+
+    def resume(self) -> None:
+        with self._lock:
+            self._pause_at, self._paused = None, False
+            self._lock.notify_all()
 
     def drop_after(self, n_bytes: int) -> None:
         """Cut every connection once `n_bytes` more have come back from the server."""
