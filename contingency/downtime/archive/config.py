@@ -9,6 +9,7 @@ password is never repeated in a message.
     CONTINGENCY_ARCHIVE_CONNECT_TIMEOUT (10 s), _QUERY_TIMEOUT (30 s, the longest wait for any answer),
     CONTINGENCY_ARCHIVE_RUN_TIMEOUT (600 s, a whole reconciliation)
     CONTINGENCY_ARCHIVE_RESULT_CAP (0: unknown), _MIN_WINDOW_SECONDS (60), _MAX_STUDIES (200000),
+    CONTINGENCY_ARCHIVE_ASSOCIATIONS (1; more: days queried in parallel, each on its own association),
     CONTINGENCY_ARCHIVE_TIME_ZONE (Europe/London: the modalities' clocks)
     CONTINGENCY_ARCHIVE_DICOMWEB_URL, _DICOMWEB_USERNAME, _DICOMWEB_PASSWORD
     CONTINGENCY_ARCHIVE_QUERY = c-find | qido (default: c-find when _HOST is set, else qido)
@@ -40,6 +41,7 @@ VARIABLES = {
     "result_cap": "CONTINGENCY_ARCHIVE_RESULT_CAP",
     "min_window_seconds": "CONTINGENCY_ARCHIVE_MIN_WINDOW_SECONDS",
     "max_studies": "CONTINGENCY_ARCHIVE_MAX_STUDIES",
+    "associations": "CONTINGENCY_ARCHIVE_ASSOCIATIONS",
     "time_zone": "CONTINGENCY_ARCHIVE_TIME_ZONE",
     "dicomweb_username": "CONTINGENCY_ARCHIVE_DICOMWEB_USERNAME",
     "dicomweb_password": "CONTINGENCY_ARCHIVE_DICOMWEB_PASSWORD",
@@ -87,6 +89,7 @@ class ArchiveConfig(BaseModel):
     result_cap: int = Field(0, ge=0, le=1_000_000)
     min_window_seconds: int = Field(60, ge=1, le=86400)
     max_studies: int = Field(200_000, ge=1, le=10_000_000)
+    associations: int = Field(1, ge=1, le=8)
     time_zone: str = "Europe/London"
     dicomweb_url: str = ""
     dicomweb_username: str = ""

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
+from pydicom.charset import python_encoding
 from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
+from pynetdicom import _config as pynetdicom_config
 from pynetdicom.association import Association
 from pynetdicom.pdu_primitives import A_ABORT, A_ASSOCIATE, A_P_ABORT
 from pynetdicom.status import QR_FIND_SERVICE_CLASS_STATUS, code_to_category
@@ -44,6 +46,11 @@ PENDING = (0xFF00, 0xFF01)
 CANCEL = 0xFE00
 
 logging.getLogger("pynetdicom").addHandler(logging.NullHandler())
+# pynetdicom formats every identifier for its log whether or not the log is kept: patient IDs in logs, and
+# most of the time spent on a large answer. Queries and answers are never logged here.
+pynetdicom_config.LOG_RESPONSE_IDENTIFIERS = False
+pynetdicom_config.LOG_REQUEST_IDENTIFIERS = False
+pynetdicom_config.LOG_HANDLER_LEVEL = "none"  # nor every PDU and DIMSE message (the default handlers' work)
 
 
 @dataclass
@@ -89,30 +96,86 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+_FIELDS = {
+    0x0020000D: "study_uid",
+    0x00080050: "accession_number",
+    0x00100020: "patient_id",
+    0x00080020: "study_date",
+    0x00080030: "study_time",
+    0x00080061: "modalities",
+    0x00201208: "instances",
+}
+
+
+def _encoding(identifier: Dataset) -> str | None:
+    """The Python codec of the answer's character set; None when it needs pydicom (ISO 2022 code extensions)."""
+    raw = identifier.get_item(0x00080005)
+    value = raw.value if raw is not None else b""
+    names = (value.decode("ascii", "replace") if isinstance(value, bytes) else str(value or "")).strip(" \x00")
+    if not names:
+        return "latin_1"  # the default repertoire is ASCII; latin-1 reads it and never fails
+    if "\\" in names:
+        return None
+    return python_encoding.get(names.strip())
+
+
+def _fast(identifier: Dataset, encoding: str) -> ArchiveStudy | None:
+    """Read the seven values from the raw bytes: pydicom's element conversion is most of a large answer's cost."""
+    values: dict[str, str] = {}
+    for tag, name in _FIELDS.items():
+        element = identifier.get_item(tag)
+        if element is None:
+            continue
+        raw = element.value
+        if isinstance(raw, bytes):
+            values[name] = raw.decode(encoding, "replace").strip(" \x00")
+        elif raw is not None:
+            values[name] = "\\".join(str(v) for v in raw) if isinstance(raw, list | tuple) else str(raw).strip()
+    study_uid = values.get("study_uid", "")
+    if not study_uid:
+        return None
+    return ArchiveStudy(
+        study_uid=study_uid,
+        accession_number=values.get("accession_number", "").strip(),
+        patient_id=values.get("patient_id", "").strip(),
+        study_date=values.get("study_date", "").strip(),
+        study_time=values.get("study_time", "").strip(),
+        modalities=tuple(m.strip() for m in values.get("modalities", "").split("\\") if m.strip()),
+        instances=parse_count(values.get("instances")),
+    )
+
+
 def to_study(identifier: Dataset) -> ArchiveStudy | None:
     """An identifier from the archive as an ArchiveStudy; None without a StudyInstanceUID or if unreadable."""
     try:
-        study_uid = _text(identifier.get("StudyInstanceUID"))
-        if not study_uid:
-            return None
-        modalities = identifier.get("ModalitiesInStudy")
-        if modalities is None or modalities == "":
-            kinds: tuple[str, ...] = ()
-        elif isinstance(modalities, str):
-            kinds = tuple(m.strip() for m in modalities.split("\\") if m.strip())
-        else:
-            kinds = tuple(str(m).strip() for m in modalities if str(m).strip())
-        return ArchiveStudy(
-            study_uid=study_uid,
-            accession_number=_text(identifier.get("AccessionNumber")),
-            patient_id=_text(identifier.get("PatientID")),
-            study_date=_text(identifier.get("StudyDate")),
-            study_time=_text(identifier.get("StudyTime")),
-            modalities=kinds,
-            instances=parse_count(identifier.get("NumberOfStudyRelatedInstances")),
-        )
+        encoding = _encoding(identifier)
+        if encoding is not None:
+            return _fast(identifier, encoding)
+        return _slow(identifier)
     except Exception:  # a malformed element raises on access; one bad answer must not end the run
         return None
+
+
+def _slow(identifier: Dataset) -> ArchiveStudy | None:
+    study_uid = _text(identifier.get("StudyInstanceUID"))
+    if not study_uid:
+        return None
+    modalities = identifier.get("ModalitiesInStudy")
+    if modalities is None or modalities == "":
+        kinds: tuple[str, ...] = ()
+    elif isinstance(modalities, str):
+        kinds = tuple(m.strip() for m in modalities.split("\\") if m.strip())
+    else:
+        kinds = tuple(str(m).strip() for m in modalities if str(m).strip())
+    return ArchiveStudy(
+        study_uid=study_uid,
+        accession_number=_text(identifier.get("AccessionNumber")),
+        patient_id=_text(identifier.get("PatientID")),
+        study_date=_text(identifier.get("StudyDate")),
+        study_time=_text(identifier.get("StudyTime")),
+        modalities=kinds,
+        instances=parse_count(identifier.get("NumberOfStudyRelatedInstances")),
+    )
 
 
 def _probe(config: ArchiveConfig) -> ArchiveError:

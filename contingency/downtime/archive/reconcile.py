@@ -18,8 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -30,7 +32,7 @@ from .errors import ArchiveError, Failure
 from .matching import Bucket, Match, Matching, match
 from .qido import QidoArchive
 from .studies import ArchiveStudy, ExpectedStudy
-from .windows import WindowPlanner, local_spans
+from .windows import Window, WindowPlanner, local_spans
 
 logger = logging.getLogger(__name__)
 
@@ -176,37 +178,97 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def sweep(
-    archive: Archive, config: ArchiveConfig, start: datetime, end: datetime, run: Reconciliation
-) -> dict[str, ArchiveStudy]:
-    """Every study in the window, once each, by UID; the windows asked are appended to `run.windows`."""
-    planner = WindowPlanner(
-        local_spans(start, end, config.zone), min_width=config.min_window_seconds, cap_hint=config.result_cap
-    )
+@dataclass
+class _Part:
+    """What one association found over its share of the days."""
+
+    found: dict[str, ArchiveStudy] = field(default_factory=dict)
+    windows: list[WindowQuery] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unreadable: int = 0
+
+
+def _sweep_days(archive: Archive, config: ArchiveConfig, spans: list[Window], stop: threading.Event) -> _Part:
+    planner = WindowPlanner(spans, min_width=config.min_window_seconds, cap_hint=config.result_cap)
     limit = config.result_cap or WINDOW_LIMIT
-    found: dict[str, ArchiveStudy] = {}
-    while (window := planner.next()) is not None:
+    part = _Part()
+    while not stop.is_set() and (window := planner.next()) is not None:
         asked = time.perf_counter()
         answer = archive.find(study_date=window.study_date, study_time=window.study_time, limit=limit)
         capped = answer.capped or bool(config.result_cap and len(answer.studies) >= config.result_cap)
         kept = planner.answered(window, len(answer.studies), capped)
-        run.windows.append(WindowQuery(window.label(), len(answer.studies), capped, kept, time.perf_counter() - asked))
+        part.windows.append(WindowQuery(window.label(), len(answer.studies), capped, kept, time.perf_counter() - asked))
         if not kept:
             continue
-        run.unreadable += answer.unreadable
+        part.unreadable += answer.unreadable
         for study in answer.studies:
-            found.setdefault(study.study_uid, study)
-        if len(found) > config.max_studies:
-            raise ArchiveError(
-                Failure.TOO_LARGE,
-                f"The archive holds more than {config.max_studies:,} studies in the window; the run was stopped",
-                hint=f"{VARIABLES['max_studies']} sets the bound",
-            )
-    for window in planner.unsplittable:
-        run.warnings.append(
-            f"window {window.label()} still hit the archive's cap at the minimum width "
-            f"({config.min_window_seconds} s): studies in it may be missing from the not-logged list"
-        )
+            part.found.setdefault(study.study_uid, study)
+        if len(part.found) > config.max_studies:
+            raise _too_many(config)
+    part.warnings = [
+        f"window {window.label()} still hit the archive's cap at the minimum width "
+        f"({config.min_window_seconds} s): studies in it may be missing from the not-logged list"
+        for window in planner.unsplittable
+    ]
+    return part
+
+
+def _too_many(config: ArchiveConfig) -> ArchiveError:
+    return ArchiveError(
+        Failure.TOO_LARGE,
+        f"The archive holds more than {config.max_studies:,} studies in the window; the run was stopped",
+        hint=f"{VARIABLES['max_studies']} sets the bound",
+    )
+
+
+def sweep(
+    archive: Archive,
+    config: ArchiveConfig,
+    start: datetime,
+    end: datetime,
+    run: Reconciliation,
+    *,
+    opener: Callable[..., Archive] | None = None,
+    deadline: float | None = None,
+) -> dict[str, ArchiveStudy]:
+    """Every study in the window, once each, by UID; the windows asked go to `run.windows`.
+
+    With `opener`, the days are shared between up to CONTINGENCY_ARCHIVE_ASSOCIATIONS associations asked in
+    parallel (the archive computes one answer while we read another); the first failure stops them all."""
+    spans = local_spans(start, end, config.zone)
+    n = max(1, min(config.associations if opener else 1, len(spans)))
+    stop = threading.Event()
+
+    def work(i: int) -> _Part:
+        if i == 0:
+            return _sweep_days(archive, config, spans[0::n], stop)
+        assert opener is not None
+        extra = opener(config, deadline=deadline)
+        try:
+            return _sweep_days(extra, config, spans[i::n], stop)
+        finally:
+            extra.close()
+
+    if n == 1:
+        parts = [work(0)]
+    else:
+        with ThreadPoolExecutor(n, thread_name_prefix="archive-query") as pool:
+            futures = [pool.submit(work, i) for i in range(n)]
+            try:
+                parts = [future.result() for future in futures]
+            except BaseException:
+                stop.set()
+                raise
+    found: dict[str, ArchiveStudy] = {}
+    for part in parts:
+        run.unreadable += part.unreadable
+        run.warnings.extend(part.warnings)
+        run.windows.extend(part.windows)
+        for uid, study in part.found.items():
+            found.setdefault(uid, study)
+    if len(found) > config.max_studies:
+        raise _too_many(config)
+    run.windows.sort(key=lambda w: w.window)
     return found
 
 
@@ -280,7 +342,7 @@ def reconcile(
     try:
         queried = time.perf_counter()
         opened = (archive or connect)(config, deadline=deadline)
-        found = sweep(opened, config, start, end, run)
+        found = sweep(opened, config, start, end, run, opener=archive or connect, deadline=deadline)
         run.query_seconds = time.perf_counter() - queried
         matched = time.perf_counter()
         matching = match(expected, found.values())

@@ -18,6 +18,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.fileset import FileSet
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ImplicitVRLittleEndian
 from pynetdicom import AE, evt
+from pynetdicom.association import Association
 
 from .dimse import no_delay
 
@@ -104,18 +105,29 @@ def store(
                 )
             )
     ae = AE(ae_title=calling_aet)
+    ae.dimse_timeout = ae.acse_timeout = 120  # a loaded machine: Orthanc may pause to write its index
     for sop_class in SOP_CLASSES.values():
         ae.add_requested_context(sop_class, ImplicitVRLittleEndian)
-    assoc = ae.associate(host, port, ae_title=called_aet, evt_handlers=[(evt.EVT_CONN_OPEN, no_delay)])
-    if not assoc.is_established:
-        raise StoreError(f"could not open an association with {called_aet} at {host}:{port}")
+
+    def associate() -> Association:
+        assoc = ae.associate(host, port, ae_title=called_aet, evt_handlers=[(evt.EVT_CONN_OPEN, no_delay)])
+        if not assoc.is_established:
+            raise StoreError(f"could not open an association with {called_aet} at {host}:{port}")
+        return assoc
+
+    assoc = associate()
     stored = 0
     try:
         for study in batch:
             for ds in instances(study):
-                status = assoc.send_c_store(ds)
-                if getattr(status, "Status", None) != 0x0000:
-                    raise StoreError(f"C-STORE of {ds.SOPInstanceUID} answered {status}")
+                for attempt in range(3):  # an association lost under load is opened again, the instance re-sent
+                    status = assoc.send_c_store(ds)
+                    if getattr(status, "Status", None) == 0x0000:
+                        break
+                    if "Status" in status or attempt == 2:
+                        raise StoreError(f"C-STORE of {ds.SOPInstanceUID} answered {status or 'nothing'}")
+                    assoc.abort()
+                    assoc = associate()
                 stored += 1
     finally:
         assoc.release()
