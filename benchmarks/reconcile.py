@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -91,24 +92,29 @@ def main(argv: list[str] | None = None) -> int:
     loaded, expected = studies(args.studies)
     end = START + timedelta(hours=HOURS)
     workdir = Path(tempfile.mkdtemp(prefix="orthanc-bench-"))
-    with LocalOrthanc(workdir, OrthancOptions(aet=AET, limit_find_results=args.cap, dicomweb=False)) as orthanc:
-        began = time.perf_counter()
-        stored = store(
-            loaded, host="127.0.0.1", port=orthanc.dicom_port, called_aet=AET, calling_aet=CALLER_AET, associations=2
-        )
-        load_seconds = time.perf_counter() - began
-        config = ArchiveConfig(
-            host="127.0.0.1",
-            port=orthanc.dicom_port,
-            called_aet=AET,
-            result_cap=args.cap,
-            query_timeout=120,
-            run_timeout=3600,
-        )
-        figures = measure(args, config, expected, end)
-    import shutil
-
-    shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        with LocalOrthanc(workdir, OrthancOptions(aet=AET, limit_find_results=args.cap, dicomweb=False)) as orthanc:
+            began = time.perf_counter()
+            stored = store(
+                loaded,
+                host="127.0.0.1",
+                port=orthanc.dicom_port,
+                called_aet=AET,
+                calling_aet=CALLER_AET,
+                associations=2,
+            )
+            load_seconds = time.perf_counter() - began
+            config = ArchiveConfig(
+                host="127.0.0.1",
+                port=orthanc.dicom_port,
+                called_aet=AET,
+                result_cap=args.cap,
+                query_timeout=120,
+                run_timeout=3600,
+            )
+            figures = measure(args, config, expected, end)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     figures.update(
         studies=args.studies,
         instances_stored=stored,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -248,5 +247,4 @@ def demo_archive(
             signal.signal(signum, lambda *_: stop.set())
         stop.wait()
     finally:
-        orthanc.stop()
-        shutil.rmtree(orthanc.workdir, ignore_errors=True)
+        orthanc.stop()  # and its temporary storage with it

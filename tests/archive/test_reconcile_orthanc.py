@@ -88,3 +88,18 @@ def test_json_form_is_complete_and_serialisable(archive: LoadedArchive):
     assert data["archive"].startswith("dicom://ARCHIVE@127.0.0.1:")
     assert data["windows"] and data["digest"] == run.digest()
     assert data["window"]["time_zone"] == "Europe/London"
+
+
+def test_days_over_parallel_associations_give_the_same_result(archive: LoadedArchive):
+    one = reconcile(archive.scenario.expected, archive.config(), start=WINDOW_START, end=WINDOW_END)
+    three = reconcile(archive.scenario.expected, archive.config(associations=3), start=WINDOW_START, end=WINDOW_END)
+    assert three.ok and three.digest() == one.digest()
+    assert [w.window for w in three.windows] == sorted(w.window for w in three.windows)
+
+
+def test_a_drop_on_one_of_parallel_associations_fails_the_whole_run(archive: LoadedArchive):
+    forwarder = archive.orthanc.dicom
+    assert forwarder is not None
+    forwarder.drop_after(9_000)
+    run = reconcile(archive.scenario.expected, archive.config(associations=2), start=WINDOW_START, end=WINDOW_END)
+    assert run.failure is not None and run.matching is None

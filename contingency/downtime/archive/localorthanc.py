@@ -185,7 +185,7 @@ class LocalOrthanc:
         return logs[-1].read_text(errors="replace")[-chars:] if logs else ""
 
     def stop(self) -> None:
-        """Stop Orthanc (SIGTERM, waiting for it) and the forwarders; the storage stays unless it was ours."""
+        """Stop Orthanc (SIGTERM, waiting for it) and the forwarders; a temporary directory of our own is removed."""
         for forwarder in (self.dicom, self.http):
             if forwarder is not None:
                 forwarder.close()
@@ -195,6 +195,8 @@ class LocalOrthanc:
                 self._runner.send_signal(signal.SIGTERM)
             self._runner.communicate()
             self._runner = None
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def kill(self) -> None:
         """SIGKILL the runner; the kernel then kills Orthanc (its parent-death signal)."""
@@ -213,5 +215,3 @@ class LocalOrthanc:
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
