@@ -164,3 +164,11 @@ def test_a_silent_server_times_out_the_association(archive: LoadedArchive):
         listener.close()
     assert caught.value.kind == Failure.TIMEOUT
     assert "did not answer the association request within 0.3 s" in caught.value.message
+
+
+def test_tls_to_an_archive_that_does_not_speak_it(archive: LoadedArchive):
+    with pytest.raises(ArchiveError) as caught:
+        echo(archive.config(tls=True, connect_timeout=5))
+    assert caught.value.kind == Failure.TLS
+    assert "The TLS handshake with 127.0.0.1:" in caught.value.message
+    assert "CONTINGENCY_ARCHIVE_TLS_CA_FILE" in caught.value.hint
