@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -254,11 +254,9 @@ def sweep(
     else:
         with ThreadPoolExecutor(n, thread_name_prefix="archive-query") as pool:
             futures = [pool.submit(work, i) for i in range(n)]
-            try:
-                parts = [future.result() for future in futures]
-            except BaseException:
-                stop.set()
-                raise
+            wait(futures, return_when=FIRST_EXCEPTION)
+            stop.set()  # the others stop at their next window if one failed; done otherwise
+            parts = [future.result() for future in futures]
     found: dict[str, ArchiveStudy] = {}
     for part in parts:
         run.unreadable += part.unreadable
