@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .archive import archive
 from .downtime import downtime
 from .incidents import incident
 from .notify import notify
@@ -26,3 +27,5 @@ def main() -> None:
 
 for command in (plan, incident, downtime, notify, migrate, demo, serve, worker_command, manage):
     main.add_command(command)
+for name, command in archive.commands.items():  # echo, reconcile, cd, demo-archive
+    downtime.add_command(command, name)

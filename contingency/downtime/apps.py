@@ -9,5 +9,7 @@ class DowntimeConfig(AppConfig):
 
     def ready(self) -> None:
         from . import progress
+        from .archive import checks
 
         progress.connect()
+        del checks  # the archive's configuration check registers itself on import
