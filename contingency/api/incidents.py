@@ -30,9 +30,9 @@ from contingency.incidents.models import (
 from contingency.incidents.services import IncidentError
 from contingency.incidents.snapshot import calendar_of, document_of
 from contingency.incidents.urgency import FunctionClock, impact_now
-from contingency.plans.graph import BadReference, Ref, build_graph
+from contingency.plans import readmodel
+from contingency.plans.graph import BadReference, Ref
 from contingency.plans.models import Plan
-from contingency.plans.store import export_plan
 
 from . import incident_records, incident_tasks
 from . import incident_schemas as i
@@ -238,9 +238,10 @@ def incidents(request: HttpRequest, org: str, filters: Query[IncidentFilter]) ->
 def plan_checks(request: HttpRequest, org: str, plan: str, subject: str) -> list[dict[str, Any]]:
     """The confirm-it-is-down checks for a suspected failure of `subject` (kind:id), to answer before reporting."""
     found = plan_for(request, org, plan, Capability.VIEW)
-    document = export_plan(found)
+    plan_view = readmodel.view(found)
+    document = plan_view.document
     try:
-        ref = build_graph(document).find(subject)
+        ref = plan_view.graph.find(subject)
     except BadReference as exc:
         raise invalid("subject", str(exc)) from None
     return checks_out(assess.checks_for(document, ref))

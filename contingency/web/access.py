@@ -17,9 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from contingency.core.access import capabilities, roles_in
+from contingency.core.access import roles_in
 from contingency.core.models import Organisation
-from contingency.core.permissions import Capability
+from contingency.core.permissions import Capability, capabilities_of
 from contingency.plans.models import Plan
 
 P = ParamSpec("P")
@@ -82,7 +82,9 @@ def org_context(request: HttpRequest, slug: str) -> OrgContext:
     organisation = Organisation.objects.filter(slug=slug).first()
     if organisation is None:
         raise Http404("No such page.")
-    granted = capabilities(request.user, organisation)
+    user = request.user
+    roles = roles_in(user, organisation) if user.is_active else []  # one query for both
+    granted = capabilities_of(roles)
     if not granted:
         raise Http404("No such page.")
-    return OrgContext(organisation, granted, tuple(roles_in(request.user, organisation)))
+    return OrgContext(organisation, granted, tuple(roles))

@@ -1,0 +1,76 @@
+"""Rendered parts of pages, kept per process and keyed by everything they show.
+
+A fragment's key names every input of its HTML: a plan's (pk, revision), an incident's (pk,
+token, version), the minute for anything that shows the time, and the viewer's permissions.
+Nothing is keyed by time alone, so a fragment is never stale: when an input changes, so does
+the key, and the old entry simply ages out of the LRU.
+
+Fragments hold no per-user secret. A fragment with forms is rendered with CSRF_SLOT in place of
+the CSRF token; `with_csrf` puts the request's own token in on the way out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from threading import Lock
+
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.utils.safestring import SafeString, mark_safe
+
+# What {% csrf_token %} writes into a cached fragment (a context's csrf_token), replaced per request.
+CSRF_SLOT = "csrf-slot-0f6d2c7e9a1b4c3d8e5f"
+
+
+class Fragments:
+    """An LRU of rendered HTML; one thread renders a missing key while the others asking wait."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, SafeString] = OrderedDict()
+        self._lock = Lock()
+        self._building: dict[Hashable, Lock] = {}
+
+    def get(self, key: Hashable, render: Callable[[], str]) -> SafeString:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+            building = self._building.setdefault(key, Lock())
+        with building:
+            with self._lock:
+                found = self._items.get(key)
+            if found is not None:
+                return found
+            try:
+                made = mark_safe(render())
+                with self._lock:
+                    self._items[key] = made
+                    while len(self._items) > self.size:
+                        self._items.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+            return made
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def with_csrf(html: str, request: HttpRequest) -> SafeString:
+    """The fragment with this request's CSRF token where it was rendered with CSRF_SLOT."""
+    if CSRF_SLOT not in html:
+        return mark_safe(html)
+    return mark_safe(html.replace(CSRF_SLOT, get_token(request)))
+
+
+def digest(html: str) -> str:
+    """A short fingerprint of a fragment, for ETags."""
+    return hashlib.blake2b(html.encode(), digest_size=6).hexdigest()
