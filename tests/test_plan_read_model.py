@@ -75,7 +75,9 @@ def fresh(plan: Plan) -> Plan:
 def describe(plan: Plan, actor: User, text: str) -> Plan:
     data = plan_data(plan)
     function = next(item for item in data["functions"] if item["id"] == "image-reporting")
-    return save_part(plan, section="functions", key="image-reporting", data={**function, "description": text}, actor=actor)
+    return save_part(
+        plan, section="functions", key="image-reporting", data={**function, "description": text}, actor=actor
+    )
 
 
 def reporting(plan: Plan) -> str | None:
@@ -170,9 +172,7 @@ def test_an_organisation_changed_by_another_plan_is_seen_in_every_plan(pacs: Pla
     other = copy.deepcopy(plan_data(pacs))
     other["id"] = "another-plan"
     other["organisation"]["name"] = "Northwick and District Hospitals"
-    save_document(
-        validate_data(other), organisation=Organisation.objects.get(slug=HOME_ORG), actor=None, via="test"
-    )
+    save_document(validate_data(other), organisation=Organisation.objects.get(slug=HOME_ORG), actor=None, via="test")
     assert readmodel.view(fresh(pacs)).document.organisation.name == "Northwick and District Hospitals"
 
 
@@ -180,9 +180,7 @@ def test_an_unchanged_organisation_leaves_other_plans_alone(pacs: Plan) -> None:
     before = fresh(pacs).revision
     other = copy.deepcopy(plan_data(pacs))
     other["id"] = "another-plan"
-    save_document(
-        validate_data(other), organisation=Organisation.objects.get(slug=HOME_ORG), actor=None, via="test"
-    )
+    save_document(validate_data(other), organisation=Organisation.objects.get(slug=HOME_ORG), actor=None, via="test")
     assert fresh(pacs).revision == before
 
 
@@ -216,7 +214,9 @@ def test_the_pages_show_an_edit_at_once(member: MemberFactory, pacs: Plan, edito
     assert viewer.get(DASHBOARD).status_code == 200
     data = plan_data(pacs)
     function = next(item for item in data["functions"] if item["id"] == "image-reporting")
-    save_part(pacs, section="functions", key="image-reporting", data={**function, "name": "Newly described"}, actor=editor)
+    save_part(
+        pacs, section="functions", key="image-reporting", data={**function, "name": "Newly described"}, actor=editor
+    )
     assert "Newly described" in viewer.get(NOW_PAGE).content.decode()
     assert "Newly described" in viewer.get(DASHBOARD).content.decode()
 
