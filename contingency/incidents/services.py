@@ -20,9 +20,9 @@ from django.utils import timezone
 from contingency.core import audit
 from contingency.core.models import Organisation
 from contingency.lib.calendar import from_organisation
-from contingency.plans.graph import BadReference, Ref, build_graph
+from contingency.plans import readmodel as plan_views
+from contingency.plans.graph import BadReference, Ref
 from contingency.plans.models import Plan
-from contingency.plans.store import export_plan
 
 from . import assess, events, schedule
 from .firing import add_tasks, fire, note, write_due
@@ -40,7 +40,7 @@ from .models import (
 )
 from .reports import objectives, objectives_text
 from .routing import tasks_for_now
-from .snapshot import document_of, resolver_for, snapshot_of
+from .snapshot import document_of, remember, resolver_for
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
@@ -134,8 +134,8 @@ def report(
 ) -> Incident:
     """Record a suspected failure of `subject` (kind:id) with the answers to the plan's checks."""
     now = at or timezone.now()
-    document = export_plan(plan)
-    graph = build_graph(document)
+    plan_view = plan_views.view(plan)
+    document, graph = plan_view.document, plan_view.graph
     try:
         ref = graph.find(subject)
     except BadReference as exc:
@@ -159,7 +159,7 @@ def report(
             plan_key=plan.key,
             plan_title=plan.title,
             plan_issue=plan.issue,
-            snapshot=snapshot_of(document),
+            snapshot=plan_view.snapshot,
             title=title.strip() or f"{name} failure",
             subject=str(ref),
             subject_name=name,
@@ -180,6 +180,7 @@ def report(
             reported_by=_user(actor),
             reported_by_name=_name(actor, via),
         )
+        remember(incident, plan_view)  # the incident runs on this document: no need to parse its snapshot
         note(incident, EventKind.REPORTED, f"Suspected failure of {name} reported.", at=now, actor=_name(actor, via))
         answered = [a for a in incident.answers if a["answer"] is not None]
         if answered:

@@ -15,38 +15,42 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from threading import Lock
+from typing import Generic, TypeVar
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
 
+T = TypeVar("T")
+
 # What {% csrf_token %} writes into a cached fragment (a context's csrf_token), replaced per request.
 CSRF_SLOT = "csrf-slot-0f6d2c7e9a1b4c3d8e5f"
 
 
-class Fragments:
-    """An LRU of rendered HTML; one thread renders a missing key while the others asking wait."""
+class Fragments(Generic[T]):
+    """An LRU of rendered parts; one thread renders a missing key while the others asking wait.
+
+    `render` returns what is kept: HTML from render_to_string (already safe), or an object of them.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[Hashable, SafeString] = OrderedDict()
+        self._items: OrderedDict[Hashable, T] = OrderedDict()
         self._lock = Lock()
         self._building: dict[Hashable, Lock] = {}
 
-    def get(self, key: Hashable, render: Callable[[], str]) -> SafeString:
+    def get(self, key: Hashable, render: Callable[[], T]) -> T:
         with self._lock:
-            found = self._items.get(key)
-            if found is not None:
+            if key in self._items:
                 self._items.move_to_end(key)
-                return found
+                return self._items[key]
             building = self._building.setdefault(key, Lock())
         with building:
             with self._lock:
-                found = self._items.get(key)
-            if found is not None:
-                return found
+                if key in self._items:
+                    return self._items[key]
             try:
-                made = mark_safe(render())
+                made = render()
                 with self._lock:
                     self._items[key] = made
                     while len(self._items) > self.size:

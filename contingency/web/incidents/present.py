@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.http import Http404
 
 from contingency.core.models import Organisation
+from contingency.incidents import readmodel
 from contingency.incidents.assess import elapsed_words
 from contingency.incidents.models import (
     AffectedFunction,
@@ -26,8 +27,8 @@ from contingency.incidents.models import (
     TimelineEntry,
 )
 from contingency.incidents.queries import next_due
+from contingency.incidents.readmodel import IncidentState
 from contingency.incidents.snapshot import calendar_of, resolver_for
-from contingency.incidents.urgency import FunctionClock, impact_now
 from contingency.plans.guidance import Callee
 
 SOURCE_TITLES = {
@@ -85,7 +86,12 @@ class FunctionRow:
 
 
 def incident_of(organisation: Organisation, number: int) -> Incident:
-    found = Incident.objects.select_related("organisation", "plan").filter(organisation=organisation, number=number)
+    # The snapshot (tens of kB of JSON) is read only when its parsed copy is not cached (snapshot.py).
+    found = (
+        Incident.objects.select_related("organisation")
+        .defer("snapshot")
+        .filter(organisation=organisation, number=number)
+    )
     incident = found.first()
     if incident is None:
         raise Http404("No such incident.")
@@ -99,33 +105,13 @@ def left(due: datetime | None, now: datetime) -> tuple[str, bool]:
     return elapsed_words(due - now), due <= now
 
 
-def functions(incident: Incident, now: datetime) -> list[FunctionRow]:
-    rows = []
-    end = incident.restored_at
-    for a in incident.affected.all():
-        clock = FunctionClock(
-            a.key,
-            a.name,
-            a.degraded,
-            a.mtpd_due_at,
-            a.rto_due_at,
-            [(datetime.fromisoformat(i["at"]), i["level"]) for i in a.impact],
-        )
-        at = end or now
-        rto, rto_over = left(a.rto_due_at, at)
-        mtpd, mtpd_over = left(a.mtpd_due_at, at)
-        rows.append(
-            FunctionRow(
-                a,
-                rto,
-                mtpd,
-                rto_over,
-                mtpd_over,
-                impact_now(clock, at),
-                elapsed_words(end - incident.began_at) if end else "",
-            )
-        )
-    return rows
+def functions(state: IncidentState) -> list[FunctionRow]:
+    """The functions affected, with their clocks as the read model has them."""
+    actual = state.downtime_words if state.stopped else ""
+    return [
+        FunctionRow(f.affected, f.rto_words, f.mtpd_words, f.rto_over, f.mtpd_over, f.impact_now, actual)
+        for f in state.functions
+    ]
 
 
 def task_groups(incident: Incident, now: datetime) -> list[TaskGroup]:
@@ -172,15 +158,15 @@ def timeline(incident: Incident, order: str, kind: str) -> list[TimelineEntry]:
     return list(entries.order_by("at", "id") if order == "oldest" else entries.order_by("-at", "-id"))
 
 
-def clock_facts(incident: Incident, now: datetime) -> dict[str, Any]:
-    calendar = calendar_of(incident)
-    end = incident.restored_at or (incident.stood_down_at if incident.state == State.STOOD_DOWN else None)
+def clock_facts(state: IncidentState) -> dict[str, Any]:
+    calendar = calendar_of(state.incident)
+    now = state.now
     return {
         "zone": calendar.zone,
         "in_hours": calendar.is_in_hours(now),
         "why_out": calendar.why_out_of_hours(now),
-        "downtime": elapsed_words((end or now) - incident.began_at),
-        "downtime_label": "Downtime" if end else "Downtime so far",
+        "downtime": state.downtime_words,
+        "downtime_label": "Downtime" if state.stopped else "Downtime so far",
         "now": now,
     }
 
@@ -201,9 +187,10 @@ def live_context(incident: Incident, now: datetime, order: str = "newest", kind:
     entries = timeline(incident, order, kind)
     counts = task_counts(groups)
     latest = max(entries, key=lambda e: (e.at, e.id), default=None)
+    state = readmodel.state_of(incident, now)
     return {
         "incident": incident,
-        "functions": functions(incident, now),
+        "functions": functions(state),
         "groups": groups,
         "counts": counts,
         "due": next_due(incident),
@@ -213,5 +200,5 @@ def live_context(incident: Incident, now: datetime, order: str = "newest", kind:
         "kinds": EventKind.choices,
         "latest": latest,
         "running": incident.state in (State.INVOKED, State.RESTORED),
-        **clock_facts(incident, now),
+        **clock_facts(state),
     }

@@ -10,7 +10,6 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path
 from django.utils import timezone
-from django.utils.safestring import SafeString
 
 from contingency.core.models import Organisation
 from contingency.core.permissions import Capability
@@ -47,11 +46,11 @@ class PlanRow:
 class DashboardRow:
     """One plan on the dashboard: its links and its table row, as HTML."""
 
-    links: SafeString
-    row: SafeString
+    links: str  # HTML, rendered (and escaped) by the template engine
+    row: str
 
 
-DASHBOARD_FRAGMENTS = Fragments(4096)
+DASHBOARD_FRAGMENTS: Fragments[str] = Fragments(4096)
 # The columns the dashboard shows; a plan's view (readmodel) is built from the whole row only when missing.
 DASHBOARD_COLUMNS = ("organisation", "key", "title", "number", "issue", "review_date", "status", "revision")
 
@@ -129,7 +128,7 @@ def _summary(ctx: OrgContext, plans: list[Plan], today: date) -> str:
     return render_to_string("web/overview/_dashboard_summary.html", context)
 
 
-NOW_FRAGMENTS = Fragments(1024)
+NOW_FRAGMENTS: Fragments[str] = Fragments(1024)
 
 
 @org_page(Capability.VIEW)
