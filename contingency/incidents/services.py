@@ -25,7 +25,7 @@ from contingency.plans.graph import BadReference, Ref
 from contingency.plans.models import Plan
 
 from . import assess, events, schedule
-from .firing import add_tasks, fire, note, write_due
+from .firing import add_tasks, fire, note, write_due, write_dues
 from .models import (
     AffectedFunction,
     Assessment,
@@ -319,12 +319,9 @@ def invoke(
         add_tasks(incident, tasks_for_now(document, incident.procedures, resolver, in_hours), at=now)
         lost = [a.key for a in affected if not a.degraded]
         due = schedule.at_invocation(document, now, incident.began_at, calendar, lost)
-        for occurrence in due:
-            write_due(incident, occurrence)
         if (change := calendar.next_change(now)) is not None:
-            write_due(
-                incident, schedule.Occurrence(DueKind.ROUTING, "routing", 0, change, "In hours / out of hours changes")
-            )
+            due.append(schedule.Occurrence(DueKind.ROUTING, "routing", 0, change, "In hours / out of hours changes"))
+        write_dues(incident, due)
         for row in DueAction.objects.filter(incident=incident, state=DueState.PENDING, due_at__lte=now).order_by(
             "due_at", "id"
         ):

@@ -129,11 +129,12 @@ def _summary(ctx: OrgContext, plans: list[Plan], today: date) -> str:
 
 
 NOW_FRAGMENTS: Fragments[str] = Fragments(1024)
+NOW_COLUMNS = ("organisation", "key", "title", "revision")  # what the page reads of the plan's row
 
 
 @org_page(Capability.VIEW)
 def function_now(request: HttpRequest, ctx: OrgContext, plan: str, function: str) -> HttpResponse:
-    stored = ctx.plan(plan)
+    stored = ctx.plan(plan, only=NOW_COLUMNS)
     calendar = calendar_of(ctx.organisation)
     if calendar is None:
         return render(request, "web/overview/calendar_broken.html", {"ctx": ctx, "plan": stored})
