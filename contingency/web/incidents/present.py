@@ -86,15 +86,13 @@ class FunctionRow:
 
 
 def incident_of(organisation: Organisation, number: int) -> Incident:
-    # The snapshot (tens of kB of JSON) is read only when its parsed copy is not cached (snapshot.py).
-    found = (
-        Incident.objects.select_related("organisation")
-        .defer("snapshot")
-        .filter(organisation=organisation, number=number)
-    )
-    incident = found.first()
-    if incident is None:
-        raise Http404("No such incident.")
+    """The organisation's incident `number`, or 404. The snapshot (tens of kB of JSON) is read only when
+    its parsed copy is not cached (incidents.snapshot); the organisation is the one already at hand."""
+    try:
+        incident = Incident.objects.defer("snapshot").get(organisation=organisation, number=number)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident.") from None
+    incident.organisation = organisation
     return incident
 
 
@@ -117,13 +115,19 @@ def functions(state: IncidentState) -> list[FunctionRow]:
 def task_groups(incident: Incident, now: datetime) -> list[TaskGroup]:
     """Tasks by source and origin (a procedure, a trigger point's occurrence), in the order they came."""
     resolver = resolver_for(incident, now)
+    callees: dict[str, Callee | None] = {}  # the same people and departments recur across tasks
+
+    def callee(key: str) -> Callee | None:
+        if key not in callees:
+            callees[key] = resolver.callee(key)
+        return callees[key]
+
     groups: dict[tuple[str, str], TaskGroup] = {}
-    tasks = (
-        Task.objects.filter(incident=incident)
-        .select_related("assignee", "replaced_by")
-        .prefetch_related("targets")
-        .order_by("position")
-    )
+    tasks = Task.objects.filter(incident=incident).select_related("assignee", "replaced_by").order_by("position")
+    # The targets in one plain query (Django's prefetch costs more than the query here).
+    targets_of: dict[int, list[InformTarget]] = {}
+    for target in InformTarget.objects.filter(task__incident=incident).order_by("task_id", "position"):
+        targets_of.setdefault(target.task_id, []).append(target)
     order = list(SOURCE_TITLES)
     for task in tasks:
         key = (task.source, task.origin)
@@ -131,9 +135,9 @@ def task_groups(incident: Incident, now: datetime) -> list[TaskGroup]:
         if group is None:
             title = SOURCE_TITLES.get(TaskSource(task.source), task.source) if task.source in order else task.source
             group = groups[key] = TaskGroup(task.source, str(title), task.origin, task.due_at)
-        targets = [TargetRow(t, resolver.callee(t.key)) for t in task.targets.all()]
+        targets = [TargetRow(t, callee(t.key)) for t in targets_of.get(task.pk, [])]
         overdue = bool(task.is_open and task.due_at and task.due_at < now)
-        group.rows.append(TaskRow(task, resolver.callee(task.who_key), targets, overdue))
+        group.rows.append(TaskRow(task, callee(task.who_key), targets, overdue))
     return sorted(groups.values(), key=lambda g: order.index(TaskSource(g.source)) if g.source in order else 99)
 
 
@@ -172,13 +176,15 @@ def clock_facts(state: IncidentState) -> dict[str, Any]:
 
 
 def members(organisation: Organisation) -> list[tuple[int, str]]:
+    """(id, user name) of the organisation's active members, by name."""
+    model = get_user_model()
     users = (
-        get_user_model()
-        .objects.filter(memberships__organisation=organisation, is_active=True)
+        model.objects.filter(memberships__organisation=organisation, is_active=True)
+        .order_by(model.USERNAME_FIELD)
+        .values_list("pk", model.USERNAME_FIELD)
         .distinct()
-        .order_by("username")
     )
-    return [(u.pk, u.get_username()) for u in users]
+    return [(pk, str(name)) for pk, name in users]
 
 
 def live_context(incident: Incident, now: datetime, order: str = "newest", kind: str = "") -> dict[str, Any]:
