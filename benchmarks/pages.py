@@ -11,9 +11,10 @@ to the static baseline:
 
   what do I do      every user loads the "it's broken - what do I do?" page, back to back
   live page         every user loads the live incident page, back to back
-  live polls        every user has the live page open: it polls every --poll-interval seconds with
-                    the ETag it holds, while the incident changes every --change-every seconds (a
-                    task done, through the services); the server's CPU is measured too
+  polls, no change  every user has the live page open: it polls every --poll-interval seconds with
+                    the ETag it holds; the server's CPU is measured too
+  polls, changing   the same while the incident changes every --change-every seconds (a task done,
+                    through the services)
   opening at once   every user opens the live page once, on a new connection, within one second
 
 and, in this process (Django's test client, no server): the dashboard of the organisation with
@@ -313,6 +314,44 @@ def in_process(world: World, repeat: int) -> dict[str, Any]:
     }
 
 
+def polls(
+    app: Server, world: World, common: dict[str, Any], args: argparse.Namespace, name: str, every: float | None
+) -> Line:
+    """Every user's live page polling with its ETag; the incident changed every `every` seconds (or never)."""
+    config = {
+        **common,
+        "mode": "poll",
+        "duration": args.poll_duration,
+        "interval": args.poll_interval,
+        "paths": [world.poll_path],
+    }
+    cpu_before, wall = app.cpu_seconds(), time.monotonic()
+    generator = subprocess.Popen(
+        [sys.executable, str(LOADGEN)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert generator.stdin is not None and generator.stdout is not None
+    generator.stdin.write(json.dumps(config))
+    generator.stdin.close()
+    done = lambda: generator.poll() is not None  # noqa: E731
+    changes = changing(world.incident, every, done) if every else _wait(done)
+    polled: dict[str, Any] = json.loads(generator.stdout.read())
+    cores = (app.cpu_seconds() - cpu_before) / (time.monotonic() - wall)
+    return Line(
+        name,
+        polled,
+        None,
+        f"{changes} changes to the incident; 304s: {polled['statuses'].get('304', 0)}; "
+        f"the server used {cores:.2f} of a core",
+        {"changes": changes, "server_cores": round(cores, 3)},
+    )
+
+
+def _wait(done: Callable[[], bool]) -> int:
+    while not done():
+        time.sleep(0.05)
+    return 0
+
+
 def run(args: argparse.Namespace, url: str, data_dir: Path) -> int:
     setup_django(url, str(data_dir))
     logging.getLogger("django.request").setLevel(logging.CRITICAL)
@@ -387,34 +426,10 @@ def run(args: argparse.Namespace, url: str, data_dir: Path) -> int:
             )
         )
 
-        poll_config = {
-            **common,
-            "mode": "poll",
-            "duration": args.poll_duration,
-            "interval": args.poll_interval,
-            "paths": [world.poll_path],
-            "etag": etag,
-        }
-        cpu_before, wall = app.cpu_seconds(), time.monotonic()
-        generator = subprocess.Popen(
-            [sys.executable, str(LOADGEN)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        assert generator.stdin is not None and generator.stdout is not None
-        generator.stdin.write(json.dumps(poll_config))
-        generator.stdin.close()
-        changes = changing(world.incident, args.change_every, lambda: generator.poll() is not None)
-        polled: dict[str, Any] = json.loads(generator.stdout.read())
-        cores = (app.cpu_seconds() - cpu_before) / (time.monotonic() - wall)
-        connection.close()
-        lines.append(
-            Line(
-                "live polls",
-                polled,
-                None,
-                f"{changes} changes to the incident; the server used {cores:.2f} of a core",
-                {"changes": changes, "server_cores": round(cores, 3)},
-            )
-        )
+        for name, every in (("polls, no change", None), ("polls, changing", args.change_every)):
+            _, etag = fetch(port, world.poll_path, cookie)  # what an open page holds
+            lines.append(polls(app, world, {**common, "etag": etag}, args, name, every))
+            connection.close()
         opening, _ = fetch(port, world.live_path, cookie)
         lines.append(compare("opening at once", {"mode": "burst", "spread": 1.0, "paths": [world.live_path]}, opening))
     finally:
@@ -490,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of each back-to-back run (20)")
     parser.add_argument("--plans", type=int, default=200, help="plans on the measured dashboard (200)")
     parser.add_argument("--poll-interval", type=float, default=15.0, help="seconds between a page's polls (15)")
-    parser.add_argument("--poll-duration", type=float, help="seconds of polling (default 4 intervals)")
+    parser.add_argument("--poll-duration", type=float, help="seconds of each polling run (default 3 intervals)")
     parser.add_argument("--change-every", type=float, default=5.0, help="seconds between changes while polling (5)")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each in-process timing (5)")
     parser.add_argument("--database-url", help="a database that does not exist yet; created and dropped")
@@ -507,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name.replace('_', '-')} must be at least {least}")
     if args.duration <= 0 or args.poll_interval <= 0 or args.change_every <= 0:
         parser.error("--duration, --poll-interval and --change-every must be positive")
-    args.poll_duration = args.poll_duration or 4 * args.poll_interval
+    args.poll_duration = args.poll_duration or 3 * args.poll_interval
     database = prepare_database(args.database_url or _server_of(os.environ.get("DATABASE_URL", "")))
     data_dir = Path(tempfile.mkdtemp(prefix="contingency-bench-pages-"))
     try:

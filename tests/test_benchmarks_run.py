@@ -90,11 +90,11 @@ def test_pages_benchmark_tiny_run_serves_every_user_and_prints_its_ratios():
     assert "4 signed-in users, 2 web processes (contingency serve)" in out
     assert "static: the same bytes from waitress on the same processes and socket" in out
     lines = {line.split("  ")[0].strip(): line for line in out.splitlines() if "of a core" in line}
-    for name in ("what do I do", "live page", "live polls", "opening at once"):
+    for name in ("what do I do", "live page", "polls, no change", "polls, changing", "opening at once"):
         assert name in lines, out
         assert " 4/4 " in lines[name], lines[name]  # every user served
     assert "NOT OK" not in out
     ratio = re.search(r"(\d+\.\d+)\s+\d+\.\d+ of a core", lines["what do I do"])
     assert ratio is not None and float(ratio.group(1)) > 0, lines["what do I do"]  # the ratio to the static baseline
-    assert "changes to the incident; the server used" in out
+    assert "0 changes to the incident; 304s: " in out and "the server used" in out
     assert "dashboard, 3 plans (in process):" in out and "report:" in out and "invoke:" in out

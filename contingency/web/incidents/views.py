@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -134,7 +135,8 @@ def page_context(
     """
     order, kind = _order_and_kind(request)
     region, key = live.live(request, ctx, incident, order, kind, problem)
-    query = request.GET.urlencode()
+    # Only what the page reads of the query string (so a stray parameter cannot multiply cache entries).
+    query = urlencode([*([("order", order)] if order != "newest" else []), *([("kind", kind)] if kind else [])])
 
     def draw(csrf: str) -> str:
         context = _body_context(ctx, incident, problem, region, query, csrf)
