@@ -83,7 +83,7 @@ def serve_static(path: str, port: int, processes: int, etag: str) -> None:
         return [body]
 
     options = ServerOptions("127.0.0.1", port, threads=8, connection_limit=1000, backlog=2048)
-    sys.exit(Supervisor(app, options, processes, None, before_fork=lambda: None).run())
+    sys.exit(Supervisor(app, options, processes, None, before_fork=lambda: None, warm=False).run())
 
 
 # --- processes ----------------------------------------------------------------------------

@@ -114,6 +114,14 @@ def test_a_derived_view_belongs_to_one_document_object(pacs: Plan) -> None:
     assert derived(twin) is not derived(document) and derived(twin).document is twin
 
 
+def test_a_start_builds_every_plans_view_before_anyone_asks(pacs: Plan, exports: list[str]) -> None:
+    readmodel.forget()
+    plans = list(Plan.objects.select_related("organisation"))
+    assert not any(readmodel.cached(plan) for plan in plans)
+    assert readmodel.warm(close=False) == len(plans)
+    assert all(readmodel.cached(plan) for plan in plans) and len(exports) == len(plans)
+
+
 # ---------------------------------------------------------------- every write gives a new revision
 
 

@@ -55,10 +55,18 @@ class ServerOptions:
 Background = Callable[[], Callable[[], None]]  # starts the worker threads; returns how to stop them
 
 
+def warm_up() -> None:
+    """Build the plans' read models in a thread, so the first dashboard after a start does not wait."""
+    from contingency.plans import readmodel
+
+    threading.Thread(target=readmodel.warm, name="warm-up", daemon=True).start()
+
+
 def serve_one(application: Any, options: ServerOptions, background: Background | None) -> None:
     """Serve in this process (with the worker threads, when given), until Ctrl+C."""
     from waitress import serve
 
+    warm_up()
     stop = background() if background is not None else None
     try:
         serve(application, host=options.host, port=options.port, **options.waitress())
@@ -88,8 +96,10 @@ class Supervisor:
         processes: int,
         background: Background | None,
         before_fork: Callable[[], None],
+        warm: bool = True,
     ) -> None:
         self.application = application
+        self.warm = warm
         self.options = options
         self.processes = processes
         self.background = background
@@ -148,6 +158,8 @@ class Supervisor:
             raise SystemExit(0)  # waitress's run() closes the server on SystemExit, finishing its threads' work
 
         signal.signal(signal.SIGTERM, stop)
+        if self.warm:
+            warm_up()
         halt = self.background() if self.background is not None and number == 1 else None
         work = " with the worker" if halt is not None else ""
         click.echo(f"web process {number} of {self.processes} (pid {os.getpid()}) serving{work}")

@@ -70,3 +70,22 @@ def cached(plan: Plan) -> bool:
     """Whether this process holds the view of the plan's current revision."""
     with _LOCK:
         return (plan.pk, plan.revision) in _CACHE
+
+
+def warm(limit: int = CACHE_SIZE, *, close: bool = True) -> int:
+    """Build the views of the plans (up to `limit`), so the first dashboard after a start is quick.
+
+    Run in a thread of a web process as it starts (contingency serve), which closes its own database
+    connection at the end (`close`); returns how many it built.
+    """
+    from django.db import connection
+
+    built = 0
+    try:
+        for plan in Plan.objects.select_related("organisation").order_by("organisation_id", "key")[:limit]:
+            view(plan)
+            built += 1
+    finally:
+        if close:
+            connection.close()
+    return built
