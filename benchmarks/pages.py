@@ -111,10 +111,10 @@ class Server:
             self.process = subprocess.Popen(
                 self.command, env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
             )
-        for _ in range(600):  # up to a minute: migrations are done, start-up is checks and imports
+        for _ in range(3000):  # up to five minutes: start-up is checks, imports and building the read models
             if self.process.poll() is not None:
                 sys.exit(f"the {self.name} server stopped at start-up:\n{self.log.read_text()[-3000:]}")
-            if len(self.pids()) >= self.processes and _answers(self.port):
+            if len(self.pids()) >= self.processes and self.warmed() and _answers(self.port):
                 return
             time.sleep(0.1)
         sys.exit(f"the {self.name} server did not start:\n{self.log.read_text()[-3000:]}")
@@ -122,6 +122,13 @@ class Server:
     @property
     def processes(self) -> int:
         return int(self.command[self.command.index("--processes") + 1])
+
+    def warmed(self) -> bool:
+        """Whether every web process has built its plans' read models (the static server builds none)."""
+        if self.name == "static":
+            return True
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return len(re.findall(r"read models of \d+ plan\(s\) built", text)) >= self.processes
 
     def pids(self) -> list[int]:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""

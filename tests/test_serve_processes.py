@@ -122,6 +122,7 @@ def alive(pid: int) -> bool:
 
 def test_two_processes_share_the_port_and_restart_and_stop_together(served: Served) -> None:
     served.wait_until(lambda: len(served.serving()) == 2, "both web processes serving")
+    served.wait_until(lambda: served.text().count("read models of 0 plan(s) built") == 2, "both warmed up")
     first = served.serving()
     text = served.text()
     assert "(2 processes; Ctrl+C to stop)" in text

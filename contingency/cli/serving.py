@@ -55,11 +55,17 @@ class ServerOptions:
 Background = Callable[[], Callable[[], None]]  # starts the worker threads; returns how to stop them
 
 
-def warm_up() -> None:
+def warm_up(number: int = 1) -> None:
     """Build the plans' read models in a thread, so the first dashboard after a start does not wait."""
     from contingency.plans import readmodel
 
-    threading.Thread(target=readmodel.warm, name="warm-up", daemon=True).start()
+    def warm() -> None:
+        started = time.monotonic()
+        built = readmodel.warm()
+        took = time.monotonic() - started
+        click.echo(f"web process {number} (pid {os.getpid()}): read models of {built} plan(s) built in {took:.1f} s")
+
+    threading.Thread(target=warm, name="warm-up", daemon=True).start()
 
 
 def serve_one(application: Any, options: ServerOptions, background: Background | None) -> None:
@@ -159,7 +165,7 @@ class Supervisor:
 
         signal.signal(signal.SIGTERM, stop)
         if self.warm:
-            warm_up()
+            warm_up(number)
         halt = self.background() if self.background is not None and number == 1 else None
         work = " with the worker" if halt is not None else ""
         click.echo(f"web process {number} of {self.processes} (pid {os.getpid()}) serving{work}")
