@@ -257,3 +257,32 @@ def test_the_readers_own_csrf_token_is_in_every_form(clock: Any, demo_plans: lis
         url(incident, "incident-task", task=task.pk), {"csrfmiddlewaretoken": token.group(1), "action": "start"}
     )
     assert response.status_code == 302
+
+
+def test_the_minute_before_stands_in_only_while_another_thread_renders() -> None:
+    """At the turn of a minute one poll renders the sections; the others are answered with the same version's
+    previous minute rather than wait. Nothing else stands in: an entry that is not being rendered is rendered."""
+    import threading
+
+    from contingency.web.fragments import Fragments
+
+    cache: Fragments[str] = Fragments(8)
+    cache.get("16:40", lambda: "clocks at 16:40")
+    assert cache.get("16:41", lambda: "clocks at 16:41", stand_in="16:40") == "clocks at 16:41"  # nobody else was
+
+    started, release = threading.Event(), threading.Event()
+    made: list[str] = []
+
+    def slow() -> str:
+        started.set()
+        assert release.wait(60), "the test never released the render"
+        return "clocks at 16:42"
+
+    renderer = threading.Thread(target=lambda: made.append(cache.get("16:42", slow)))
+    renderer.start()
+    assert started.wait(60)
+    assert cache.get("16:42", lambda: "a second render", stand_in="16:41") == "clocks at 16:41"
+    release.set()
+    renderer.join()
+    assert made == ["clocks at 16:42"]
+    assert cache.get("16:42", lambda: "a second render", stand_in="16:41") == "clocks at 16:42"

@@ -39,11 +39,16 @@ class Fragments(Generic[T]):
         self._lock = Lock()
         self._building: dict[Hashable, Lock] = {}
 
-    def get(self, key: Hashable, render: Callable[[], T]) -> T:
+    def get(self, key: Hashable, render: Callable[[], T], stand_in: Hashable | None = None) -> T:
+        """The entry for `key`, rendered if missing. While another thread renders it, the entry for
+        `stand_in` is returned at once if there is one (a caller names one only where it differs in
+        nothing that matters, such as the minute before for a clock shown to the minute)."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
+            if stand_in is not None and key in self._building and stand_in in self._items:
+                return self._items[stand_in]
             building = self._building.setdefault(key, Lock())
         with building:
             with self._lock:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest
@@ -92,18 +92,15 @@ def live(
     members = tuple(present.members(ctx.organisation)) if ctx.can_respond else ()
     if problem is not None:
         return _render(ctx, incident, now, order, kind, members, problem, get_token(request)), None
-    key = (
-        incident.pk,
-        incident.token,
-        incident.version,
-        now,
-        ctx.organisation.slug,
-        ctx.can_respond,
-        members,
-        order,
-        kind,
-    )
-    return LIVE.get(key, lambda: _render(ctx, incident, now, order, kind, members, None, CSRF_SLOT)), key
+
+    def key_at(minute: datetime) -> tuple[Hashable, ...]:
+        return (incident.pk, incident.token, incident.version, minute, ctx.organisation.slug, ctx.can_respond)
+
+    key = (*key_at(now), members, order, kind)
+    # At the turn of a minute, while one thread renders the new minute, the others answer with the
+    # same version's last minute: the clocks are shown to the minute, and the next poll has the new one.
+    before = (*key_at(now - timedelta(minutes=1)), members, order, kind)
+    return LIVE.get(key, lambda: _render(ctx, incident, now, order, kind, members, None, CSRF_SLOT), before), key
 
 
 def _render(
