@@ -178,6 +178,10 @@ TEMPLATES = [
     },
 ]
 
+# A web thread keeps its SQLite connection between requests: opening one (and running the PRAGMAs
+# below) costs more than a page served from the read models.
+SQLITE_CONN_MAX_AGE = 600
+
 SQLITE_OPTIONS = {
     # WAL lets readers proceed while a worker writes; IMMEDIATE takes the write lock at the
     # start of a transaction so two writers queue instead of failing half-way.
@@ -195,6 +199,7 @@ def _database() -> dict[str, object]:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "contingency.sqlite3"),
             "OPTIONS": dict(SQLITE_OPTIONS),
+            "CONN_MAX_AGE": SQLITE_CONN_MAX_AGE,
         }
     try:
         config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
@@ -209,7 +214,7 @@ def _database() -> dict[str, object]:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
     if config.get("ENGINE") == "django.db.backends.sqlite3":
         config["OPTIONS"] = dict(SQLITE_OPTIONS)
-        config["CONN_MAX_AGE"] = 0
+        config["CONN_MAX_AGE"] = SQLITE_CONN_MAX_AGE
     return config
 
 

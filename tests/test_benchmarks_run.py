@@ -6,6 +6,7 @@ its own throw-away database in a child process, so it never touches the test dat
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,27 @@ def test_reconcile_benchmark_tiny_run_prints_its_figures():
     assert "a 20-record sample at " in out and "(extrapolated)" in out
     assert "x faster than the per-study loop (goal >= 20x); " in out and "x the bulk query (goal <= 2x)" in out
     assert "peak resident size of this process " in out
+
+
+PAGES_SCRIPT = ROOT / "benchmarks" / "pages.py"
+
+
+def test_pages_benchmark_tiny_run_serves_every_user_and_prints_its_ratios():
+    result = subprocess.run(
+        [sys.executable, str(PAGES_SCRIPT), "--users", "4", "--duration", "1", "--plans", "3", "--poll-interval", "1",
+         "--poll-duration", "2", "--change-every", "0.5", "--repeat", "1"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "4 signed-in users, 2 web processes (contingency serve)" in out
+    assert "static: the same bytes from waitress on the same processes and socket" in out
+    lines = {line.split("  ")[0].strip(): line for line in out.splitlines() if "of a core" in line}
+    for name in ("what do I do", "live page", "polls, no change", "polls, changing", "opening at once"):
+        assert name in lines, out
+        assert " 4/4 " in lines[name], lines[name]  # every user served
+    assert "NOT OK" not in out
+    ratio = re.search(r"(\d+\.\d+)\s+\d+\.\d+ of a core", lines["what do I do"])
+    assert ratio is not None and float(ratio.group(1)) > 0, lines["what do I do"]  # the ratio to the static baseline
+    assert "0 changes to the incident; 304s: " in out and "the server used" in out
+    assert "dashboard, 3 plans (in process):" in out and "report:" in out and "invoke:" in out

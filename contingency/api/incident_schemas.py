@@ -238,11 +238,17 @@ class AffectedOut(Out):
     degraded: bool = Field(description="Reached through a redundant part: at risk, not lost.")
     rto: str
     rto_due_at: Instant | None
-    rto_left_seconds: int | None
+    rto_left_seconds: int | None = Field(
+        description="Before the RTO; negative once past it. Like every clock here, it stops at restoration."
+    )
     mtpd: str
     mtpd_due_at: Instant | None
-    time_left_seconds: int | None = Field(description="Before the MTPD; negative once past it.")
-    impact_now: str
+    time_left_seconds: int | None = Field(
+        description="Before the MTPD; negative once past it. Stops at restoration (or a stand-down without one)."
+    )
+    impact_now: str = Field(
+        description='The impact level reached (minimal .. severe), "" if none stated; once restored, as it was then.'
+    )
     impact: list[ImpactLevel]
 
 

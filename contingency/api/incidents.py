@@ -10,7 +10,7 @@ briefing and review in incident_records.py.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.db.models import Count, Q
@@ -20,7 +20,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from contingency.core.permissions import Capability
-from contingency.incidents import assess, queries, services
+from contingency.incidents import assess, queries, readmodel, services
 from contingency.incidents.models import (
     OPEN_STATES,
     DueAction,
@@ -28,10 +28,9 @@ from contingency.incidents.models import (
     TaskState,
 )
 from contingency.incidents.snapshot import calendar_of, document_of
-from contingency.incidents.urgency import FunctionClock, impact_now
-from contingency.plans.graph import BadReference, Ref, build_graph
+from contingency.plans import readmodel as plan_views
+from contingency.plans.graph import BadReference, Ref
 from contingency.plans.models import Plan
-from contingency.plans.store import export_plan
 
 from . import incident_records, incident_tasks
 from . import incident_schemas as i
@@ -46,7 +45,6 @@ from .incident_access import (
     incident_for,
     invalid,
     local,
-    seconds,
 )
 from .plans import DENIED, PLAN
 
@@ -106,6 +104,10 @@ def checks_out(checks: Sequence[assess.CheckItem]) -> list[dict[str, Any]]:
     ]
 
 
+def _seconds(left: timedelta | None) -> int | None:
+    return int(left.total_seconds()) if left is not None else None
+
+
 def detail(incident: Incident) -> dict[str, Any]:
     now = timezone.now()
     incident.refresh_from_db()
@@ -117,10 +119,10 @@ def detail(incident: Incident) -> dict[str, Any]:
         checks = {}
     titles = {p.id: p for p in document.procedures}
     open_count, overdue = task_counts(incident, now)
+    state = readmodel.state_of(incident, now)
     affected = []
-    for a in incident.affected.all():
-        impact = [(datetime.fromisoformat(x["at"]), x["level"], x["description"]) for x in a.impact]
-        clock = FunctionClock(a.key, a.name, a.degraded, a.mtpd_due_at, a.rto_due_at, [(t, v) for t, v, _ in impact])
+    for f in state.functions:
+        a = f.affected
         affected.append(
             {
                 "key": a.key,
@@ -129,15 +131,18 @@ def detail(incident: Incident) -> dict[str, Any]:
                 "degraded": a.degraded,
                 "rto": a.rto,
                 "rto_due_at": a.rto_due_at,
-                "rto_left_seconds": seconds(a.rto_due_at, now),
+                "rto_left_seconds": _seconds(f.rto_left),
                 "mtpd": a.mtpd,
                 "mtpd_due_at": a.mtpd_due_at,
-                "time_left_seconds": seconds(a.mtpd_due_at, now),
-                "impact_now": impact_now(clock, now),
-                "impact": [{"at": t, "level": v, "description": d} for t, v, d in impact],
+                "time_left_seconds": _seconds(f.mtpd_left),
+                "impact_now": f.impact_now,
+                "impact": [
+                    {"at": datetime.fromisoformat(x["at"]), "level": x["level"], "description": x["description"]}
+                    for x in a.impact
+                ],
             }
         )
-    downtime = (incident.restored_at or now) - incident.began_at
+    downtime = state.downtime
     return {
         "number": incident.number,
         "title": incident.title,
@@ -236,9 +241,10 @@ def incidents(request: HttpRequest, org: str, filters: Query[IncidentFilter]) ->
 def plan_checks(request: HttpRequest, org: str, plan: str, subject: str) -> list[dict[str, Any]]:
     """The confirm-it-is-down checks for a suspected failure of `subject` (kind:id), to answer before reporting."""
     found = plan_for(request, org, plan, Capability.VIEW)
-    document = export_plan(found)
+    plan_view = plan_views.view(found)
+    document = plan_view.document
     try:
-        ref = build_graph(document).find(subject)
+        ref = plan_view.graph.find(subject)
     except BadReference as exc:
         raise invalid("subject", str(exc)) from None
     return checks_out(assess.checks_for(document, ref))

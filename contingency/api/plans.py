@@ -14,8 +14,9 @@ from contingency.core import audit as audit_log
 from contingency.core.access import capabilities, organisations_of, roles_in
 from contingency.core.models import AuditEntry
 from contingency.core.permissions import Capability, capabilities_of
+from contingency.plans import readmodel
 from contingency.plans.editing import plan_data, save_document
-from contingency.plans.lint import Finding, Options, lint, severity_counts
+from contingency.plans.lint import Finding, severity_counts
 from contingency.plans.models import Plan
 from contingency.plans.store import export_plan
 from contingency.plans.validate import validate_data
@@ -36,7 +37,7 @@ REFUSED = {**DENIED, 400: s.Invalid, 422: s.Invalid}
 
 
 def findings(plan: Plan) -> list[Finding]:
-    return lint(export_plan(plan), Options(today=local_today(plan.organisation)))
+    return readmodel.view(plan).findings(local_today(plan.organisation))
 
 
 def lint_counts(found: list[Finding]) -> dict[str, int]:

@@ -119,6 +119,7 @@ def incident_show(org_slug: str, number: int, timeline: int) -> None:
     organisation = _organisation(org_slug)
     from django.utils import timezone
 
+    from ..incidents import readmodel
     from ..incidents.models import OPEN_TASK_STATES
     from ..incidents.queries import next_due
 
@@ -138,16 +139,13 @@ def incident_show(org_slug: str, number: int, timeline: int) -> None:
         click.echo(f"restored: {_local(organisation, inc.restored_at)}")
     if inc.stood_down_at:
         click.echo(f"closed: {_local(organisation, inc.stood_down_at)}")
-    affected = list(inc.affected.all())
-    click.echo(f"functions affected: {len(affected)}")
-    for fn in affected:
+    state = readmodel.state_of(inc, now)  # the clocks stop at restoration, as on the page and in the API
+    click.echo(f"functions affected: {len(state.functions)}")
+    for fn in state.functions:
         status = "at risk" if fn.degraded else "lost"
-        mtpd = (
-            f"MTPD {_local(organisation, fn.mtpd_due_at)} ({_left(fn.mtpd_due_at - now)})"
-            if fn.mtpd_due_at
-            else "no MTPD"
-        )
-        click.echo(f"  - {fn.name} [{status}]: RTO {_local(organisation, fn.rto_due_at)}; {mtpd}")
+        mtpd = f"MTPD {_local(organisation, fn.mtpd_due_at)} ({_left(fn.mtpd_left)})" if fn.mtpd_due_at else "no MTPD"
+        impact = f"; impact {fn.impact_now}" if fn.impact_now else ""
+        click.echo(f"  - {fn.name} [{status}]: RTO {_local(organisation, fn.rto_due_at)}; {mtpd}{impact}")
     tasks = list(inc.tasks.filter(state__in=OPEN_TASK_STATES))
     click.echo(f"open tasks: {len(tasks)}")
     for task in tasks:

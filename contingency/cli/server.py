@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -56,18 +57,31 @@ def demo() -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Web processes sharing the port; one per core suits a server (the worker runs in the first).",
+)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Threads per process.")
+@click.option(
+    "--connection-limit",
+    type=click.IntRange(1, 100_000),
+    default=1000,
+    show_default=True,
+    help="Open connections each process keeps (more wait in the queue); above the crowd of an incident.",
+)
 @click.option("--no-worker", is_flag=True, help="Do not fire trigger points here (a `contingency worker` runs).")
-def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
-    """Run the web application and the worker (one process; a laptop needs nothing else)."""
+def serve(host: str, port: int, processes: int, threads: int, connection_limit: int, no_worker: bool) -> None:
+    """Run the web application and the worker (one process by default: a laptop needs nothing else)."""
     _django()
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError
-    from waitress import serve as waitress_serve
+    from django.db import connections
 
-    from ..incidents import worker
-    from ..notify import delivery
     from ..wsgi import application
+    from .serving import ServerOptions, Supervisor, serve_one
 
     try:
         call_command("check", "--database", "default")
@@ -76,21 +90,41 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
         sys.exit(EXIT_INVALID)
     _require_migrated()
     _require_channels()
-    click.echo(f"Contingency {__version__} on http://{host}:{port}/ (Ctrl+C to stop)")
-    running = []
+    options = ServerOptions(host, port, threads, connection_limit, backlog=max(2048, connection_limit))
+    where = f"{processes} processes" if processes > 1 else "one process"
+    click.echo(f"Contingency {__version__} on http://{host}:{port}/ ({where}; Ctrl+C to stop)")
     if no_worker:
         click.echo("No worker in this process: run `contingency worker` to fire trigger points and send messages.")
     else:
-        running.append(worker.start_thread(DEFAULT_POLL))
-        running.append(delivery.start_thread(worker=f"{worker.worker_name()}:delivery"))
-        click.echo(f"The worker runs in-process: trigger points every {DEFAULT_POLL:g}s, notifications as they come.")
-    try:
-        waitress_serve(application, host=host, port=port, threads=threads, ident="contingency")
-    finally:
-        for _, stop in running:
-            stop.set()
+        first = " (in web process 1)" if processes > 1 else ""
+        click.echo(
+            f"The worker runs in-process{first}: trigger points every {DEFAULT_POLL:g}s, notifications as they come."
+        )
+    background = None if no_worker else _background
+    if processes == 1:
+        serve_one(application, options, background)
+        return
+    supervisor = Supervisor(application, options, processes, background, before_fork=connections.close_all)
+    sys.exit(supervisor.run())
+
+
+def _background() -> Callable[[], None]:
+    """Start the worker's threads (trigger points, delivery); returns how to stop them."""
+    from ..incidents import worker
+    from ..notify import delivery
+
+    running = [
+        worker.start_thread(DEFAULT_POLL),
+        delivery.start_thread(worker=f"{worker.worker_name()}:delivery"),
+    ]
+
+    def stop() -> None:
+        for _, event in running:
+            event.set()
         for thread, _ in running:
             thread.join(timeout=30)
+
+    return stop
 
 
 @click.command(name="worker")

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from contingency.lib.calendar import WorkingCalendar
 from contingency.plans import matrix
-from contingency.plans.graph import Ref, affected_by, build_graph, describe
+from contingency.plans.derived import graph_of
+from contingency.plans.graph import Ref, affected_by, describe
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.plan import (
     CriticalFunction,
@@ -83,7 +84,7 @@ class UnknownCheck(ValueError):
 
 def subject_ids(document: PlanDocument, subject: Ref) -> set[str]:
     """The failed part and every function lost with it: what risks and procedures may be about."""
-    graph = build_graph(document)
+    graph = graph_of(document)
     return {subject.id, *(impact.function.ref.id for impact in affected_by(graph, subject))}
 
 
@@ -179,7 +180,7 @@ def affected_functions(
     document: PlanDocument, subject: Ref, began_at: datetime, calendar: WorkingCalendar, risk: Risk | None
 ) -> list[Affected]:
     """Every function lost with `subject`, with the chain of failures and its deadlines from `began_at`."""
-    graph = build_graph(document)
+    graph = graph_of(document)
     functions = {f.id: f for f in document.functions}
     found: list[Affected] = []
     for impact in affected_by(graph, subject):

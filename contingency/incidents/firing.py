@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import Max
-
 from contingency.lib.calendar import WorkingCalendar, from_organisation
 from contingency.plans.spec import PlanDocument
 
@@ -45,11 +43,12 @@ def add_tasks(incident: Incident, specs: Iterable[TaskSpec], *, at: datetime) ->
     specs = list(specs)
     if not specs:
         return []
-    existing = set(Task.objects.filter(incident=incident, key__in=[s.key for s in specs]).values_list("key", flat=True))
-    start = (Task.objects.filter(incident=incident).aggregate(n=Max("position"))["n"] or 0) + 1
-    made: list[Task] = []
-    for offset, spec in enumerate(s for s in specs if s.key not in existing):
-        task = Task.objects.create(
+    # One query for both: the keys already taken and the last position.
+    have = dict(Task.objects.filter(incident=incident).values_list("key", "position"))
+    start = max(have.values(), default=0) + 1
+    fresh = [spec for spec in specs if spec.key not in have]
+    made = [
+        Task(
             incident=incident,
             key=spec.key,
             position=start + offset,
@@ -65,14 +64,36 @@ def add_tasks(incident: Incident, specs: Iterable[TaskSpec], *, at: datetime) ->
             due_at=spec.due_at,
             created_at=at,
         )
-        InformTarget.objects.bulk_create(
-            InformTarget(task=task, position=i, key=t.key, name=t.name, contact=t.contact)
-            for i, t in enumerate(spec.targets)
-        )
-        made.append(task)
+        for offset, spec in enumerate(fresh)
+    ]
+    Task.objects.bulk_create(made)
+    if made and made[0].pk is None:  # only backends that return keys from bulk inserts set them
+        by_key = {t.key: t for t in Task.objects.filter(incident=incident, key__in=[t.key for t in made])}
+        made = [by_key[t.key] for t in made]
+    InformTarget.objects.bulk_create(
+        InformTarget(task=task, position=i, key=t.key, name=t.name, contact=t.contact)
+        for task, spec in zip(made, fresh, strict=True)
+        for i, t in enumerate(spec.targets)
+    )
     if made:
         events.tasks_added.send(sender=Incident, incident=incident, tasks=made, at=at)
     return made
+
+
+def write_dues(incident: Incident, occurrences: Iterable[schedule.Occurrence]) -> None:
+    """Schedule several occurrences at once, skipping those already scheduled (two statements).
+
+    Call with the incident's row locked (as a service does): nothing else schedules for it meanwhile.
+    """
+    wanted = {(o.kind, o.key, o.sequence): o for o in occurrences}
+    if not wanted:
+        return
+    have = set(DueAction.objects.filter(incident=incident).values_list("kind", "key", "sequence"))
+    DueAction.objects.bulk_create(
+        DueAction(incident=incident, kind=o.kind, key=o.key, sequence=o.sequence, name=o.name, due_at=o.due_at)
+        for ident, o in wanted.items()
+        if ident not in have
+    )
 
 
 def write_due(incident: Incident, occurrence: schedule.Occurrence) -> DueAction:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from contingency.core import audit
 
 from .firing import note
-from .models import EventKind, Handover, Incident
+from .models import EventKind, Handover, Incident, touch
 from .reports import handover_report
 from .services import Actor, IncidentError, _name, _user, incident_key
 
@@ -76,4 +76,5 @@ def hand_over(
             after={"from": record.from_name, "to": name, "note": record.note},
             via=via,
         )
+        touch(incident.pk)
     return record

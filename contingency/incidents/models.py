@@ -10,7 +10,10 @@ that caused it; workers fire each one exactly once (see worker.py).
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -36,7 +39,20 @@ class Assessment(models.TextChoices):
     NOT_A_FAILURE = "not-a-failure", "not a failure"
 
 
+def new_version() -> str:
+    """A random version token: no two changes (nor two incidents reusing an id after a rollback) share one."""
+    return uuid.uuid4().hex
+
+
 class Incident(models.Model):
+    """A suspected or invoked failure.
+
+    `version` changes with every change to the incident or to anything shown with it (tasks,
+    timeline, trigger points, call-outs and messages): save() sets a new one, and every other
+    write calls `touch` (see there for when). Live pages answer "not modified" while it stands
+    still. `token` never changes: with the id, it names this incident in per-process caches.
+    """
+
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="incidents")
     number = models.PositiveIntegerField(help_text="Numbered from 1 within the organisation.")
     plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents")
@@ -75,6 +91,10 @@ class Incident(models.Model):
     )
     lead = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
+    token = models.CharField(max_length=32, default=new_version, editable=False, help_text="Never changes.")
+    version = models.CharField(
+        max_length=32, default=new_version, editable=False, help_text="Changes with every change."
+    )
 
     class Meta:
         ordering = ("-reported_at", "-id")
@@ -84,9 +104,27 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"#{self.number} {self.title}"
 
+    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+        self.version = new_version()
+        if update_fields is not None:
+            update_fields = {*update_fields, "version"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+
+def touch(*incident_ids: int | None) -> None:
+    """Give these incidents a new version: something shown with them changed.
+
+    Call it inside the change's transaction only when that transaction locked the incident row
+    first (every service does, with select_for_update): taking the incident's lock after other
+    rows' could deadlock with a service. Otherwise call it once the change's transaction is over.
+    """
+    ids = sorted({pk for pk in incident_ids if pk is not None})
+    if ids:
+        Incident.objects.filter(pk__in=ids).update(version=new_version())
 
 
 class AffectedFunction(models.Model):

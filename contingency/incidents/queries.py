@@ -9,8 +9,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from contingency.core.models import Organisation
 
+from . import readmodel
 from .models import OPEN_STATES, OVERDUE_GRACE, AffectedFunction, DueAction, DueState, Incident, TaskState
-from .urgency import FunctionClock, IncidentClock, Ranked, rank
+from .urgency import IncidentClock, Ranked, rank
 
 
 @dataclass(frozen=True)
@@ -23,21 +24,13 @@ class RankedIncident:
 
 
 def clock_of(incident: Incident) -> IncidentClock:
+    """What the ranking reads, from the read model (the affected rows as prefetched)."""
     return IncidentClock(
         id=incident.pk,
         invoked=incident.invoked_at is not None,
         severity=incident.severity,
-        functions=[
-            FunctionClock(
-                a.key,
-                a.name,
-                a.degraded,
-                a.mtpd_due_at,
-                a.rto_due_at,
-                [(datetime.fromisoformat(i["at"]), i["level"]) for i in a.impact],
-            )
-            for a in incident.affected.all()
-        ],
+        functions=[readmodel.function_clock(a) for a in incident.affected.all()],
+        stopped_at=readmodel.stopped_at(incident),
     )
 
 

@@ -10,11 +10,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from . import readmodel
 from .assess import elapsed_words
 from .models import DueAction, DueState, EventKind, Handover, Incident, Task, TaskState
 from .outstanding import outstanding
 from .snapshot import calendar_of
-from .urgency import FunctionClock, impact_now
 
 
 @dataclass(frozen=True)
@@ -190,19 +190,18 @@ def briefing(incident: Incident, now: datetime) -> str:
         )
     else:
         lines.append(f"Downtime so far: {elapsed_words(now - incident.began_at)}.")
-    affected = list(incident.affected.all())
-    if affected:
+    state = readmodel.state_of(incident, now)
+    if state.functions:
         lines += ["", "Services affected:"]
-        for a in affected:
-            clock = FunctionClock(a.key, a.name, a.degraded, a.mtpd_due_at, a.rto_due_at, _impacts(a.impact))
-            level = impact_now(clock, now)
+        for f in state.functions:
+            a = f.affected
             parts = [f"- {a.name}" + (" (at risk)" if a.degraded else "")]
-            if level:
-                parts.append(f"impact now {level}")
-            if a.rto_due_at and not incident.restored_at:
-                parts.append(f"RTO {a.rto}: {elapsed_words(a.rto_due_at - now)} left")
-            if a.mtpd_due_at and not incident.restored_at:
-                parts.append(f"MTPD {a.mtpd}: {elapsed_words(a.mtpd_due_at - now)} left")
+            if f.impact_now:
+                parts.append(f"impact now {f.impact_now}")
+            if f.rto_left is not None and not incident.restored_at:
+                parts.append(f"RTO {a.rto}: {f.rto_words} left")
+            if f.mtpd_left is not None and not incident.restored_at:
+                parts.append(f"MTPD {a.mtpd}: {f.mtpd_words} left")
             lines.append("; ".join(parts))
     tasks = list(incident.tasks.exclude(state=TaskState.REROUTED))
     done = sum(1 for t in tasks if t.state == TaskState.DONE)
@@ -218,7 +217,3 @@ def briefing(incident: Incident, now: datetime) -> str:
     if upcoming:
         lines += ["", "Next:"] + [f"- {_clock(incident, d.due_at)}: {d.name}" for d in upcoming]
     return "\n".join(lines) + "\n"
-
-
-def _impacts(rows: list[dict[str, Any]]) -> list[tuple[datetime, str]]:
-    return [(datetime.fromisoformat(r["at"]), r["level"]) for r in rows]

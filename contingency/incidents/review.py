@@ -12,7 +12,7 @@ from django.utils import timezone
 from contingency.core import audit
 
 from .firing import note
-from .models import EventKind, Incident, Review, ReviewAction, State
+from .models import EventKind, Incident, Review, ReviewAction, State, touch
 from .services import Actor, IncidentError, _name, incident_key
 
 REVIEWABLE = (State.RESTORED, State.STOOD_DOWN)
@@ -43,6 +43,7 @@ def _audit(incident: Incident, actor: Actor, via: str, verb: str, before: Any, a
         note=what,
         via=via,
     )
+    touch(incident.pk)
 
 
 def review_of(incident: Incident) -> Review | None:

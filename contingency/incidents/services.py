@@ -21,12 +21,12 @@ from contingency.core import audit
 from contingency.core.errors import Refused
 from contingency.core.models import Organisation
 from contingency.lib.calendar import from_organisation
-from contingency.plans.graph import BadReference, Ref, build_graph
+from contingency.plans import readmodel as plan_views
+from contingency.plans.graph import BadReference, Ref
 from contingency.plans.models import Plan
-from contingency.plans.store import export_plan
 
 from . import assess, events, schedule
-from .firing import add_tasks, fire, note, write_due
+from .firing import add_tasks, fire, note, write_due, write_dues
 from .models import (
     AffectedFunction,
     Assessment,
@@ -42,7 +42,7 @@ from .models import (
 from .outstanding import open_work
 from .reports import objectives, objectives_text
 from .routing import tasks_for_now
-from .snapshot import document_of, resolver_for, snapshot_of
+from .snapshot import document_of, remember, resolver_for
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
@@ -133,8 +133,8 @@ def report(
 ) -> Incident:
     """Record a suspected failure of `subject` (kind:id) with the answers to the plan's checks."""
     now = at or timezone.now()
-    document = export_plan(plan)
-    graph = build_graph(document)
+    plan_view = plan_views.view(plan)
+    document, graph = plan_view.document, plan_view.graph
     try:
         ref = graph.find(subject)
     except BadReference as exc:
@@ -158,7 +158,7 @@ def report(
             plan_key=plan.key,
             plan_title=plan.title,
             plan_issue=plan.issue,
-            snapshot=snapshot_of(document),
+            snapshot=plan_view.snapshot,
             title=title.strip() or f"{name} failure",
             subject=str(ref),
             subject_name=name,
@@ -179,6 +179,7 @@ def report(
             reported_by=_user(actor),
             reported_by_name=_name(actor, via),
         )
+        remember(incident, plan_view)  # the incident runs on this document: no need to parse its snapshot
         note(incident, EventKind.REPORTED, f"Suspected failure of {name} reported.", at=now, actor=_name(actor, via))
         answered = [a for a in incident.answers if a["answer"] is not None]
         if answered:
@@ -317,12 +318,9 @@ def invoke(
         add_tasks(incident, tasks_for_now(document, incident.procedures, resolver, in_hours), at=now)
         lost = [a.key for a in affected if not a.degraded]
         due = schedule.at_invocation(document, now, incident.began_at, calendar, lost)
-        for occurrence in due:
-            write_due(incident, occurrence)
         if (change := calendar.next_change(now)) is not None:
-            write_due(
-                incident, schedule.Occurrence(DueKind.ROUTING, "routing", 0, change, "In hours / out of hours changes")
-            )
+            due.append(schedule.Occurrence(DueKind.ROUTING, "routing", 0, change, "In hours / out of hours changes"))
+        write_dues(incident, due)
         for row in DueAction.objects.filter(incident=incident, state=DueState.PENDING, due_at__lte=now).order_by(
             "due_at", "id"
         ):

@@ -1,7 +1,10 @@
 """An incident's plan as it was at the report, and the organisation's calendar.
 
-A snapshot never changes once written, so its parsed document is cached by incident id
-(parsing costs milliseconds; the incident list and the worker read many).
+A snapshot never changes once written, so its parsed document, with what is derived from it (the
+dependency graph, the index of ids: plans.derived), is cached by the incident's id and token (a
+random value set at the report, so an id reused after a rollback cannot meet an old entry).
+Parsing costs milliseconds; the pages, the worker and the services read the same incidents over
+and over. `remember` seeds the cache with the plan's own document when an incident is reported.
 """
 
 from __future__ import annotations
@@ -12,36 +15,51 @@ from threading import Lock
 from typing import Any
 
 from contingency.lib.calendar import WorkingCalendar, from_organisation
+from contingency.plans.derived import Derived, derived
 from contingency.plans.guidance import Resolver
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.types import STORED
 
 from .models import Incident
 
-_CACHE: OrderedDict[tuple[int, str], PlanDocument] = OrderedDict()
+_CACHE: OrderedDict[tuple[int, str], Derived] = OrderedDict()
 _LOCK = Lock()
 _SIZE = 512
 
 
 def snapshot_of(document: PlanDocument) -> dict[str, Any]:
-    return document.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return derived(document).snapshot
 
 
-def document_of(incident: Incident) -> PlanDocument:
-    """The plan the incident runs on."""
+def _key(incident: Incident) -> tuple[int, str]:
+    return (incident.pk, incident.token)
+
+
+def remember(incident: Incident, view: Derived) -> None:
+    """Keep `view` as the incident's plan: the document its snapshot was just written from."""
+    with _LOCK:
+        _CACHE[_key(incident)] = view
+        while len(_CACHE) > _SIZE:
+            _CACHE.popitem(last=False)
+
+
+def view_of(incident: Incident) -> Derived:
+    """The plan the incident runs on, with its graph and index."""
     if incident.pk is None:
-        return PlanDocument.model_validate(incident.snapshot, context=STORED)
-    key = (incident.pk, incident.reported_at.isoformat())
+        return derived(PlanDocument.model_validate(incident.snapshot, context=STORED))
+    key = _key(incident)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    document = PlanDocument.model_validate(incident.snapshot, context=STORED)
-    with _LOCK:
-        _CACHE[key] = document
-        while len(_CACHE) > _SIZE:
-            _CACHE.popitem(last=False)
-    return document
+    made = derived(PlanDocument.model_validate(incident.snapshot, context=STORED))
+    remember(incident, made)
+    return made
+
+
+def document_of(incident: Incident) -> PlanDocument:
+    """The plan the incident runs on."""
+    return view_of(incident).document
 
 
 def calendar_of(incident: Incident) -> WorkingCalendar:

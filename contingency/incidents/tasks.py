@@ -17,7 +17,7 @@ from contingency.core import audit
 
 from . import events
 from .firing import add_tasks, note
-from .models import Audience, EventKind, Incident, InformTarget, Task, TaskState
+from .models import Audience, EventKind, Incident, InformTarget, Task, TaskState, touch
 from .routing import TaskSpec
 from .services import Actor, IncidentError, _name, incident_key
 
@@ -48,7 +48,13 @@ def _audit_task(task: Task, *, actor: Actor, via: str, verb: str, before: Any, w
     )
 
 
+def _lock_incident(incident_id: int) -> None:
+    """Lock the incident row before any other: every change to an incident takes its locks in that order."""
+    list(Incident.objects.select_for_update().filter(pk=incident_id).values_list("pk", flat=True))
+
+
 def _locked_task(task: Task) -> Task:
+    _lock_incident(task.incident_id)
     task = (
         Task.objects.select_for_update(of=("self",))
         .select_related("incident__organisation", "assignee")
@@ -78,6 +84,7 @@ def assign(*, task: Task, assignee_id: int | None, actor: Actor, via: str = "web
         task.save(update_fields=["assignee"])
         who = user.get_username() if user else "nobody"
         note(task.incident, EventKind.TASK, f"'{task.text}' assigned to {who}.", at=now, actor=_name(actor, via))
+        touch(task.incident_id)
         _audit_task(task, actor=actor, via=via, verb=audit.Verb.CHANGE, before=before, what="assigned")
     return task
 
@@ -95,6 +102,7 @@ def start(*, task: Task, actor: Actor, via: str = "web", at: datetime | None = N
             task.assignee = actor  # type: ignore[assignment]
         task.save(update_fields=["state", "started_at", "assignee"])
         note(task.incident, EventKind.TASK, f"Started: '{task.text}'.", at=now, actor=_name(actor, via))
+        touch(task.incident_id)
         _audit_task(task, actor=actor, via=via, verb=audit.Verb.CHANGE, before=before, what="started")
     return task
 
@@ -126,6 +134,7 @@ def finish(
             actor=_name(actor, via),
         )
         _audit_task(task, actor=actor, via=via, verb=audit.Verb.CHANGE, before=before, what=verb.lower())
+        touch(task.incident_id)
         events.task_finished.send(
             sender=Task, task=task, done=done, outcome=text, actor_name=task.finished_by_name, at=now
         )
@@ -145,6 +154,7 @@ def reopen(*, task: Task, actor: Actor, via: str = "web", at: datetime | None = 
         task.finished_by_name = ""
         task.save(update_fields=["state", "finished_at", "finished_by_name"])
         note(task.incident, EventKind.TASK, f"Reopened: '{task.text}'.", at=now, actor=_name(actor, via))
+        touch(task.incident_id)
         _audit_task(task, actor=actor, via=via, verb=audit.Verb.CHANGE, before=before, what="reopened")
     return task
 
@@ -168,6 +178,7 @@ def add_ad_hoc(
         )
         task = add_tasks(incident, [spec], at=now)[0]
         note(incident, EventKind.TASK, f"Task added: '{text}'.", at=now, actor=_name(actor, via))
+        touch(incident.pk)
         _audit_task(task, actor=actor, via=via, verb=audit.Verb.CREATE, before=None, what="added")
     return task
 
@@ -183,6 +194,7 @@ def told(
     """Record that the target was told (by whom, when, how); telling them again keeps the first record."""
     now = at or timezone.now()
     with transaction.atomic():
+        _lock_incident(Task.objects.filter(pk=target.task_id).values_list("incident_id", flat=True).get())
         target = (
             InformTarget.objects.select_for_update().select_related("task__incident__organisation").get(pk=target.pk)
         )
@@ -217,6 +229,7 @@ def told(
             note="told",
             via=via,
         )
+        touch(task.incident_id)
     return target
 
 
@@ -243,6 +256,7 @@ def post_update(
             raise IncidentError("this report was closed as not a failure")
         kind = EventKind.DECISION if decision else EventKind.UPDATE
         note(incident, kind, text, at=now, actor=_name(actor, via), audience="" if decision else audience)
+        touch(incident.pk)
         audit.record(
             organisation=incident.organisation,
             actor=actor,

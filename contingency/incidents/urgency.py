@@ -33,6 +33,7 @@ class IncidentClock:
     invoked: bool
     severity: int
     functions: Sequence[FunctionClock]
+    stopped_at: datetime | None = None  # restored (or stood down): its clocks stand still from then
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ def impact_now(function: FunctionClock, now: datetime) -> str:
 
 
 def _urgency(incident: IncidentClock, now: datetime) -> tuple[tuple[object, ...], Ranked]:
+    now = incident.stopped_at or now
     lost = [f for f in incident.functions if not f.degraded] or list(incident.functions)
     timed = [f for f in lost if f.mtpd_due_at is not None]
     nearest = min(timed, key=lambda f: f.mtpd_due_at or now) if timed else None

@@ -32,7 +32,7 @@ from contingency.core.poller import start_thread as start_poller
 from contingency.lib.calendar import from_organisation
 
 from .firing import fire, note
-from .models import DueAction, DueState, EventKind, Incident
+from .models import DueAction, DueState, EventKind, Incident, touch
 
 log = logging.getLogger("contingency.worker")
 BATCH = 50
@@ -62,14 +62,22 @@ def _due_ids(now: datetime, limit: int) -> list[int]:
 
 def _fire_one(pk: int, *, now: Callable[[], datetime], name: str) -> bool:
     """Lock, claim and fire one row in one transaction; False when another worker has (or is firing) it."""
+    incident_id = DueAction.objects.filter(pk=pk).values_list("incident_id", flat=True).first()
+    if incident_id is None:
+        return False
     with transaction.atomic():
+        # The incident's row first, as every change to an incident locks it (see models.touch).
+        list(Incident.objects.select_for_update().filter(pk=incident_id).values_list("pk", flat=True))
         rows = DueAction.objects.filter(_due(now()), pk=pk)
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
         row = rows.first()
         if row is None:
             return False  # fired, cancelled, backing off, or being fired by another worker right now
-        return fire(row, at=now(), worker=name)
+        fired = fire(row, at=now(), worker=name)
+        if fired:
+            touch(incident_id)
+        return fired
 
 
 def _failed(pk: int, exc: Exception, at: datetime) -> DueAction | None:
@@ -94,6 +102,8 @@ def _failed(pk: int, exc: Exception, at: datetime) -> DueAction | None:
                 at=at,
                 actor="scheduler",
             )
+    if attempts == NOTICE_AFTER:
+        touch(row.incident_id)  # after the transaction: it did not lock the incident first
     return row
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 import holidays
@@ -204,13 +204,13 @@ class PlanOrganisation(Protocol):
 
 
 def from_organisation(org: HasWorkingHours) -> WorkingCalendar:
-    return WorkingCalendar(
-        timezone=org.timezone,
-        working_days=tuple(org.working_days),
-        start=org.working_start,
-        end=org.working_end,
-        nation=str(org.nation),
-    )
+    return _calendar(org.timezone, tuple(org.working_days), org.working_start, org.working_end, str(org.nation))
+
+
+@lru_cache(maxsize=256)
+def _calendar(timezone: str, working_days: tuple[int, ...], start: time, end: time, nation: str) -> WorkingCalendar:
+    """One calendar per distinct setting, shared: it is immutable, and its bank holidays are worked out once."""
+    return WorkingCalendar(timezone=timezone, working_days=working_days, start=start, end=end, nation=nation)
 
 
 def from_plan_organisation(org: PlanOrganisation) -> WorkingCalendar:

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from contingency.core.poller import Poller
 from contingency.core.poller import start_thread as start_poller
+from contingency.incidents.models import touch
 
 from . import dispatch
 from .channels.base import Outgoing, Receipt, Transport, TransportError
@@ -52,6 +53,7 @@ class Job:
     number: int = field(compare=False)
     transport: Transport = field(compare=False)
     message: Outgoing = field(compare=False)
+    incident_id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -133,10 +135,13 @@ def _claim_from(transport: Transport, *, worker: str, now: datetime, capacity: i
                     outcome=Outcome.INTERRUPTED, finished_at=now, error="the worker stopped before recording it"
                 )
             Attempt.objects.create(notification=row, number=number, worker=worker, claimed_at=now)
-            jobs.append(Job(slot, row.pk, number, transport, _outgoing(row)))
+            jobs.append(Job(slot, row.pk, number, transport, _outgoing(row), row.incident_id))
             slot += step
         if paced:
             ChannelPace.objects.filter(pk=pace.pk).update(next_slot_at=slot)
+    # No new version for the claim: a claimed message shows as waiting until its outcome is recorded
+    # (record() moves the version on). Touching the incident here would hold up the claim, and claims
+    # that leave late leave together, over the provider's rate.
     return jobs
 
 
@@ -160,6 +165,7 @@ def _unconfigured(name: str, now: datetime) -> None:
                 state=NotificationState.FAILED, permanent=True, last_error=f"the {name} channel is not configured"
             ):
                 dispatch.failed(row, now)
+        touch(row.incident_id)
 
 
 def send(job: Job) -> Result:
@@ -222,6 +228,7 @@ def record(job: Job, result: Result, *, worker: str, now: datetime) -> None:
         )
         if failed_for_good:
             dispatch.failed(Notification.objects.get(pk=job.id), now)
+    touch(job.incident_id)
 
 
 def release(job: Job, *, worker: str) -> None:
@@ -231,6 +238,7 @@ def release(job: Job, *, worker: str) -> None:
             pk=job.id, state=NotificationState.SENDING, claimed_by=worker, attempts=job.number
         ).update(state=NotificationState.PENDING, attempts=job.number - 1, lease_until=None, claimed_by=""):
             Attempt.objects.filter(notification_id=job.id, number=job.number).delete()
+    touch(job.incident_id)
 
 
 def advance_waits(*, now: datetime, limit: int = 200) -> int:

@@ -27,6 +27,7 @@ from contingency.incidents.models import (
     Task,
     TaskSource,
     TaskState,
+    touch,
 )
 from contingency.incidents.routing import TaskSpec
 from contingency.incidents.snapshot import calendar_of, document_of, resolver_for
@@ -412,7 +413,10 @@ def wait_over(callout_id: int, step: int, at: datetime) -> bool:
     The conditional update on (state, step) claims the step, so of several workers one moves it on.
     """
     with transaction.atomic():
-        return move_on(callout_id, step, at)
+        moved = move_on(callout_id, step, at)
+    if moved:
+        touch(Callout.objects.filter(pk=callout_id).values_list("incident_id", flat=True).first())
+    return moved
 
 
 def failed(notification: Notification, at: datetime) -> None:
@@ -465,6 +469,7 @@ def acknowledge(callout: Callout, *, via: str, at: datetime, by: str = "") -> bo
             at=at,
             actor=by or callout.recipient_name,
         )
+    touch(callout.incident_id)  # after the transaction: see incidents.models.touch
     return True
 
 
@@ -539,6 +544,7 @@ def resend(callout: Callout, *, at: datetime, by: str) -> Callout:
             at=at,
             actor=by,
         )
+    touch(callout.incident_id)
     return callout
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, time
 from contingency.lib.calendar import WorkingCalendar
 from contingency.lib.durations import Duration
 from contingency.lib.phones import tel_href
+from contingency.plans.derived import ids_of
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.directory import (
     Contact,
@@ -34,7 +35,7 @@ from contingency.plans.spec.plan import (
     When,
 )
 from contingency.plans.spec.types import ServiceHours
-from contingency.plans.validate import Entry, index
+from contingency.plans.validate import Entry
 
 # Numbers you page rather than dial: shown, but not as tel: links.
 _NOT_DIALLED = {PhoneKind.BLEEP, PhoneKind.PAGER}
@@ -191,7 +192,7 @@ def _open(hours: ServiceHours, at: datetime) -> bool:
 
 class Resolver:
     def __init__(self, document: PlanDocument, at: datetime, in_hours: bool) -> None:
-        self.ids: dict[str, Entry] = index(document)[0]
+        self.ids: dict[str, Entry] = ids_of(document)  # shared with every caller: read only
         self.at = at
         self.in_hours = in_hours
 

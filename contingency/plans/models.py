@@ -20,6 +20,8 @@ Derived numbers (a risk's score and rating band) are computed, never stored.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, Self
 
@@ -66,11 +68,20 @@ class PlanStatus(models.TextChoices):
     ISSUED = "issued"
 
 
+def new_revision() -> str:
+    """A fresh revision token: random, so no two writes (nor two databases, nor a reused id) share one."""
+    return uuid.uuid4().hex
+
+
 class Plan(Timestamped):
     """One continuity plan of an organisation, with its document control.
 
     The rows of a plan are its working copy; `status` says where that copy is in the
     approval workflow, and each issue ever issued is kept whole as a PlanIssue.
+
+    `revision` changes with every write to the plan or its parts (save() sets a new one; the
+    few writes that bypass save() set it themselves), so what is derived from the plan (its
+    document, dependency graph, lint findings: plans.readmodel) is cached by (pk, revision).
     """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="plans")
@@ -107,6 +118,9 @@ class Plan(Timestamped):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    revision = models.CharField(
+        max_length=32, default=new_revision, editable=False, help_text="Changes with every write (see above)."
+    )
 
     class Meta:
         ordering = ("organisation_id", "key")
@@ -114,6 +128,12 @@ class Plan(Timestamped):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.title}"
+
+    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+        self.revision = new_revision()
+        if update_fields is not None:
+            update_fields = {*update_fields, "revision"}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     def clean(self) -> None:
         for name in ("originator", "owner", "approved_by"):

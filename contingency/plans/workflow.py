@@ -27,7 +27,7 @@ from contingency.core.models import AuditEntry, Organisation
 from contingency.lib.durations import Duration, DurationError, Unit
 
 from .editing import Actor, plan_data, save_document
-from .models import CopyHolder, Plan, PlanIssue, PlanReview, PlanStatus
+from .models import CopyHolder, Plan, PlanIssue, PlanReview, PlanStatus, new_revision
 from .problems import PlanInvalid
 from .store import export_plan
 from .validate import validate_data
@@ -281,7 +281,7 @@ def issue(plan: Plan, *, actor: Actor, via: str = "web") -> PlanIssue:
             raise WorkflowError(f"The plan cannot be issued until it is valid: {problems}") from None
         # save_document returns an issued or approved plan to draft (and audits that); this is no
         # edit, so mark the row draft first and set it issued once the content is saved.
-        Plan.objects.filter(pk=row.pk).update(status=PlanStatus.DRAFT)
+        Plan.objects.filter(pk=row.pk).update(status=PlanStatus.DRAFT, revision=new_revision())
         saved = save_document(document, organisation=row.organisation, actor=actor, via=via, plan=row)
         saved.status = PlanStatus.ISSUED
         saved.change_summary = ""
@@ -337,7 +337,7 @@ def record_review(plan: Plan, *, actor: Actor, note: str = "", via: str = "web")
         )
         before = {"reviewDate": row.review_date.isoformat()}
         # The review date is document control, not content: set on the row so the plan stays issued.
-        Plan.objects.filter(pk=row.pk).update(review_date=due)
+        Plan.objects.filter(pk=row.pk).update(review_date=due, revision=new_revision())
         _record(
             row,
             actor=actor,
@@ -408,6 +408,8 @@ def acknowledge(copy: HolderCopy, *, via: str = "signed link") -> Acknowledged:
         holder.acknowledged_on = local_today(copy.plan.organisation)
         # Directly on the row, not through save_document: a receipt is not an edit and must not start a draft.
         holder.save(update_fields=["acknowledged_issue", "acknowledged_on"])
+        # The copy register is part of the plan document: what is derived from it must be rebuilt.
+        Plan.objects.filter(pk=copy.plan.pk).update(revision=new_revision())
         audit.record(
             organisation=copy.plan.organisation,
             actor=None,

@@ -17,9 +17,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from contingency.core.access import capabilities, roles_in
-from contingency.core.models import Organisation
-from contingency.core.permissions import Capability
+from contingency.core.models import Membership, Organisation
+from contingency.core.permissions import Capability, capabilities_of
 from contingency.plans.models import Plan
 
 P = ParamSpec("P")
@@ -52,9 +51,12 @@ class OrgContext:
     def can_administer(self) -> bool:
         return Capability.ADMINISTER in self.capabilities
 
-    def plan(self, key: str) -> Plan:
-        """A plan of this organisation, or 404."""
-        return get_object_or_404(Plan, organisation=self.organisation, key=key)
+    def plan(self, key: str, *, only: tuple[str, ...] = ()) -> Plan:
+        """A plan of this organisation, or 404; `only` these columns, for a page that reads no others."""
+        plans = Plan.objects.filter(organisation=self.organisation, key=key)
+        found = get_object_or_404(plans.only(*only) if only else plans)
+        found.organisation = self.organisation
+        return found
 
 
 OrgView = Callable[Concatenate[HttpRequest, OrgContext, P], HttpResponse]
@@ -79,10 +81,15 @@ def org_page(needs: Capability) -> Callable[[OrgView[P]], Callable[..., HttpResp
 
 def org_context(request: HttpRequest, slug: str) -> OrgContext:
     """The context for `slug`, or 404 when the user is not a member (the organisation stays hidden)."""
-    organisation = Organisation.objects.filter(slug=slug).first()
-    if organisation is None:
-        raise Http404("No such page.")
-    granted = capabilities(request.user, organisation)
+    user = request.user
+    # The user's roles there, each with the organisation: one query for both.
+    memberships = (
+        list(Membership.objects.filter(user_id=user.pk, organisation__slug=slug).select_related("organisation"))
+        if user.is_authenticated and user.is_active
+        else []
+    )
+    roles = sorted(m.role for m in memberships)
+    granted = capabilities_of(roles)
     if not granted:
         raise Http404("No such page.")
-    return OrgContext(organisation, granted, tuple(roles_in(request.user, organisation)))
+    return OrgContext(memberships[0].organisation, granted, tuple(roles))

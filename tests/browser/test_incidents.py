@@ -393,3 +393,36 @@ def test_the_live_page_follows_the_incident_without_a_reload(
     expect(log.get_by_label("Note (optional)")).to_have_value("Logs started on CT and MR")
     log.get_by_role("button", name="Mark done").click()
     expect(responder.get_by_role("status").filter(has_text=f"Done: '{DOWNTIME_LOG}'.")).to_be_visible()
+
+
+def test_an_unchanged_incident_is_polled_as_not_modified(
+    new_context: Any, site: str, user_with: Any, request: pytest.FixtureRequest
+) -> None:
+    """The page sends the ETag it holds: 304 while nothing changed, then only what changed, applied in place."""
+    from playwright.sync_api import expect
+
+    from contingency.incidents import tasks
+    from contingency.incidents.models import Task
+
+    incident = invoked_incident()
+    page = new_context().new_page()
+    page.clock.install()
+    log_in(page, site, user_with("viewer"))
+    page.goto(f"{site}{incident}")
+    expect(task_item(page, CD_BURNING)).to_contain_text("Open")
+    polls: list[tuple[int, str]] = []
+    page.on(
+        "response",
+        lambda r: polls.append((r.status, r.request.headers.get("if-none-match", ""))) if "/live/" in r.url else None,
+    )
+    with page.expect_response(lambda r: "/live/" in r.url):
+        page.clock.run_for(16_000)
+    assert polls[-1][0] == 304 and polls[-1][1].startswith('"live.'), polls
+
+    done = Task.objects.get(text=CD_BURNING)
+    tasks.finish(task=done, actor=None, done=True, text="Sent with every patient.", via="test")
+    with page.expect_response(lambda r: "/live/" in r.url and r.status == 200):
+        page.clock.run_for(16_000)
+    expect(task_item(page, CD_BURNING)).to_contain_text("Done by test")
+    expect(page.locator("#live-checklist")).to_have_count(1)  # swapped in place, not nested
+    check_a11y(page, "incident page after an update in place")

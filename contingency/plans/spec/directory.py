@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from enum import StrEnum
+from functools import cache
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -38,8 +39,14 @@ class Nation(StrEnum):
     NORTHERN_IRELAND = "northern-ireland"
 
 
+@cache
+def time_zone_names() -> frozenset[str]:
+    """The zone names this machine knows, read once: listing them opens every file of the zone database."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def _check_zone(value: str) -> str:
-    if value not in zoneinfo.available_timezones():
+    if value not in time_zone_names():
         raise PydanticCustomError(
             "time_zone", "'{value}' is not a time zone name (e.g. Europe/London)", {"value": value}
         )

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from contingency.core.models import Organisation
 
-from ..models import PART_MODELS, Plan
+from ..models import PART_MODELS, Plan, new_revision
 from ..problems import PlanInvalid, Problem
 from ..spec import PlanDocument
 from ..spec import directory as d
@@ -118,15 +118,17 @@ def _import(document: PlanDocument, source: str | None) -> Plan:
 
 def _upsert_organisation(organisation: d.Organisation) -> Organisation:
     hours = organisation.working_hours
-    row, _ = Organisation.objects.update_or_create(
-        slug=organisation.id,
-        defaults={
-            "name": organisation.name,
-            "timezone": organisation.timezone,
-            "nation": organisation.nation.value,
-            "working_days": list(hours.days),
-            "working_start": hours.start,
-            "working_end": hours.end,
-        },
-    )
+    described = {
+        "name": organisation.name,
+        "timezone": organisation.timezone,
+        "nation": organisation.nation.value,
+        "working_days": list(hours.days),
+        "working_start": hours.start,
+        "working_end": hours.end,
+    }
+    before = Organisation.objects.filter(slug=organisation.id).values(*described).first()
+    row, _ = Organisation.objects.update_or_create(slug=organisation.id, defaults=described)
+    if before is not None and before != described:
+        # Every plan's document carries its organisation: the other plans' derived views change too.
+        Plan.objects.filter(organisation=row).update(revision=new_revision())
     return row

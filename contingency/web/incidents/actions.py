@@ -64,7 +64,11 @@ def _wall_clock(request: HttpRequest, incident: Incident, name: str) -> datetime
     return value
 
 
-def _post(request: HttpRequest, name: str) -> str:
+def _post(request: HttpRequest, name: str, of: int | None = None) -> str:
+    """A posted field; `of` names the task or target whose field it is (`note-12`): the checklist is
+    one form, so each task's fields carry its id. The plain name is read too (one task's own form)."""
+    if of is not None and f"{name}-{of}" in request.POST:
+        return request.POST.get(f"{name}-{of}", "")
     return request.POST.get(name, "")
 
 
@@ -125,7 +129,7 @@ def task(request: HttpRequest, ctx: OrgContext, number: int, task: int) -> HttpR
 
     def change(_: Incident) -> str:
         if action == "assign":
-            who = _post(request, "assignee")
+            who = _post(request, "assignee", found.pk)
             if who == "me":
                 assignee: int | None = request.user.pk
             elif who.isdigit():
@@ -140,7 +144,7 @@ def task(request: HttpRequest, ctx: OrgContext, number: int, task: int) -> HttpR
             tasks.start(task=found, actor=request.user)
             return f"Started: '{found.text}'."
         if action in ("complete", "skip"):
-            text = _post(request, "note" if action == "complete" else "reason")
+            text = _post(request, "note" if action == "complete" else "reason", found.pk)
             tasks.finish(task=found, actor=request.user, done=action == "complete", text=text)
             return f"{'Done' if action == 'complete' else 'Skipped'}: '{found.text}'."
         if action == "reopen":
@@ -161,7 +165,7 @@ def told(request: HttpRequest, ctx: OrgContext, number: int, target: int) -> Htt
     form = f"target-{found.task_id}-{found.pk}"
 
     def change(_: Incident) -> str:
-        tasks.told(target=found, actor=request.user, how=_post(request, "how"))
+        tasks.told(target=found, actor=request.user, how=_post(request, "how", found.pk))
         return f"Recorded: {found.name} told."
 
     return _run(request, ctx, incident, form, change, f"task-{found.task_id}")

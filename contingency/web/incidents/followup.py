@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contingency.core.permissions import Capability
 from contingency.incidents import handover as handovers
-from contingency.incidents import reports, review, tasks
+from contingency.incidents import readmodel, reports, review, tasks
 from contingency.incidents.models import EventKind, Handover, Incident, Review, ReviewAction
 from contingency.incidents.outstanding import outstanding
 from contingency.incidents.snapshot import calendar_of
@@ -28,13 +28,15 @@ DETAIL = (EventKind.TASK, EventKind.INFORMED)
 
 def _base(ctx: OrgContext, incident: Incident, nav: str) -> dict[str, Any]:
     now = timezone.now()
+    state = readmodel.state_of(incident, now)
     return {
         "ctx": ctx,
         "nav": "incidents",
         "tab": nav,
         "incident": incident,
         "now": now,
-        **present.clock_facts(incident, now),
+        "state": state,
+        **present.clock_facts(state),
     }
 
 
@@ -172,7 +174,7 @@ def _review_context(ctx: OrgContext, incident: Incident, form: ReviewForm, actio
             "action_form": action_form,
             "actions": list(found.actions.all()) if found else [],
             "reviewable": incident.state in review.REVIEWABLE,
-            "functions": present.functions(incident, context["now"]),
+            "functions": present.functions(context["state"]),
             "summary": incident.timeline.exclude(kind__in=DETAIL).order_by("at", "id"),
             "calendar_zone": calendar_of(incident).zone,
             "work": outstanding(incident, context["now"]),

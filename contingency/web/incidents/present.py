@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.http import Http404
 
 from contingency.core.models import Organisation
+from contingency.incidents import readmodel
 from contingency.incidents.assess import elapsed_words
 from contingency.incidents.models import (
     AffectedFunction,
@@ -26,8 +27,8 @@ from contingency.incidents.models import (
     TimelineEntry,
 )
 from contingency.incidents.queries import next_due
+from contingency.incidents.readmodel import IncidentState
 from contingency.incidents.snapshot import calendar_of, resolver_for
-from contingency.incidents.urgency import FunctionClock, impact_now
 from contingency.plans.guidance import Callee
 
 SOURCE_TITLES = {
@@ -85,10 +86,13 @@ class FunctionRow:
 
 
 def incident_of(organisation: Organisation, number: int) -> Incident:
-    found = Incident.objects.select_related("organisation", "plan").filter(organisation=organisation, number=number)
-    incident = found.first()
-    if incident is None:
-        raise Http404("No such incident.")
+    """The organisation's incident `number`, or 404. The snapshot (tens of kB of JSON) is read only when
+    its parsed copy is not cached (incidents.snapshot); the organisation is the one already at hand."""
+    try:
+        incident = Incident.objects.defer("snapshot").get(organisation=organisation, number=number)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident.") from None
+    incident.organisation = organisation
     return incident
 
 
@@ -99,45 +103,31 @@ def left(due: datetime | None, now: datetime) -> tuple[str, bool]:
     return elapsed_words(due - now), due <= now
 
 
-def functions(incident: Incident, now: datetime) -> list[FunctionRow]:
-    rows = []
-    end = incident.restored_at
-    for a in incident.affected.all():
-        clock = FunctionClock(
-            a.key,
-            a.name,
-            a.degraded,
-            a.mtpd_due_at,
-            a.rto_due_at,
-            [(datetime.fromisoformat(i["at"]), i["level"]) for i in a.impact],
-        )
-        at = end or now
-        rto, rto_over = left(a.rto_due_at, at)
-        mtpd, mtpd_over = left(a.mtpd_due_at, at)
-        rows.append(
-            FunctionRow(
-                a,
-                rto,
-                mtpd,
-                rto_over,
-                mtpd_over,
-                impact_now(clock, at),
-                elapsed_words(end - incident.began_at) if end else "",
-            )
-        )
-    return rows
+def functions(state: IncidentState) -> list[FunctionRow]:
+    """The functions affected, with their clocks as the read model has them."""
+    actual = state.downtime_words if state.stopped else ""
+    return [
+        FunctionRow(f.affected, f.rto_words, f.mtpd_words, f.rto_over, f.mtpd_over, f.impact_now, actual)
+        for f in state.functions
+    ]
 
 
 def task_groups(incident: Incident, now: datetime) -> list[TaskGroup]:
     """Tasks by source and origin (a procedure, a trigger point's occurrence), in the order they came."""
     resolver = resolver_for(incident, now)
+    callees: dict[str, Callee | None] = {}  # the same people and departments recur across tasks
+
+    def callee(key: str) -> Callee | None:
+        if key not in callees:
+            callees[key] = resolver.callee(key)
+        return callees[key]
+
     groups: dict[tuple[str, str], TaskGroup] = {}
-    tasks = (
-        Task.objects.filter(incident=incident)
-        .select_related("assignee", "replaced_by")
-        .prefetch_related("targets")
-        .order_by("position")
-    )
+    tasks = Task.objects.filter(incident=incident).select_related("assignee", "replaced_by").order_by("position")
+    # The targets in one plain query (Django's prefetch costs more than the query here).
+    targets_of: dict[int, list[InformTarget]] = {}
+    for target in InformTarget.objects.filter(task__incident=incident).order_by("task_id", "position"):
+        targets_of.setdefault(target.task_id, []).append(target)
     order = list(SOURCE_TITLES)
     for task in tasks:
         key = (task.source, task.origin)
@@ -145,9 +135,9 @@ def task_groups(incident: Incident, now: datetime) -> list[TaskGroup]:
         if group is None:
             title = SOURCE_TITLES.get(TaskSource(task.source), task.source) if task.source in order else task.source
             group = groups[key] = TaskGroup(task.source, str(title), task.origin, task.due_at)
-        targets = [TargetRow(t, resolver.callee(t.key)) for t in task.targets.all()]
+        targets = [TargetRow(t, callee(t.key)) for t in targets_of.get(task.pk, [])]
         overdue = bool(task.is_open and task.due_at and task.due_at < now)
-        group.rows.append(TaskRow(task, resolver.callee(task.who_key), targets, overdue))
+        group.rows.append(TaskRow(task, callee(task.who_key), targets, overdue))
     return sorted(groups.values(), key=lambda g: order.index(TaskSource(g.source)) if g.source in order else 99)
 
 
@@ -172,27 +162,29 @@ def timeline(incident: Incident, order: str, kind: str) -> list[TimelineEntry]:
     return list(entries.order_by("at", "id") if order == "oldest" else entries.order_by("-at", "-id"))
 
 
-def clock_facts(incident: Incident, now: datetime) -> dict[str, Any]:
-    calendar = calendar_of(incident)
-    end = incident.restored_at or (incident.stood_down_at if incident.state == State.STOOD_DOWN else None)
+def clock_facts(state: IncidentState) -> dict[str, Any]:
+    calendar = calendar_of(state.incident)
+    now = state.now
     return {
         "zone": calendar.zone,
         "in_hours": calendar.is_in_hours(now),
         "why_out": calendar.why_out_of_hours(now),
-        "downtime": elapsed_words((end or now) - incident.began_at),
-        "downtime_label": "Downtime" if end else "Downtime so far",
+        "downtime": state.downtime_words,
+        "downtime_label": "Downtime" if state.stopped else "Downtime so far",
         "now": now,
     }
 
 
 def members(organisation: Organisation) -> list[tuple[int, str]]:
+    """(id, user name) of the organisation's active members, by name."""
+    model = get_user_model()
     users = (
-        get_user_model()
-        .objects.filter(memberships__organisation=organisation, is_active=True)
+        model.objects.filter(memberships__organisation=organisation, is_active=True)
+        .order_by(model.USERNAME_FIELD)
+        .values_list("pk", model.USERNAME_FIELD)
         .distinct()
-        .order_by("username")
     )
-    return [(u.pk, u.get_username()) for u in users]
+    return [(pk, str(name)) for pk, name in users]
 
 
 def live_context(incident: Incident, now: datetime, order: str = "newest", kind: str = "") -> dict[str, Any]:
@@ -201,9 +193,10 @@ def live_context(incident: Incident, now: datetime, order: str = "newest", kind:
     entries = timeline(incident, order, kind)
     counts = task_counts(groups)
     latest = max(entries, key=lambda e: (e.at, e.id), default=None)
+    state = readmodel.state_of(incident, now)
     return {
         "incident": incident,
-        "functions": functions(incident, now),
+        "functions": functions(state),
         "groups": groups,
         "counts": counts,
         "due": next_due(incident),
@@ -213,5 +206,5 @@ def live_context(incident: Incident, now: datetime, order: str = "newest", kind:
         "kinds": EventKind.choices,
         "latest": latest,
         "running": incident.state in (State.INVOKED, State.RESTORED),
-        **clock_facts(incident, now),
+        **clock_facts(state),
     }

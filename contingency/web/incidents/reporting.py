@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contingency.plans.graph import BadReference, Graph, Kind, Ref, build_graph
+from contingency.plans import readmodel
+from contingency.plans.graph import BadReference, Graph, Kind, Ref
 from contingency.plans.models import Plan
 from contingency.plans.spec import PlanDocument
-from contingency.plans.store import export_plan
 from contingency.web.access import OrgContext
 
 KIND_TITLES = {Kind.FUNCTION: "Functions", Kind.SYSTEM: "Systems", Kind.SUPPLIER: "Suppliers", Kind.SITE: "Sites"}
@@ -45,8 +45,9 @@ def chosen_part(ctx: OrgContext, plan_key: str, subject: str) -> Part:
         part.problem, part.field = f"There is no plan '{plan_key}' in {ctx.organisation.name}.", "plan"
         return part
     part.plan = plan
-    part.document = export_plan(plan)
-    part.graph = build_graph(part.document)
+    found = readmodel.view(plan)
+    part.document = found.document
+    part.graph = found.graph
     if subject:
         try:
             part.ref = part.graph.find(subject)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from contingency.core.permissions import Capability
 from contingency.incidents import assess, services
-from contingency.incidents.models import Incident, State
+from contingency.incidents.models import EventKind, Incident, State
 from contingency.incidents.outstanding import outstanding
 from contingency.incidents.queries import ranked_open
 from contingency.incidents.snapshot import calendar_of, document_of
@@ -20,8 +23,9 @@ from contingency.lib.calendar import from_organisation
 from contingency.plans.graph import Ref
 from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
+from contingency.web.fragments import CSRF_SLOT, Fragments, with_csrf
 
-from . import present
+from . import live, present
 from .forms import AUDIENCES, ChecksForm, ReportForm
 from .present import Problem
 from .reporting import chosen_part, plans_of, subjects_of
@@ -111,38 +115,66 @@ def _report(request: HttpRequest, ctx: OrgContext, form: ReportForm, part: Any) 
     return None
 
 
+def _order_and_kind(request: HttpRequest) -> tuple[str, str]:
+    order = "oldest" if request.GET.get("order") == "oldest" else "newest"
+    kind = request.GET.get("kind", "")
+    return order, kind if kind in EventKind.values else ""
+
+
+PAGES: Fragments[str] = Fragments(256)
+
+
 def page_context(
     request: HttpRequest, ctx: OrgContext, incident: Incident, problem: Problem | None = None
 ) -> dict[str, Any]:
-    """The incident page's context; `problem` is a refused change to show beside its form."""
-    now = timezone.now()
-    order = "oldest" if request.GET.get("order") == "oldest" else "newest"
-    kind = request.GET.get("kind", "")
-    context = present.live_context(incident, now, order, kind)
-    if problem is not None:
-        for row in present.rows_of(context["groups"]):
-            if problem.form.startswith(f"task-{row.task.pk}-") or problem.form.startswith(f"target-{row.task.pk}-"):
-                row.problem = problem
-    document = document_of(incident)
+    """The incident page's context; `problem` is a refused change to show beside its form.
+
+    The page's content is rendered once per key of its live region (live.py) and query string, and
+    shared; beside a refused change it is rendered afresh.
+    """
+    order, kind = _order_and_kind(request)
+    region, key = live.live(request, ctx, incident, order, kind, problem)
+    # Only what the page reads of the query string (so a stray parameter cannot multiply cache entries).
+    query = urlencode([*([("order", order)] if order != "newest" else []), *([("kind", kind)] if kind else [])])
+
+    def draw(csrf: str) -> str:
+        context = _body_context(ctx, incident, problem, region, query, csrf)
+        return render_to_string("web/incidents/_incident_body.html", context)
+
+    if key is None:
+        body = draw(get_token(request))
+    else:
+        body = with_csrf(PAGES.get((key, query), lambda: draw(CSRF_SLOT)), request)
+    return {"ctx": ctx, "nav": "incidents", "incident": incident, "body": body}
+
+
+def _body_context(
+    ctx: OrgContext, incident: Incident, problem: Problem | None, region: live.Live, query: str, csrf: str
+) -> dict[str, Any]:
     checks_form = None
+    risks: list[tuple[str, str]] = []
     if incident.state == State.REPORTED:
+        document = document_of(incident)
         checks = assess.checks_for(document, Ref.parse(incident.subject))
         given = {a["key"]: a["answer"] for a in incident.answers}
         checks_form = ChecksForm(checks=checks, initial_answers=given)
-    context.update(
-        {
-            "ctx": ctx,
-            "nav": "incidents",
-            "problem": problem,
-            "risks": [(r.id, r.title) for r in document.risks],
-            "checks_form": checks_form,
-            "members": present.members(ctx.organisation),
-            "audiences": AUDIENCES,
-            "query": request.GET.urlencode(),
-            "calendar_zone": calendar_of(incident).zone,
-        }
-    )
-    return context
+        risks = [(r.id, r.title) for r in document.risks]
+    zone = calendar_of(incident).zone
+    return {
+        "ctx": ctx,
+        "incident": incident,
+        "problem": problem,
+        "region": region.html(),
+        "etag": region.etag,
+        "running": incident.state in (State.INVOKED, State.RESTORED),
+        "risks": risks,
+        "checks_form": checks_form,
+        "audiences": AUDIENCES,
+        "query": query,
+        "zone": zone,
+        "calendar_zone": zone,
+        "csrf_token": csrf,
+    }
 
 
 def render_page(
@@ -150,7 +182,7 @@ def render_page(
 ) -> HttpResponse:
     context = page_context(request, ctx, incident, problem)
     # Work other parts still owe the incident (downtime records): on the full page, not the polled region.
-    context["work"] = outstanding(incident, context["now"])
+    context["work"] = outstanding(incident, timezone.now())
     return render(request, "web/incidents/incident.html", context, status=status)
 
 
@@ -162,9 +194,22 @@ def incident(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse
 
 @org_page(Capability.VIEW)
 @require_GET
-def live(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
-    """The read-and-act region of the incident page, polled by htmx every 15 seconds."""
+def live_region(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    """The live region, polled by the page every 15 seconds with the ETag it last had.
+
+    304 when nothing it shows has changed; otherwise only the sections that changed, each an
+    htmx out-of-band swap (all of them for a request without an ETag).
+    """
     found = present.incident_of(ctx.organisation, number)
-    response = render(request, "web/incidents/_live.html", page_context(request, ctx, found))
+    order, kind = _order_and_kind(request)
+    region, _ = live.live(request, ctx, found, order, kind)
+    held = request.headers.get("If-None-Match", "")
+    changed = region.changed_since(held) if held else region.sections
+    if not changed:
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = HttpResponse(region.region(request, changed, oob=True))
+    response.headers["ETag"] = region.etag
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Cookie, If-None-Match"
     return response

@@ -1,18 +1,18 @@
 """What the dashboard says about an organisation's plans: review dates, lint, testing, who holds most.
 
-Pure functions over PlanDocuments (the view exports each plan once and passes it in).
+Pure functions over PlanDocuments and lint findings (the view passes in each plan's read model).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from contingency.plans import workflow
-from contingency.plans.lint import Options, Severity, lint, severity_counts
+from contingency.plans.lint import Finding, Options, Severity, lint, severity_counts
 from contingency.plans.problems import format_path
 from contingency.plans.spec import PlanDocument
 from contingency.plans.workflow import ReviewState
@@ -61,7 +61,11 @@ class LintCounts:
 
 def lint_counts(document: PlanDocument, today: date) -> LintCounts:
     """The plan's lint findings by severity, as `contingency plan lint` finds them on that day."""
-    findings = lint(document, Options(today=today))
+    return counts_of(lint(document, Options(today=today)))
+
+
+def counts_of(findings: Sequence[Finding]) -> LintCounts:
+    """Lint findings by severity, with a line for each."""
     found = severity_counts(findings)
     lines = tuple(FindingLine(f.severity.value, f.rule, f.message, format_path(f.path)) for f in findings)
     return LintCounts(found[Severity.ERROR], found[Severity.WARNING], found[Severity.INFO], lines)

@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import URLPattern, path
 from django.utils import timezone
 
 from contingency.core.models import Organisation
 from contingency.core.permissions import Capability
 from contingency.lib.calendar import CalendarError, WorkingCalendar, from_organisation
-from contingency.plans.guidance import FunctionNotFound, what_to_do
+from contingency.plans import readmodel
+from contingency.plans.guidance import what_to_do
 from contingency.plans.models import Plan
 from contingency.plans.spec import PlanDocument
-from contingency.plans.store import export_plan
 from contingency.plans.workflow import local_today
 from contingency.web.access import OrgContext, org_page
+from contingency.web.fragments import Fragments
 
 from .summary import (
     LintCounts,
     Review,
+    counts_of,
     evidence_of_testing,
-    lint_counts,
     most_responsible,
     review_state,
     untested_functions,
@@ -39,6 +42,19 @@ class PlanRow:
     evidence: list[str]
 
 
+@dataclass(frozen=True)
+class DashboardRow:
+    """One plan on the dashboard: its links and its table row, as HTML."""
+
+    links: str  # HTML, rendered (and escaped) by the template engine
+    row: str
+
+
+DASHBOARD_FRAGMENTS: Fragments[str] = Fragments(4096)
+# The columns the dashboard shows; a plan's view (readmodel) is built from the whole row only when missing.
+DASHBOARD_COLUMNS = ("organisation", "key", "title", "number", "issue", "review_date", "status", "revision")
+
+
 def calendar_of(organisation: Organisation) -> WorkingCalendar | None:
     """The organisation's calendar, or None when its settings are broken (the page says so)."""
     try:
@@ -49,21 +65,20 @@ def calendar_of(organisation: Organisation) -> WorkingCalendar | None:
 
 @org_page(Capability.VIEW)
 def dashboard(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
+    """Every plan of the organisation: a handful of queries and no plan rebuilt, however many plans.
+
+    Each plan's parts of the page are rendered once per revision (and day, for the review state and
+    the lint findings that depend on the date); the summary over all plans once per set of revisions.
+    """
     calendar = calendar_of(ctx.organisation)
     today = local_today(ctx.organisation)
-    rows = []
-    for plan in Plan.objects.filter(organisation=ctx.organisation).order_by("title", "key"):
-        document = export_plan(plan)
-        rows.append(
-            PlanRow(
-                plan,
-                document,
-                review_state(plan.review_date, today),
-                lint_counts(document, today),
-                evidence_of_testing(document),
-            )
-        )
-    documents = [row.document for row in rows]
+    org = ctx.organisation
+    plans = list(Plan.objects.filter(organisation=org).only(*DASHBOARD_COLUMNS).order_by("title", "key"))
+    for plan in plans:
+        plan.organisation = org
+    rows = [_dashboard_row(ctx, plan, today) for plan in plans]
+    revisions = tuple((plan.pk, plan.revision) for plan in plans)
+    summary = DASHBOARD_FRAGMENTS.get(("summary", org.pk, org.slug, revisions), lambda: _summary(ctx, plans, today))
     now = timezone.now()
     return render(
         request,
@@ -72,26 +87,73 @@ def dashboard(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
             "ctx": ctx,
             "nav": "dashboard",
             "rows": rows,
-            "today": today,
+            "summary": summary,
             "in_hours": calendar.is_in_hours(now) if calendar else None,
-            "untested": untested_functions(documents),
-            "holders": most_responsible(documents),
         },
     )
 
 
+def _plan_row(plan: Plan, today: date) -> PlanRow:
+    found = readmodel.view(plan)
+    document = found.document
+    counts = counts_of(found.findings(today))
+    return PlanRow(plan, document, review_state(plan.review_date, today), counts, evidence_of_testing(document))
+
+
+def _dashboard_row(ctx: OrgContext, plan: Plan, today: date) -> DashboardRow:
+    slug = ctx.organisation.slug
+
+    def links() -> str:
+        context = {"ctx": ctx, "plan": plan, "document": readmodel.view(plan).document}
+        return render_to_string("web/overview/_plan_links.html", context)
+
+    def row() -> str:
+        return render_to_string("web/overview/_plan_row.html", {"ctx": ctx, "row": _plan_row(plan, today)})
+
+    return DashboardRow(
+        DASHBOARD_FRAGMENTS.get(("links", plan.pk, plan.revision, slug), links),
+        DASHBOARD_FRAGMENTS.get(("row", plan.pk, plan.revision, slug, today), row),
+    )
+
+
+def _summary(ctx: OrgContext, plans: list[Plan], today: date) -> str:
+    rows = [_plan_row(plan, today) for plan in plans]
+    documents = [row.document for row in rows]
+    context = {
+        "ctx": ctx,
+        "rows": rows,
+        "untested": untested_functions(documents),
+        "holders": most_responsible(documents),
+    }
+    return render_to_string("web/overview/_dashboard_summary.html", context)
+
+
+NOW_FRAGMENTS: Fragments[str] = Fragments(1024)
+NOW_COLUMNS = ("organisation", "key", "title", "revision")  # what the page reads of the plan's row
+
+
 @org_page(Capability.VIEW)
 def function_now(request: HttpRequest, ctx: OrgContext, plan: str, function: str) -> HttpResponse:
-    stored = ctx.plan(plan)
+    stored = ctx.plan(plan, only=NOW_COLUMNS)
     calendar = calendar_of(ctx.organisation)
     if calendar is None:
         return render(request, "web/overview/calendar_broken.html", {"ctx": ctx, "plan": stored})
-    document = export_plan(stored)
-    try:
-        guidance = what_to_do(document, function, timezone.now(), calendar)
-    except FunctionNotFound:
-        raise Http404("No such function in this plan.") from None
-    return render(request, "web/overview/function_now.html", {"ctx": ctx, "plan": stored, "g": guidance})
+    plan_view = readmodel.view(stored)
+    name = next((f.name for f in plan_view.document.functions if f.id == function), None)
+    if name is None:
+        raise Http404("No such function in this plan.")
+    # What the page says changes with the plan, the calendar, the minute and the reader's rights:
+    # the body is rendered once for each of those and shared by everyone reading it.
+    minute = timezone.now().replace(second=0, microsecond=0)
+    key = (stored.pk, stored.revision, function, calendar, minute, ctx.organisation.slug, ctx.can_respond)
+
+    def draw() -> str:
+        guidance = what_to_do(plan_view.document, function, minute, calendar)
+        context = {"ctx": ctx, "plan": stored, "g": guidance}
+        return render_to_string("web/overview/_function_now.html", context)
+
+    body = NOW_FRAGMENTS.get(key, draw)
+    return render(request, "web/overview/function_now.html", {"ctx": ctx, "body": body, "function_name": name})
 
 
 urlpatterns: list[URLPattern] = [

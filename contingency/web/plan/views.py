@@ -9,8 +9,8 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
 from contingency.core.permissions import Capability
+from contingency.plans import readmodel
 from contingency.plans.models import Plan
-from contingency.plans.store import export_plan
 from contingency.plans.workflow import local_today, review_state
 from contingency.web.access import OrgContext, org_page
 
@@ -36,7 +36,7 @@ def plan_dependencies(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpR
     row = ctx.plan(plan)
     fail = request.GET.get("fail")
     if request.headers.get("HX-Request"):
-        document = export_plan(row)
+        document = readmodel.view(row).document
         context = {"ctx": ctx, "plan": row, "deps": sections.dependencies(document, fail), "urls": _urls(ctx, row)}
         return render(request, "web/plan/_dependencies.html", context)
     return render(request, "web/plan/page.html", page_context(ctx, row, fail))
@@ -55,7 +55,7 @@ def _urls(ctx: OrgContext, plan: Plan) -> dict[str, str | None]:
 
 
 def page_context(ctx: OrgContext, plan: Plan, fail: str | None) -> dict[str, Any]:
-    document = export_plan(plan)
+    document = readmodel.view(plan).document
     today = local_today(ctx.organisation)
     org = ctx.organisation.slug
     now_links = {f.id: optional_url("function-now", org=org, plan=plan.key, function=f.id) for f in document.functions}
