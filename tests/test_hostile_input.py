@@ -190,7 +190,9 @@ def test_command_line_refuses_a_bomb_in_bounded_memory(tmp_path: Path) -> None:
     ],
     ids=["deep", "long-number"],
 )
-def test_command_line_reports_deep_nesting_and_long_numbers(tmp_path: Path, db: None, text: str, expected: str) -> None:
+def test_command_line_reports_deep_nesting_and_long_numbers(
+    tmp_path: Path, empty_db: None, text: str, expected: str
+) -> None:
     path = tmp_path / "f.yaml"
     path.write_text(text, encoding="utf-8")
     for command in ("validate", "lint", "import"):

@@ -26,7 +26,7 @@ from contingency.notify import messages
 from contingency.notify.messages import BODY_LIMIT, SMS_LIMIT, SUBJECT_LIMIT, Facts, fill, render
 from contingency.notify.models import Callout
 from contingency.plans.models import MessageTemplate as MessageRow
-from contingency.plans.models import Plan
+from contingency.plans.models import Plan, new_revision
 from contingency.plans.problems import PlanInvalid
 from contingency.plans.spec.calltree import MessageTemplate
 from contingency.plans.validate import validate_data
@@ -130,6 +130,8 @@ def stored_bomb(demo_plans: list[object]) -> Plan:
     """The PACS plan's incident-meeting message as an attacker left it, stored before the format refused it."""
     plan = Plan.objects.get(organisation__slug=HOME_ORG, key=PACS)
     MessageRow.objects.filter(plan=plan, key="incident-meeting").update(subject=BOMB, body=BOMB, sms=BOMB)
+    Plan.objects.filter(pk=plan.pk).update(revision=new_revision())  # a write to its rows, as the store makes
+    plan.refresh_from_db()
     return plan
 
 

@@ -18,7 +18,8 @@ from contingency.plans import yamlio
 from contingency.plans.models import Plan
 from tests.builders import minimal_plan
 
-pytestmark = pytest.mark.django_db
+# Backups of a database holding only the plans each test writes.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_db")]
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -17,7 +17,7 @@ import time_machine
 from django.urls import reverse
 
 from contingency.lib.hrefs import mailto_href, web_href
-from contingency.plans.models import Person, Plan, Role, Supplier
+from contingency.plans.models import Person, Plan, Role, Supplier, new_revision
 from contingency.plans.problems import PlanInvalid
 from contingency.plans.validate import validate_data
 
@@ -93,6 +93,8 @@ def stored_hostile_links(demo_plans: list[object]) -> Plan:
     assert role is not None
     role.in_hours = {**(role.in_hours or {}), "email": BCC}
     role.save()
+    Plan.objects.filter(pk=plan.pk).update(revision=new_revision())  # a write to its rows, as the store makes
+    plan.refresh_from_db()
     return plan
 
 
