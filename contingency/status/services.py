@@ -308,6 +308,7 @@ def set_state(
         service = PublishedService.objects.select_for_update().select_related("organisation").get(pk=service.pk)
         before = {"state": service.state, "note": service.state_note}
         apply_state(service, ServiceState(state), note, now)
+        versions.changed(service.organisation_id, at=now, reason=f"{service.key} set to {service.get_state_display()}")
         record(
             service.organisation,
             actor=actor,
@@ -324,9 +325,8 @@ def set_state(
 
 
 def apply_state(service: PublishedService, state: ServiceState, note: str, at: datetime) -> None:
-    """Inside the caller's transaction: the state by hand, and a new version of the page."""
+    """Inside the caller's transaction: the state by hand (the caller moves the page's version on)."""
     service.state = state
     service.state_note = note
     service.state_changed_at = at
     service.save(update_fields=["state", "state_note", "state_changed_at"])
-    versions.changed(service.organisation_id, at=at, reason=f"{service.key} set to {state.label}")

@@ -82,8 +82,9 @@ def post_update(
         if state and incident is None:
             for service in chosen:
                 apply_state(service, ServiceState(state), f"update #{update.pk}", now)
-        if audience == Audience.PUBLIC:
+        if audience == Audience.PUBLIC or (state and incident is None):
             versions.changed(organisation.pk, at=now, reason=f"update #{update.pk} posted")
+        if audience == Audience.PUBLIC:
             subscriptions.tell_subscribers(update, at=now)
         record(
             organisation,
