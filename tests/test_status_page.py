@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
 import pytest
@@ -11,21 +13,22 @@ from django.test import Client
 from django.utils import timezone
 
 from contingency.status import current, readmodel, services, updates
-from contingency.status.models import ServiceState
+from contingency.status.models import PublishedService, ServiceState, StatusSite
 from contingency.status.words import from_header
 
 from .support.status import EYE_ORG, HOME, atom_entries, clearview, get, incident, northwick, site
 
 pytestmark = pytest.mark.django_db
 PAGE = f"/status/{HOME}/"
+Page = tuple[StatusSite, PublishedService, PublishedService]
 
 
 @pytest.fixture
-def page(demo_plans: list[object]) -> tuple[object, ...]:
+def page(demo_plans: list[object]) -> Page:
     return northwick()
 
 
-def test_the_page_lists_the_published_services_working_normally(page: tuple[object, ...]) -> None:
+def test_the_page_lists_the_published_services_working_normally(page: Page) -> None:
     response = get(Client(), PAGE)
     assert response.status_code == 200
     body = response.content.decode()
@@ -46,7 +49,7 @@ def test_no_page_until_it_is_published_and_none_for_an_unknown_organisation(demo
     assert get(Client(), f"{PAGE}secret.txt").status_code == 404
 
 
-def test_welsh_by_query_or_by_accept_language(page: tuple[object, ...]) -> None:
+def test_welsh_by_query_or_by_accept_language(page: Page) -> None:
     welsh = get(Client(), f"{PAGE}?lang=cy").content.decode()
     assert '<html lang="cy">' in welsh
     assert "Statws gwasanaethau Northwick" in welsh and "Archif delweddau (PACS)" in welsh
@@ -79,7 +82,7 @@ def test_the_language_from_the_header(header: str, expected: str) -> None:
     assert from_header(header) == expected
 
 
-def test_conditional_requests_are_answered_not_modified_until_something_changes(page: tuple[object, ...]) -> None:
+def test_conditional_requests_are_answered_not_modified_until_something_changes(page: Page) -> None:
     client = Client()
     first = get(client, PAGE)
     etag, modified = first["ETag"], first["Last-Modified"]
@@ -93,38 +96,38 @@ def test_conditional_requests_are_answered_not_modified_until_something_changes(
         assert get(client, f"{PAGE}{name}", **{"If-None-Match": served["ETag"]}).status_code == 304, name
 
     _, pacs, _ = page
-    services.set_state(service=pacs, state="degraded", actor=None, via="test")  # type: ignore[arg-type]
+    services.set_state(service=pacs, state="degraded", actor=None, via="test")
     changed = get(client, PAGE, **{"If-None-Match": etag})
     assert changed.status_code == 200 and changed["ETag"] != etag
     assert "Slower than usual" in changed.content.decode()
 
 
 def test_an_unchanged_page_is_answered_from_one_query(
-    page: tuple[object, ...], django_assert_max_num_queries: object
+    page: Page, django_assert_max_num_queries: Callable[[int], AbstractContextManager[object]]
 ) -> None:
     readmodel.clear()
     client = Client()
     first = client.get(PAGE)
-    with django_assert_max_num_queries(1):  # type: ignore[operator]
+    with django_assert_max_num_queries(1):
         assert client.get(PAGE).content == first.content
-    with django_assert_max_num_queries(1):  # type: ignore[operator]
+    with django_assert_max_num_queries(1):
         assert client.get(PAGE, headers={"If-None-Match": first["ETag"]}).status_code == 304
 
 
-def test_staff_updates_are_never_public(page: tuple[object, ...], member: object) -> None:
+def test_staff_updates_are_never_public(page: Page, member: Callable[..., Client]) -> None:
     from contingency.core.models import Organisation
 
     _, pacs, _ = page
     home = Organisation.objects.get(slug=HOME)
     updates.post_update(
         organisation=home, text="Public: PACS is slow.", audience="public", services=[pacs], actor=None, via="test"
-    )  # type: ignore[list-item]
+    )
     updates.post_update(
         organisation=home,
         text="STAFF ONLY: the vendor's engineer is on site, ring 01632 960123.",
         text_cy="STAFF CY: peiriannydd",
         audience="staff",
-        services=[pacs],  # type: ignore[list-item]
+        services=[pacs],
         state="major-outage",
         incident=incident(),
         actor=None,
@@ -136,30 +139,30 @@ def test_staff_updates_are_never_public(page: tuple[object, ...], member: object
         assert "STAFF" not in body and "01632 960123" not in body, path
     assert "Public: PACS is slow." in get(client, PAGE).content.decode()
     # Announcing a state is for the public too: a staff update's state changes nothing on the page.
-    assert current.current_state(home, pacs).state == ServiceState.MAJOR  # type: ignore[arg-type]  # the incident
-    staff_page = member("viewer").get(f"/o/{HOME}/status/")  # type: ignore[operator]
+    assert current.current_state(home, pacs).state == ServiceState.MAJOR  # the incident
+    staff_page = member("viewer").get(f"/o/{HOME}/status/")
     assert "STAFF ONLY" in staff_page.content.decode()
 
 
-def test_the_state_follows_an_incident_on_the_system(page: tuple[object, ...]) -> None:
+def test_the_state_follows_an_incident_on_the_system(page: Page) -> None:
     from contingency.core.models import Organisation
     from contingency.incidents import services as incident_services
 
     _, pacs, reporting = page
     home = Organisation.objects.get(slug=HOME)
     reported = incident(invoke=False)
-    assert current.current_state(home, pacs).state == ServiceState.OPERATIONAL  # type: ignore[arg-type]
+    assert current.current_state(home, pacs).state == ServiceState.OPERATIONAL
     invoked = incident_services.invoke(incident=reported, actor=None, via="test")
-    found = current.states(home, [pacs, reporting])  # type: ignore[list-item]
-    assert found[pacs.pk].state == ServiceState.MAJOR  # type: ignore[attr-defined]
-    assert found[reporting.pk].state == ServiceState.MAJOR  # type: ignore[attr-defined]  # depends on PACS
-    assert found[pacs.pk].readings[0].detail == f"incident #{invoked.number}"  # type: ignore[attr-defined]
+    found = current.states(home, [pacs, reporting])
+    assert found[pacs.pk].state == ServiceState.MAJOR
+    assert found[reporting.pk].state == ServiceState.MAJOR  # depends on PACS
+    assert found[pacs.pk].readings[0].detail == f"incident #{invoked.number}"
     body = get(Client(), PAGE).content.decode()
     assert "Some services have problems." in body and body.count("Unavailable") == 2
-    pacs = services.set_state(service=pacs, state="degraded", actor=None, via="test")  # type: ignore[arg-type]
-    assert current.current_state(home, pacs).state == ServiceState.MAJOR  # type: ignore[arg-type]  # the worst
+    pacs = services.set_state(service=pacs, state="degraded", actor=None, via="test")
+    assert current.current_state(home, pacs).state == ServiceState.MAJOR  # the worst
     incident_services.restore(incident=invoked, actor=None, via="test")
-    assert current.current_state(home, pacs).state == ServiceState.DEGRADED  # type: ignore[arg-type]
+    assert current.current_state(home, pacs).state == ServiceState.DEGRADED
 
 
 def test_a_partial_failure_reads_as_a_partial_outage(demo_plans: list[object]) -> None:
@@ -175,7 +178,7 @@ def test_a_partial_failure_reads_as_a_partial_outage(demo_plans: list[object]) -
     assert state == ServiceState.PARTIAL
 
 
-def test_maintenance_in_progress_then_over_moves_the_page_on_without_a_change(page: tuple[object, ...]) -> None:
+def test_maintenance_in_progress_then_over_moves_the_page_on_without_a_change(page: Page) -> None:
     import time_machine
 
     from contingency.core.models import Organisation
@@ -189,7 +192,7 @@ def test_maintenance_in_progress_then_over_moves_the_page_on_without_a_change(pa
         title_cy="Uwchraddio'r gronfa ddata",
         starts_at=start,
         ends_at=start + timedelta(hours=2),
-        services=[pacs],  # type: ignore[list-item]
+        services=[pacs],
         actor=None,
         via="test",
     )
@@ -208,7 +211,7 @@ def test_maintenance_in_progress_then_over_moves_the_page_on_without_a_change(pa
         assert "Database upgrade" in get(client, f"{PAGE}maintenance.ics").content.decode()
 
 
-def test_json_and_feeds_parse_back(page: tuple[object, ...]) -> None:
+def test_json_and_feeds_parse_back(page: Page) -> None:
     from icalendar import Calendar
 
     from contingency.core.models import Organisation
@@ -216,17 +219,17 @@ def test_json_and_feeds_parse_back(page: tuple[object, ...]) -> None:
     _, pacs, _ = page
     home = Organisation.objects.get(slug=HOME)
     first = updates.post_update(
-        organisation=home, text="Investigating slow image loading.", audience="public", services=[pacs],  # type: ignore[list-item]
+        organisation=home, text="Investigating slow image loading.", audience="public", services=[pacs],
         state="degraded", actor=None, via="test",
     )  # fmt: skip
     updates.post_update(
-        organisation=home, text="Fixed.", text_cy="Wedi'i drwsio.", audience="public", services=[pacs],  # type: ignore[list-item]
+        organisation=home, text="Fixed.", text_cy="Wedi'i drwsio.", audience="public", services=[pacs],
         state="operational", actor=None, via="test",
     )  # fmt: skip
     start = timezone.now() + timedelta(days=2)
     window = updates.schedule_maintenance(
         organisation=home, title="Network work", starts_at=start, ends_at=start + timedelta(hours=1),
-        services=[pacs], actor=None, via="test",  # type: ignore[list-item]
+        services=[pacs], actor=None, via="test",
     )  # fmt: skip
     client = Client()
     document = json.loads(get(client, f"{PAGE}status.json").content)
@@ -250,5 +253,5 @@ def test_json_and_feeds_parse_back(page: tuple[object, ...]) -> None:
     assert events[0].decoded("DTSTART") == start.replace(microsecond=0) or events[0].decoded("DTSTART") == start
     updates.cancel_maintenance(window=window, actor=None, via="test")
     events = Calendar.from_ical(get(client, f"{PAGE}maintenance.ics").content).walk("VEVENT")
-    assert str(events[0]["STATUS"]) == "CANCELLED" and int(events[0]["SEQUENCE"]) == 1
+    assert str(events[0]["STATUS"]) == "CANCELLED" and events[0].decoded("SEQUENCE") == 1
     assert "Network work" not in get(client, PAGE).content.decode()

@@ -233,7 +233,9 @@ def test_a_publish_left_by_a_dead_worker_is_taken_again_after_its_lease(
     assert PublishJob.objects.filter(state=JobState.DONE, claimed_by="alive").count() == 1
 
 
-def test_an_unpublished_page_pushes_nothing(demo_plans: list[object], configure: Callable[..., None], tmp_path: Path) -> None:
+def test_an_unpublished_page_pushes_nothing(
+    demo_plans: list[object], configure: Callable[..., None], tmp_path: Path
+) -> None:
     from .support.status import site
 
     configure({"CONTINGENCY_STATUS_DIR": str(tmp_path)})

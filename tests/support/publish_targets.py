@@ -22,7 +22,13 @@ class S3Server:
     def client(self) -> Any:
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.url, region_name="eu-west-2", **KEYS)
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name="eu-west-2",
+            aws_access_key_id=KEYS["aws_access_key_id"],
+            aws_secret_access_key=KEYS["aws_secret_access_key"],
+        )
 
     def get(self, key: str) -> tuple[bytes, str]:
         found = self.client().get_object(Bucket=BUCKET, Key=key)

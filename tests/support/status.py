@@ -61,7 +61,11 @@ def clearview() -> tuple[StatusSite, PublishedService]:
 
 
 def incident(
-    slug: str = HOME, plan: str = "pacs-bcdr", subject: str = "system:pacs", *, invoke: bool = True,
+    slug: str = HOME,
+    plan: str = "pacs-bcdr",
+    subject: str = "system:pacs",
+    *,
+    invoke: bool = True,
     answers: dict[str, bool] | None = None,
 ) -> Incident:
     """A failure reported (and by default invoked) through the incident services."""

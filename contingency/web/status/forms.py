@@ -59,17 +59,18 @@ class ServiceAddForm(ServiceTextForm):
         help_text="Lower-case letters, digits and '-', as it appears in the JSON and the feeds.",
         error_messages={"invalid": "Use lower-case letters, digits and '-'.", "required": "Fill this in."},
     )
-    field_order = ["part", "key", "name", "name_cy", "description", "description_cy"]
+    field_order = ["subject", "key", "name", "name_cy", "description", "description_cy"]
 
     def __init__(self, *args: Any, parts: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["part"] = forms.ChoiceField(
+        # One choice of plan and part ("pacs-bcdr system:pacs"), named as the service names its subject.
+        self.fields["subject"] = forms.ChoiceField(
             label="System or function", choices=[("", "Choose ..."), *parts], error_messages={"required": "Choose one."}
         )
         self.order_fields(self.field_order)
 
     def plan_and_subject(self) -> tuple[str, str]:
-        plan, _, subject = self.cleaned_data["part"].partition(" ")
+        plan, _, subject = self.cleaned_data["subject"].partition(" ")
         return plan, subject
 
 

@@ -137,18 +137,23 @@ def context(ctx: OrgContext, forms_given: dict[str, forms.Form], edit_key: str =
         "rows": rows,
         "site_form": forms_given.get("site")
         or SiteForm(
+            prefix="site",
             initial={
                 "published": site.published if site else False,
                 "title": site.title if site else f"{ctx.organisation.name} service status",
                 "title_cy": site.title_cy if site else "",
                 "intro": site.intro if site else "",
                 "intro_cy": site.intro_cy if site else "",
-            }
+            },
         ),
-        "add_form": forms_given.get("add") or (ServiceAddForm(parts=_parts(ctx)) if ctx.can_administer else None),
+        "add_form": forms_given.get("add")
+        or (ServiceAddForm(prefix="add", parts=_parts(ctx)) if ctx.can_administer else None),
         "update_form": forms_given.get("update")
-        or UpdateForm(services=published, incidents=_open_incidents(ctx), initial={"audience": "public"}),
-        "maintenance_form": forms_given.get("maintenance") or MaintenanceForm(zone=zone, services=published),
+        or UpdateForm(
+            prefix="update", services=published, incidents=_open_incidents(ctx), initial={"audience": "public"}
+        ),
+        "maintenance_form": forms_given.get("maintenance")
+        or MaintenanceForm(prefix="maintenance", zone=zone, services=published),
         "updates": StatusUpdate.objects.filter(organisation=ctx.organisation)
         .select_related("incident")
         .prefetch_related("services")[:UPDATES_SHOWN],
@@ -208,13 +213,13 @@ def settings(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
         site = services.configure_site(organisation=ctx.organisation, actor=request.user, **data)
         return "The page is published." if site.published else "Saved. The page is not published."
 
-    return _submit(request, ctx, SiteForm(request.POST), "site", change, "settings")
+    return _submit(request, ctx, SiteForm(request.POST, prefix="site"), "site", change, "settings")
 
 
 @org_page(Capability.ADMINISTER)
 @require_POST
 def service_add(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
-    form = ServiceAddForm(request.POST, parts=_parts(ctx))
+    form = ServiceAddForm(request.POST, prefix="add", parts=_parts(ctx))
 
     def change(data: dict[str, Any]) -> str:
         plan, subject = form.plan_and_subject()
@@ -280,7 +285,7 @@ def service_state(request: HttpRequest, ctx: OrgContext, key: str) -> HttpRespon
 def update(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
     published = list(PublishedService.objects.filter(organisation=ctx.organisation))
     running = _open_incidents(ctx)
-    form = UpdateForm(request.POST, services=published, incidents=running)
+    form = UpdateForm(request.POST, prefix="update", services=published, incidents=running)
 
     def change(data: dict[str, Any]) -> str:
         posted = updates.post_update(
@@ -303,7 +308,7 @@ def update(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
 def maintenance(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
     published = list(PublishedService.objects.filter(organisation=ctx.organisation))
     zone = from_organisation(ctx.organisation).zone
-    form = MaintenanceForm(request.POST, zone=zone, services=published)
+    form = MaintenanceForm(request.POST, prefix="maintenance", zone=zone, services=published)
 
     def change(data: dict[str, Any]) -> str:
         window = updates.schedule_maintenance(
