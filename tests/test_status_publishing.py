@@ -288,3 +288,27 @@ def test_the_product_serves_the_same_page_the_bundle_holds_apart_from_its_links(
     readmodel.clear()
     served = Client().get(f"/status/{HOME}/status.json").content
     assert served == (tmp_path / HOME / "status.json").read_bytes()
+
+
+def test_the_worker_command_publishes_and_refuses_wrong_target_variables(
+    demo_plans: list[object], configure: Callable[..., None], tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from contingency.cli import main
+
+    configure({"CONTINGENCY_STATUS_DIR": str(tmp_path)})
+    northwick()
+    result = CliRunner().invoke(main, ["worker", "--once", "--only", "publish", "--name", "cli"])
+    assert result.exit_code == 0 and result.stdout.endswith("published 1 status page(s)\n"), result.output
+    assert (tmp_path / HOME / "index.html").exists()
+
+    configure({"CONTINGENCY_STATUS_DIR": str(_a_file(tmp_path) / "below")})
+    _post()
+    result = CliRunner().invoke(main, ["worker", "--once", "--only", "publish"])
+    assert result.exit_code == 1 and "1 status page publish(es) failed" in result.stderr
+
+    configure({"CONTINGENCY_STATUS_DIR": "relative"})
+    result = CliRunner().invoke(main, ["worker", "--once"])
+    assert result.exit_code == 2
+    assert "error: CONTINGENCY_STATUS_DIR: 'relative' is not an absolute path" in result.stderr
