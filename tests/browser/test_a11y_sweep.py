@@ -31,6 +31,7 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("plan history", "history", {"org": ORG, "object_type": "plan", "key": PLAN}),
     ("change password", "password-change", {}),
     ("call trees and messages", "plan-messages", {"org": ORG, "plan": PLAN}),
+    ("status page management", "status-manage", {"org": ORG}),
 ]
 
 # The incident pages, for incidents made in the test: (label, URL name, which incident, query string).
