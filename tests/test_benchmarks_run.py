@@ -73,3 +73,23 @@ def test_notify_benchmark_tiny_run_reaches_everyone_within_the_rate_limit():
     assert "a 40-message sample (20 texts, 20 e-mails)" in out and "(extrapolated)" in out
     assert "x the one-at-a-time sender's speed" in out
     assert "rows: 600 sent; 0 retried; 0 marked maybe_duplicate" in out
+
+
+STATUS_SCRIPT = ROOT / "benchmarks" / "status.py"
+
+
+def test_status_benchmark_tiny_run_serves_both_servers_and_publishes_everywhere():
+    result = subprocess.run(
+        [sys.executable, str(STATUS_SCRIPT), "--clients", "5", "--duration", "0.5", "--updates", "1", "--poll", "0.2"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "baseline: the same bytes and ETag from a static server" in out
+    lines = [line.split() for line in out.splitlines()]
+    served = [words for words in lines if words[:1] in (["product"], ["static"])]
+    assert len(served) == 4 and all("requests/s" in words for words in served), out
+    assert "(304:" in out and "of the static server's requests/s" in out
+    for target in ("directory", "s3", "git"):
+        assert any(words[:2] == [target, "median"] for words in lines), out
+    assert "goal: every update published within 60 s -> OK" in out

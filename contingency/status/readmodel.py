@@ -132,10 +132,25 @@ _SITE_SQL = (
 
 
 def stamp(slug: str, at: datetime | None = None) -> Stamp | None:
-    """The stamp of the published page of the organisation `slug`, or None when there is none."""
-    with connection.cursor() as cursor:
-        cursor.execute(_SITE_SQL, [slug])
-        row = cursor.fetchone()
+    """The stamp of the published page of the organisation `slug`, or None when there is none.
+
+    Asked on every request for the page, so through the driver's own cursor: Django's wrappers
+    (and the debug SQL log) cost more than the query. The connection is Django's, in autocommit.
+    """
+    connection.ensure_connection()
+    if connection.in_atomic_block:  # inside a transaction (a service, a test): Django's cursor, its view
+        with connection.cursor() as cursor:
+            cursor.execute(_SITE_SQL, [slug])
+            row = cursor.fetchone()
+    else:
+        raw = connection.connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            cursor.execute(_SITE_SQL.replace("%s", "?") if connection.vendor == "sqlite" else _SITE_SQL, [slug])
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
     if row is None:
         return None
     organisation_id, version, changed_at = row

@@ -1,8 +1,9 @@
 """The public status page and its files (no log-in), and the subscription links.
 
-The page, JSON, Atom and iCalendar files answer from the read model (contingency/status/readmodel.py):
-a conditional request whose ETag or date still matches is answered 304 after one indexed query, and
-otherwise the bytes come from a per-process cache keyed by the page's version, rendered once each.
+The page, JSON, Atom and iCalendar files are answered by contingency/status/serving.py (most of them by
+its WSGI edge, before Django; these views answer the rest the same way): a conditional request whose
+ETag or date still matches is answered 304 after one indexed query, and otherwise the bytes come from a
+per-process cache keyed by the page's version, rendered once each.
 The page negotiates its language (?lang=cy or ?lang=en, else Accept-Language), so it varies on
 Accept-Language; it carries no cookie, no CSRF token and nothing about the reader, so any cache may
 keep it. The subscription form is the one POST that the cached page makes: it is exempt from CSRF
@@ -16,8 +17,6 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
-from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -25,14 +24,20 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from contingency.core.errors import Kind
 from contingency.core.models import Organisation
 from contingency.lib.signing import TokenInvalid
-from contingency.status import readmodel, subscriptions
-from contingency.status import render as files
-from contingency.status.publishing.base import content_type
+from contingency.status import readmodel, serving, subscriptions
 from contingency.status.services import StatusError
 from contingency.status.words import WORDS, Language, choose, word
 
-CACHE_CONTROL = "public, max-age=10"  # a reader's cache asks again (conditionally) within ten seconds
-PUBLIC_FILES = frozenset(files.FILES)
+
+def _response(found: serving.Answer | None) -> HttpResponse:
+    if found is None:
+        raise Http404("No such page.")
+    response = HttpResponse(found.body, status=found.status)
+    if found.status == 304:
+        del response["Content-Type"]
+    for name, value in found.headers:
+        response[name] = value
+    return response
 
 
 def _stamp(org: str) -> readmodel.Stamp:
@@ -42,43 +47,32 @@ def _stamp(org: str) -> readmodel.Stamp:
     return found
 
 
-def _not_modified(request: HttpRequest, stamp: readmodel.Stamp, etag: str) -> bool:
-    tags = request.headers.get("If-None-Match")
-    if tags is not None:
-        return tags.strip() == "*" or etag in (tag.strip().removeprefix("W/") for tag in tags.split(","))
-    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
-    return since is not None and since >= int(stamp.last_modified.timestamp())
-
-
-def _serve(request: HttpRequest, stamp: readmodel.Stamp, name: str, *, negotiated: bool = False) -> HttpResponse:
-    etag = stamp.etag(name)
-    if _not_modified(request, stamp, etag):
-        response = HttpResponse(status=304)
-    else:
-        body = readmodel.page(stamp).file(name, "live", files.render)
-        response = HttpResponse(body, content_type=content_type(name))
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(stamp.last_modified.timestamp())
-    response["Cache-Control"] = CACHE_CONTROL
-    if negotiated:
-        patch_vary_headers(response, ["Accept-Language"])
-    return response
-
-
 @require_safe
 def page(request: HttpRequest, org: str) -> HttpResponse:
-    """The page, in the reader's language."""
-    stamp = _stamp(org)
-    language = choose(request.GET.get("lang"), request.headers.get("Accept-Language"))
-    return _serve(request, stamp, "index.cy.html" if language == "cy" else "index.html", negotiated=True)
+    """The page, in the reader's language (the WSGI edge answers most of these before Django)."""
+    return _response(
+        serving.answer(
+            org,
+            None,
+            language=request.GET.get("lang"),
+            accept_language=request.headers.get("Accept-Language"),
+            if_none_match=request.headers.get("If-None-Match"),
+            if_modified_since=request.headers.get("If-Modified-Since"),
+        )
+    )
 
 
 @require_safe
 def status_file(request: HttpRequest, org: str, name: str) -> HttpResponse:
     """One file of the bundle by its name (status.json, feed.atom, maintenance.ics, ...)."""
-    if name not in PUBLIC_FILES:
-        raise Http404("No such page.")
-    return _serve(request, _stamp(org), name)
+    return _response(
+        serving.answer(
+            org,
+            name,
+            if_none_match=request.headers.get("If-None-Match"),
+            if_modified_since=request.headers.get("If-Modified-Since"),
+        )
+    )
 
 
 def _message(request: HttpRequest, language: Language, context: dict[str, Any], status: int = 200) -> HttpResponse:
