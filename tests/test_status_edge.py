@@ -110,4 +110,4 @@ def test_a_host_that_is_not_allowed_is_left_to_django(page: None) -> None:
 
 
 def test_the_edge_is_the_application_served() -> None:
-    assert application.application is django_application  # type: ignore[attr-defined]
+    assert application.application is django_application
