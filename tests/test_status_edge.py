@@ -7,6 +7,8 @@ from io import BytesIO
 from typing import Any
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 from django.test import Client
 
 from contingency.status import readmodel
@@ -39,7 +41,14 @@ def call(path: str, method: str = "GET", **headers: str) -> tuple[int, dict[str,
         seen["status"] = int(status.split()[0])
         seen["headers"] = {k.lower(): v for k, v in response_headers}
 
-    body = b"".join(application(environ, start_response))
+    # As Django's test client does: a request must not close the test's connection (its transaction).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(application(environ, start_response))
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
     return seen["status"], seen["headers"], body
 
 
