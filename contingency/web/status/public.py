@@ -17,6 +17,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -128,7 +129,7 @@ def confirm(request: HttpRequest, signed: str) -> HttpResponse:
     if organisation is None:
         raise Http404("No such page.")
     name = subscriptions.site_name(organisation, language)
-    back = f"/status/{organisation.slug}/?lang={language}"
+    back = f"{reverse('status-page', kwargs={'org': organisation.slug})}?lang={language}"
     if request.method == "POST":
         try:
             subscriptions.confirm(signed=signed)
