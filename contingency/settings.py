@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "contingency.incidents",
     "contingency.notify",
     "contingency.downtime",
+    "contingency.status",
     "contingency.web",
     "contingency.api",
 ]

@@ -1,5 +1,5 @@
-"""Every URL: pages under /o/<organisation>/, the acknowledgement links under /ack/, the JSON API under
-/api/v1/, and the admin."""
+"""Every URL: pages under /o/<organisation>/, the acknowledgement links under /ack/, the public status
+pages under /status/, the JSON API under /api/v1/, and the admin."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -14,6 +14,7 @@ from contingency.web.members import urls as members
 from contingency.web.notify import urls as notify
 from contingency.web.overview import urls as overview
 from contingency.web.plan import urls as plan
+from contingency.web.status import urls as status
 
 # Editing first: its fixed `plans/upload/` must win over the plan page's `plans/<plan>/`.
 organisation_pages = [
@@ -24,6 +25,7 @@ organisation_pages = [
     *incidents.urlpatterns,
     *downtime.urlpatterns,
     *notify.urlpatterns,
+    *status.urlpatterns,
 ]
 
 admin.site.login_form = views.AdminSignInForm  # slowed down after wrong passwords like the sign-in page
@@ -35,6 +37,7 @@ urlpatterns = [
     path("o/<slug:org>/", include(organisation_pages)),
     path("", include(members.urlpatterns)),
     path("", include(notify.public)),  # ack/<signed>/: acknowledgement links, no log-in
+    path("", include(status.public_urls)),  # status/<org>/: the public status page, no log-in
     path("api/", include("contingency.api.urls")),
     path("admin/", admin.site.urls),
 ]

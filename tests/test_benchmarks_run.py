@@ -119,3 +119,23 @@ def test_pages_benchmark_tiny_run_serves_every_user_and_prints_its_ratios():
     assert ratio is not None and float(ratio.group(1)) > 0, lines["what do I do"]  # the ratio to the static baseline
     assert "0 changes to the incident; 304s: " in out and "the server used" in out
     assert "dashboard, 3 plans (in process):" in out and "report:" in out and "invoke:" in out
+
+
+STATUS_SCRIPT = ROOT / "benchmarks" / "status.py"
+
+
+def test_status_benchmark_tiny_run_serves_both_servers_and_publishes_everywhere():
+    result = subprocess.run(
+        [sys.executable, str(STATUS_SCRIPT), "--clients", "5", "--duration", "0.5", "--updates", "1", "--poll", "0.2"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "baseline: the same bytes and ETag from a static server" in out
+    lines = [line.split() for line in out.splitlines()]
+    served = [words for words in lines if words[:1] in (["product"], ["static"])]
+    assert len(served) == 4 and all("requests/s" in words for words in served), out
+    assert "(304:" in out and "of the static server's requests/s" in out
+    for target in ("directory", "s3", "git"):
+        assert any(words[:2] == [target, "median"] for words in lines), out
+    assert "goal: every update published within 60 s -> OK" in out

@@ -172,6 +172,80 @@ def _ids(serial: int) -> dict[str, str]:
     return {"downtime-id": dtid(serial), "accession-number": f"MATRIX{serial}"}
 
 
+def _status_page() -> Any:
+    """Northwick's status page, published, with PACS on it (made once; the test rolls it back)."""
+    from contingency.status import services
+    from contingency.status.models import PublishedService
+
+    home = Organisation.objects.get(slug=HOME_ORG)
+    if services.site_of(home) is None:
+        services.configure_site(organisation=home, published=True, title="Status", actor=None, via="test")
+        services.add_service(
+            organisation=home, key="pacs", plan_key=PACS, subject="system:pacs", name="PACS", actor=None, via="test"
+        )
+    return PublishedService.objects.get(organisation=home, key="pacs")
+
+
+def status_org(visit: Visit) -> dict[str, Any]:
+    _status_page()
+    return {"org": HOME_ORG}
+
+
+def status_file(visit: Visit) -> dict[str, Any]:
+    return {**status_org(visit), "name": "feed.atom"}
+
+
+def status_service(visit: Visit) -> dict[str, Any]:
+    return {"org": HOME_ORG, "key": _status_page().key}
+
+
+def status_window(visit: Visit) -> dict[str, Any]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contingency.status import updates
+
+    service = _status_page()
+    start = timezone.now() + timedelta(days=1)
+    window = updates.schedule_maintenance(
+        organisation=service.organisation, title="Work", starts_at=start, ends_at=start + timedelta(hours=1),
+        actor=None, via="test",
+    )  # fmt: skip
+    return {"org": HOME_ORG, "pk": window.pk}
+
+
+def status_confirm(visit: Visit) -> dict[str, Any]:
+    from contingency.lib.signing import make_subscription_token
+
+    service = _status_page()
+    token = make_subscription_token(organisation_id=service.organisation_id, email="m@example.org", language="en")
+    return {"signed": token}
+
+
+def status_unsubscribe(visit: Visit) -> dict[str, Any]:
+    import secrets
+
+    from django.utils import timezone
+
+    from contingency.lib.signing import make_unsubscribe_token
+    from contingency.status.models import Subscriber
+
+    service = _status_page()
+    subscriber = Subscriber.objects.create(
+        organisation_id=service.organisation_id,
+        email=f"{secrets.token_hex(4)}@example.org",
+        token=secrets.token_hex(16),
+        confirmed_at=timezone.now(),
+    )
+    return {"signed": make_unsubscribe_token(subscriber.token)}
+
+
+def status_incident(visit: Visit) -> dict[str, Any]:
+    _status_page()
+    return {"org": HOME_ORG, "number": _incident("invoked").number}
+
+
 EXPECTED: dict[str, Page] = {
     # Outside any organisation.
     "home": Page("login", none()),
@@ -252,6 +326,24 @@ EXPECTED: dict[str, Page] = {
     "callout-call": Page(Capability.RESPOND, incident_callout, ACTION),
     "plan-messages": Page(Capability.VIEW, plan()),
     "callout-ack": Page("signed", callout_ack, FORM),
+    # The status page: members see its management page; responders post updates, set states and plan
+    # maintenance; administrators set it up and choose its services. The page itself and its files are
+    # public, and the subscription links are signed.
+    "status-manage": Page(Capability.VIEW, status_org),
+    "status-settings": Page(Capability.ADMINISTER, status_org, ACTION),
+    "status-service-add": Page(Capability.ADMINISTER, status_org, ACTION),
+    "status-service-edit": Page(Capability.ADMINISTER, status_service, ACTION),
+    "status-service-remove": Page(Capability.ADMINISTER, status_service, ACTION),
+    "status-service-state": Page(Capability.RESPOND, status_service, ACTION),
+    "status-update": Page(Capability.RESPOND, status_org, ACTION),
+    "status-maintenance": Page(Capability.RESPOND, status_org, ACTION),
+    "status-maintenance-cancel": Page(Capability.RESPOND, status_window, ACTION),
+    "incident-status-notice": Page(Capability.RESPOND, status_incident, ACTION),
+    "status-page": Page("public", status_org),
+    "status-file": Page("public", status_file),
+    "status-subscribe": Page("public", status_org, ACTION),
+    "status-confirm": Page("signed", status_confirm, FORM),
+    "status-unsubscribe": Page("signed", status_unsubscribe, FORM),
 }
 
 

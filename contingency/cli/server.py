@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -98,7 +99,8 @@ def serve(host: str, port: int, processes: int, threads: int, connection_limit: 
     else:
         first = " (in web process 1)" if processes > 1 else ""
         click.echo(
-            f"The worker runs in-process{first}: trigger points every {DEFAULT_POLL:g}s, notifications as they come."
+            f"The worker runs in-process{first}: trigger points every {DEFAULT_POLL:g}s, notifications as they come, "
+            "the status page published within seconds of a change."
         )
     background = None if no_worker else _background
     if processes == 1:
@@ -109,13 +111,15 @@ def serve(host: str, port: int, processes: int, threads: int, connection_limit: 
 
 
 def _background() -> Callable[[], None]:
-    """Start the worker's threads (trigger points, delivery); returns how to stop them."""
+    """Start the worker's threads (trigger points, delivery, status page publishing); returns how to stop them."""
     from ..incidents import worker
     from ..notify import delivery
+    from ..status.publishing import worker as publisher
 
     running = [
         worker.start_thread(DEFAULT_POLL),
         delivery.start_thread(worker=f"{worker.worker_name()}:delivery"),
+        publisher.start_thread(worker=f"{worker.worker_name()}:publish"),
     ]
 
     def stop() -> None:
@@ -143,8 +147,9 @@ def _background() -> Callable[[], None]:
 @click.option("--name", help="This worker's name in the record of who fired what (default host:pid:thread).")
 @click.option(
     "--only",
-    type=click.Choice(["triggers", "delivery"]),
-    help="Run one half: timed actions (trigger points...) or the delivery of notifications.",
+    type=click.Choice(["triggers", "delivery", "publish"]),
+    help="Run one part: timed actions (trigger points...), the delivery of notifications, or publishing the "
+    "status page.",
 )
 @click.option(
     "--send-threads",
@@ -154,8 +159,8 @@ def _background() -> Callable[[], None]:
     help="Messages in flight at once (providers that answer slowly need more to reach their rate limit).",
 )
 def worker_command(poll: float, once: bool, name: str | None, only: str | None, send_threads: int) -> None:
-    """Fire trigger points, duration rules and in-hours changes when due, and deliver notifications,
-    until SIGTERM or Ctrl+C.
+    """Fire trigger points, duration rules and in-hours changes when due, deliver notifications and publish
+    the status page, until SIGTERM or Ctrl+C.
 
     Run as many as you like on PostgreSQL: each action is fired exactly once, and each message sent by
     one of them, within each channel's rate limit. On SIGTERM or SIGINT the action being fired and the
@@ -180,9 +185,11 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
     _django()
     from ..incidents import worker
     from ..notify import delivery
+    from ..status.publishing import worker as publisher
 
     _require_migrated()
     _require_channels()
+    _require_targets()
     label = name.strip() if name else worker.worker_name()
     if once:
         failed: list[Any] = []
@@ -191,20 +198,30 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
             worker.log_failure(row, exc)
             failed.append(row)
 
-        fired = worker.run_until_idle(worker=label, on_error=failing) if only != "delivery" else 0
-        sent, moved = delivery.run_until_idle(worker=label) if only != "triggers" else (0, 0)
-        click.echo(f"fired {fired} action(s), sent {sent} message(s), moved on {moved} call-out(s)")
+        fired = worker.run_until_idle(worker=label, on_error=failing) if only in (None, "triggers") else 0
+        sent, moved = delivery.run_until_idle(worker=label) if only in (None, "delivery") else (0, 0)
+        published, unpublished = publisher.run_once(worker=label) if only in (None, "publish") else (0, 0)
+        click.echo(
+            f"fired {fired} action(s), sent {sent} message(s), moved on {moved} call-out(s), "
+            f"published {published} status page(s)"
+        )
+        if unpublished:
+            click.echo(f"{unpublished} status page publish(es) failed and are tried again later", err=True)
         if failed:
             click.echo(f"{len(failed)} action(s) failed and are tried again later (see the log above)", err=True)
+        if failed or unpublished:
             sys.exit(1)
         return
     loops: list[threading.Thread] = []
-    if only != "delivery":
+    if only in (None, "triggers"):
         kwargs = {"poll": poll, "worker": label}
         loops.append(threading.Thread(target=worker.loop, args=(stop,), kwargs=kwargs, name="triggers"))
-    if only != "triggers":
+    if only in (None, "delivery"):
         kwargs = {"poll": min(poll, 1.0), "worker": label, "threads": send_threads}
         loops.append(threading.Thread(target=delivery.loop, args=(stop,), kwargs=kwargs, name="delivery"))
+    if only in (None, "publish"):
+        kwargs = {"poll": min(poll, 2.0), "worker": label}
+        loops.append(threading.Thread(target=publisher.loop, args=(stop,), kwargs=kwargs, name="publish"))
     for thread in loops:
         thread.start()
     # The main thread only waits, so that it is the one to receive the signals.
@@ -212,7 +229,7 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
         for thread in loops:
             thread.join(timeout=0.2)
         if not stop.is_set() and not all(thread.is_alive() for thread in loops):
-            stop.set()  # one half ended by itself: stop the other and exit non-zero
+            stop.set()  # one loop ended by itself: stop the others and exit non-zero
             for thread in loops:
                 thread.join()
             sys.exit(1)
@@ -225,6 +242,18 @@ def _require_channels() -> None:
     try:
         from_settings()
     except ChannelConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+def _require_targets() -> None:
+    """Refuse to start with a status page publishing target configured wrongly (as for the channels)."""
+    from ..status.publishing.targets import TargetConfigError, load
+
+    try:
+        load(os.environ)
+    except TargetConfigError as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
         sys.exit(EXIT_INVALID)

@@ -19,3 +19,6 @@ task_finished = Signal()
 target_told = Signal()
 # incident, at: the incident ended (stood down, or closed as not a failure); nothing more is sent.
 incident_closed = Signal()
+# incident: the incident was reported, or its state or assessment changed (assessed, invoked, restored,
+# stood down, closed as not a failure); sent with the change's audit entry. The status page listens.
+incident_changed = Signal()

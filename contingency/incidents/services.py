@@ -78,6 +78,7 @@ def _audit(incident: Incident, *, actor: Actor, via: str, verb: str, what: str, 
         note=what,
         via=via,
     )
+    events.incident_changed.send(sender=Incident, incident=incident)
 
 
 def _changed(

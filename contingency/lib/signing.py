@@ -1,4 +1,4 @@
-"""Signed links for copy holders: "I have received issue N of this plan" without an account.
+"""Signed links: copy holders ("I have received issue N of this plan") and status page subscriptions.
 
 A link carries (plan id, issue, copy number), signed with the site's secret and a salt of its
 own, and stamped with the time it was made, so it cannot be altered, reused for another copy
@@ -61,3 +61,55 @@ def read_token(token: str, *, max_age: timedelta = MAX_AGE) -> HolderToken:
     plan_id, issue, copy_number = fields
     assert isinstance(plan_id, int) and isinstance(issue, int) and isinstance(copy_number, int)
     return HolderToken(plan_id, issue, copy_number)
+
+
+# ---------------------------------------------------------------- status page subscriptions
+#
+# A confirmation link carries the address itself (signed and time-stamped): nothing about an
+# unconfirmed address is kept in the database, so the link is the whole of the pending request.
+# An unsubscribe link carries the subscriber's random token and does not expire.
+
+SUBSCRIBE_SALT = "status-subscribe"
+UNSUBSCRIBE_SALT = "status-unsubscribe"
+
+
+@dataclass(frozen=True)
+class SubscriptionToken:
+    organisation_id: int
+    email: str
+    language: str
+
+
+def make_subscription_token(*, organisation_id: int, email: str, language: str) -> str:
+    """A URL-safe token confirming that `email` wants the organisation's public updates."""
+    return signing.TimestampSigner(salt=SUBSCRIBE_SALT).sign_object(
+        {"o": organisation_id, "e": email, "l": language}, compress=True
+    )
+
+
+def read_subscription_token(token: str, *, max_age: timedelta) -> SubscriptionToken:
+    """What a confirmation token is for; TokenInvalid when altered, malformed or older than `max_age`."""
+    try:
+        value = signing.TimestampSigner(salt=SUBSCRIBE_SALT).unsign_object(token, max_age=max_age)
+    except signing.SignatureExpired:
+        raise TokenInvalid("This link has expired.", expired=True) from None
+    except (signing.BadSignature, ValueError):
+        raise TokenInvalid("This link is not valid.") from None
+    if not isinstance(value, dict):
+        raise TokenInvalid("This link is not valid.")
+    organisation_id, email, language = value.get("o"), value.get("e"), value.get("l")
+    if not (isinstance(organisation_id, int) and isinstance(email, str) and isinstance(language, str)):
+        raise TokenInvalid("This link is not valid.")
+    return SubscriptionToken(organisation_id, email, language)
+
+
+def make_unsubscribe_token(subscriber_token: str) -> str:
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(subscriber_token)
+
+
+def read_unsubscribe_token(token: str) -> str:
+    """The subscriber token an unsubscribe link carries; TokenInvalid when altered."""
+    try:
+        return signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
+    except signing.BadSignature:
+        raise TokenInvalid("This link is not valid.") from None

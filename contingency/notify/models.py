@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from contingency.core.models import LineField, ProseField
+from contingency.core.models import LineField, Organisation, ProseField
 from contingency.incidents.models import Incident, Task
 from contingency.plans.models import KEY_LENGTH
 
@@ -87,10 +87,27 @@ class NotificationState(models.TextChoices):
     CANCELLED = "cancelled"
 
 
-class Notification(models.Model):
-    """One message to one address over one transport: the outbox row the delivery worker sends."""
+class MessageKind(models.TextChoices):
+    """What a message is for: an incident's call-out or channel post, or the status page's e-mails."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notifications")
+    INCIDENT = "incident"
+    STATUS_CONFIRMATION = "status-confirmation", "status page: confirm a subscription"
+    STATUS_UPDATE = "status-update", "status page: an update to a subscriber"
+
+
+class Notification(models.Model):
+    """One message to one address over one transport: the outbox row the delivery worker sends.
+
+    An incident's messages have an incident; the status page's (kind STATUS_*) have only an organisation.
+    """
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+", help_text="Without incident."
+    )
+    kind = models.CharField(max_length=24, choices=MessageKind.choices, default=MessageKind.INCIDENT)
     callout = models.ForeignKey(Callout, on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
     key = models.CharField(max_length=255, unique=True, help_text="Idempotency key: event, recipient, channel.")
     channel = models.CharField(max_length=16, help_text="sms, email, phone or post.")

@@ -251,14 +251,19 @@ def delivery_receipt(
             state = Notification.objects.values_list("state", flat=True).get(pk=message.pk)
             # Still sending: the receipt overtook the worker's record of the send.
             return Delivery("sending" if state == NotificationState.SENDING else "unchanged", message, state=state)
-        failed = Notification.objects.select_related("incident__organisation").get(pk=message.pk)
+        failed = Notification.objects.select_related("incident__organisation", "organisation").get(pk=message.pk)
         dispatch.failed(failed, now)
+        if failed.incident is not None:
+            organisation, key = failed.incident.organisation, f"{incident_key(failed.incident)}/notifications"
+        else:  # the status page's e-mails (a confirmation, an update to a subscriber) have no incident
+            assert failed.organisation is not None
+            organisation, key = failed.organisation, "status/notifications"
         audit.record(
-            organisation=failed.incident.organisation,
+            organisation=organisation,
             actor=actor,
             verb=audit.Verb.CHANGE,
-            object_type="incident-notification",
-            object_key=f"{incident_key(failed.incident)}/notifications/{failed.pk}",
+            object_type="incident-notification" if failed.incident is not None else "status-notification",
+            object_key=f"{key}/{failed.pk}",
             label=str(failed)[:200],
             before={"state": NotificationState.SENT.value},
             after={"state": failed.state, "permanent": permanent, "last_error": error},

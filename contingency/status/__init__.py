@@ -1,0 +1,1 @@
+"""The public status page: published services, their state, updates, maintenance, subscriptions, publishing."""

@@ -1,0 +1,1 @@
+"""Publishing the status page's static bundle to targets that stay up when this server is down."""
