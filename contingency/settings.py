@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "contingency.plans",
     "contingency.incidents",
     "contingency.notify",
+    "contingency.packs",
     "contingency.web",
     "contingency.api",
 ]

@@ -88,9 +88,15 @@ class NotificationState(models.TextChoices):
 
 
 class Notification(models.Model):
-    """One message to one address over one transport: the outbox row the delivery worker sends."""
+    """One message to one address over one transport: the outbox row the delivery worker sends.
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notifications")
+    Most belong to an incident; a message that is not about one (a new issue of a plan, sent to its copy
+    holders by the grab pack) has none, and the delivery worker sends it all the same.
+    """
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
     callout = models.ForeignKey(Callout, on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
     key = models.CharField(max_length=255, unique=True, help_text="Idempotency key: event, recipient, channel.")
     channel = models.CharField(max_length=16, help_text="sms, email, phone or post.")

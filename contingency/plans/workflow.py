@@ -25,6 +25,7 @@ from contingency.core import audit
 from contingency.core.models import Organisation
 from contingency.lib.durations import Duration, DurationError, Unit
 
+from . import events
 from .editing import Actor, plan_data, save_document
 from .models import CopyHolder, Plan, PlanIssue, PlanReview, PlanStatus
 from .problems import PlanInvalid
@@ -73,6 +74,8 @@ def mark_issued(plan: Plan, *, actor: Actor, via: str, summary: str = "") -> Pla
                 note="recorded as issued" if created else "",
                 via=via,
             )
+        if created:
+            events.plan_issued.send(Plan, plan=plan, issue=issue, imported=True, actor=actor, via=via)
         return issue
 
 
@@ -289,6 +292,7 @@ def issue(plan: Plan, *, actor: Actor, via: str = "web") -> PlanIssue:
             note=summary,
             via=via,
         )
+        events.plan_issued.send(Plan, plan=saved, issue=kept, imported=False, actor=actor, via=via)
     _reload(plan)
     return kept
 
