@@ -11,6 +11,7 @@ import click
 from .. import __version__
 from .incidents import incident
 from .notify import notify
+from .packs import pack
 from .plans import plan
 from .server import demo, manage, migrate, serve, worker_command
 
@@ -23,5 +24,5 @@ def main() -> None:
     """Contingency: business continuity and disaster recovery plans that run."""
 
 
-for command in (plan, incident, notify, migrate, demo, serve, worker_command, manage):
+for command in (plan, incident, notify, pack, migrate, demo, serve, worker_command, manage):
     main.add_command(command)

@@ -30,6 +30,7 @@ from .render import UNCONTROLLED_COPY, CopySpec, PackedPlan
 MANIFEST = "manifest.json"
 FORMAT = "contingency-grab-pack/1"
 PARTS = frozenset({"html", "pdf", "forms"})
+PLAN_ENTRY = ("plan", "title", "number", "issue", "contentHash", "lastUpdated", "copies")
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,9 @@ def _plan_entry(source: PlanSource, copies: Sequence[CopySpec]) -> dict[str, Any
 
 
 def _finish(pack: Pack, manifest: dict[str, Any]) -> Pack:
-    manifest["files"] = [{"name": name, "sha256": sha256(data), "bytes": len(data)} for name, data in pack.files.items()]
+    manifest["files"] = [
+        {"name": name, "sha256": sha256(data), "bytes": len(data)} for name, data in pack.files.items()
+    ]
     pack.manifest = manifest
     pack.files[MANIFEST] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
     return pack
@@ -181,9 +184,7 @@ def build_plan_pack(
     """One plan's pack: its files for each copy, and the manifest."""
     doc = source.document
     pack = Pack(f"{doc.id}-issue-{doc.document.issue}-grab-pack")
-    pack.files.update(
-        plan_files(source, copies=copies, built_at=built_at, zone=zone, forms=forms, parts=parts)
-    )
+    pack.files.update(plan_files(source, copies=copies, built_at=built_at, zone=zone, forms=forms, parts=parts))
     entry = _plan_entry(source, copies)
     manifest = {
         "format": FORMAT,
@@ -192,7 +193,9 @@ def build_plan_pack(
         "organisation": doc.organisation.id,
         **entry,
         "builtAt": built_at.isoformat(),
-        "downtimeForms": "from the plan's functions (fallback layout)" if (forms is None or forms.fallback) else "record kinds",
+        "downtimeForms": "from the plan's functions (fallback layout)"
+        if (forms is None or forms.fallback)
+        else "record kinds",
     }
     return _finish(pack, manifest)
 
@@ -201,14 +204,16 @@ def build_organisation_pack(
     sources: Sequence[PlanSource],
     *,
     organisation: tuple[str, str],
-    copies: Mapping[str, Sequence[CopySpec]] | None = None,
     built_at: datetime,
     zone: ZoneInfo,
+    plan_packs: Mapping[str, Pack] | None = None,
     forms: FormSource | None = None,
 ) -> Pack:
-    """Every plan of an organisation: one HTML file and one PDF of them all, and each plan's own files."""
+    """Every plan of an organisation: one HTML file and one PDF of them all (uncontrolled), and each
+    plan's own files under `<plan>/` - those of `plan_packs` (packs printed for copy holders), or an
+    uncontrolled copy of each."""
     slug, name = organisation
-    copies = copies or {}
+    plan_packs = plan_packs or {}
     pack = Pack(f"{slug}-grab-pack-{built_at.astimezone(zone):%Y-%m-%d}")
     packed = [_packed(s, UNCONTROLLED_COPY, built_at, zone) for s in sources]
     title = f"{name}: every plan"
@@ -216,25 +221,24 @@ def build_organisation_pack(
     pack.files[f"{slug}.html"] = render.html_file(packed, title=title, organisation=name, printed_on=local).encode()
     if packed:
         pack.files[f"{slug}.pdf"] = render.pdf(render.print_html(packed, title=title))
+    entries = []
     for source in sources:
+        printed = plan_packs.get(source.key)
+        if printed is not None:
+            pack.files.update({f"{source.key}/{n}": data for n, data in printed.files.items()})
+            entries.append({k: printed.manifest[k] for k in PLAN_ENTRY if k in printed.manifest})
+            continue
         pack.files.update(
-            plan_files(
-                source,
-                copies=copies.get(source.key, ()),
-                built_at=built_at,
-                zone=zone,
-                forms=forms,
-                parts=PARTS,
-                prefix=f"{source.key}/",
-            )
+            plan_files(source, copies=(), built_at=built_at, zone=zone, forms=forms, prefix=f"{source.key}/")
         )
+        entries.append(_plan_entry(source, ()))
     manifest = {
         "format": FORMAT,
         "generator": f"contingency {__version__}",
         "scope": "organisation",
         "organisation": slug,
-        "plans": [_plan_entry(s, copies.get(s.key, ())) for s in sources],
+        "plans": entries,
         "builtAt": built_at.isoformat(),
-        "copies": {s.key: [c.number for c in copies.get(s.key, ()) if c.number is not None] for s in sources},
+        "copies": {entry["plan"]: entry["copies"] for entry in entries},
     }
     return _finish(pack, manifest)

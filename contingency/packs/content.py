@@ -159,9 +159,7 @@ def _for(step: Step, in_hours: bool) -> bool:
     return step.when is When.ALWAYS or (step.when is When.IN_HOURS) == in_hours
 
 
-def function_sheet(
-    document: PlanDocument, function: CriticalFunction, day: Resolver, night: Resolver
-) -> FunctionSheet:
+def function_sheet(document: PlanDocument, function: CriticalFunction, day: Resolver, night: Resolver) -> FunctionSheet:
     procedures = _procedures_for(document, function)
     response = [p for p in procedures if p.phase is ProcedurePhase.RESPONSE]
     names = sections.names(document)

@@ -94,9 +94,7 @@ class PackJob(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="pack_jobs")
     issue = models.PositiveIntegerField()
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.PENDING)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     requested_via = models.CharField(max_length=32, default="")
     created_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -113,3 +111,22 @@ class PackJob(models.Model):
 
     def __str__(self) -> str:
         return f"packs of {self.plan_id} issue {self.issue} ({self.state})"
+
+
+class HolderNotice(models.Model):
+    """A copy holder told of a new printed pack: the outbox message, or why none was sent."""
+
+    record = models.ForeignKey(PrintRecord, on_delete=models.CASCADE, related_name="notices")
+    copy_number = models.PositiveIntegerField()
+    holder_name = LineField()
+    notification = models.OneToOneField(
+        "notify.Notification", on_delete=models.SET_NULL, null=True, blank=True, related_name="holder_notice"
+    )
+    not_sent = LineField(blank=True, default="", help_text="Why no message was written (no e-mail address).")
+
+    class Meta:
+        ordering = ("record_id", "copy_number")
+        constraints = [models.UniqueConstraint(fields=("record", "copy_number"), name="packs_notice_once")]
+
+    def __str__(self) -> str:
+        return f"copy {self.copy_number} told of {self.record}"
