@@ -12,6 +12,7 @@ from contingency.web.incidents import urls as incidents
 from contingency.web.members import urls as members
 from contingency.web.notify import urls as notify
 from contingency.web.overview import urls as overview
+from contingency.web.packs import urls as packs
 from contingency.web.plan import urls as plan
 
 # Editing first: its fixed `plans/upload/` must win over the plan page's `plans/<plan>/`.
@@ -22,6 +23,7 @@ organisation_pages = [
     *control.urlpatterns,
     *incidents.urlpatterns,
     *notify.urlpatterns,
+    *packs.urlpatterns,
 ]
 
 urlpatterns = [

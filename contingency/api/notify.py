@@ -49,6 +49,7 @@ from contingency.notify import dispatch
 from contingency.notify.channels.govuk_notify import NotifyEmailTransport, NotifySmsTransport
 from contingency.notify.dispatch import NotifyError
 from contingency.notify.models import Callout, CalloutState, Level, Notification, NotificationState
+from contingency.packs.models import HolderNotice
 
 from . import notify_schemas as n
 from . import schemas as s
@@ -405,12 +406,19 @@ def delivery_status(request: HttpRequest, body: n.DeliveryReceiptIn) -> dict[str
             return {"result": "unchanged", "detail": f"The message is {state}: nothing to change."}
         failed = Notification.objects.select_related("incident__organisation").get(pk=message.pk)
         dispatch.failed(failed, now)
+        if failed.incident is not None:
+            organisation = failed.incident.organisation
+            kind, key = "incident-notification", f"{incident_key(failed.incident)}/notifications/{failed.pk}"
+        else:  # a message to a copy holder about a printed grab pack
+            notice = HolderNotice.objects.select_related("record__organisation").get(notification=failed)
+            organisation = notice.record.organisation
+            kind, key = "pack-notification", f"{notice.record.plan_key}/prints/{notice.record_id}/{failed.pk}"
         audit.record(
-            organisation=failed.incident.organisation,
+            organisation=organisation,
             actor=None,
             verb=audit.Verb.CHANGE,
-            object_type="incident-notification",
-            object_key=f"{incident_key(failed.incident)}/notifications/{failed.pk}",
+            object_type=kind,
+            object_key=key,
             label=str(failed)[:200],
             before={"state": NotificationState.SENT.value},
             after={"state": failed.state, "permanent": permanent, "last_error": error},

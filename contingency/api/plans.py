@@ -13,6 +13,7 @@ from pydantic import Field
 from contingency.core.access import organisations_of, roles_in
 from contingency.core.models import AuditEntry
 from contingency.core.permissions import Capability, capabilities_of
+from contingency.packs.register import print_facts
 from contingency.plans.editing import plan_data, save_document
 from contingency.plans.lint import Finding, Options, lint, severity_counts
 from contingency.plans.models import Plan
@@ -35,7 +36,8 @@ REFUSED = {**DENIED, 400: s.Invalid, 422: s.Invalid}
 
 
 def findings(plan: Plan) -> list[Finding]:
-    return lint(export_plan(plan), Options(today=local_today(plan.organisation)))
+    """The plan's lint findings, with the print register's facts, as the plan page shows them."""
+    return lint(export_plan(plan), Options(today=local_today(plan.organisation), printing=print_facts(plan)))
 
 
 def lint_counts(found: list[Finding]) -> dict[str, int]:

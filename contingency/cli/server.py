@@ -59,6 +59,7 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
 
     from ..incidents import worker
     from ..notify import delivery
+    from ..packs import jobs as packs
     from ..wsgi import application
 
     try:
@@ -75,7 +76,11 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
     else:
         running.append(worker.start_thread(DEFAULT_POLL))
         running.append(delivery.start_thread(worker=f"{worker.worker_name()}:delivery"))
-        click.echo(f"The worker runs in-process: trigger points every {DEFAULT_POLL:g}s, notifications as they come.")
+        running.append(packs.start_thread(poll=DEFAULT_POLL, worker=f"{worker.worker_name()}:packs"))
+        click.echo(
+            f"The worker runs in-process: trigger points every {DEFAULT_POLL:g}s, notifications as they come, "
+            "grab packs of newly issued plans."
+        )
     try:
         waitress_serve(application, host=host, port=port, threads=threads, ident="contingency")
     finally:
@@ -97,8 +102,8 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
 @click.option("--name", help="This worker's name in the record of who fired what (default host:pid:thread).")
 @click.option(
     "--only",
-    type=click.Choice(["triggers", "delivery"]),
-    help="Run one half: timed actions (trigger points...) or the delivery of notifications.",
+    type=click.Choice(["triggers", "delivery", "packs"]),
+    help="Run one part: timed actions (trigger points...), the delivery of notifications, or building grab packs.",
 )
 @click.option(
     "--send-threads",
@@ -108,8 +113,8 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
     help="Messages in flight at once (providers that answer slowly need more to reach their rate limit).",
 )
 def worker_command(poll: float, once: bool, name: str | None, only: str | None, send_threads: int) -> None:
-    """Fire trigger points, duration rules and in-hours changes when due, and deliver notifications,
-    until SIGTERM or Ctrl+C.
+    """Fire trigger points, duration rules and in-hours changes when due, deliver notifications, and
+    build the grab packs of newly issued plans, until SIGTERM or Ctrl+C.
 
     Run as many as you like on PostgreSQL: each action is fired exactly once, and each message sent by
     one of them, within each channel's rate limit. On SIGTERM or SIGINT the action being fired and the
@@ -134,20 +139,27 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
     _django()
     from ..incidents import worker
     from ..notify import delivery
+    from ..packs import jobs as packs
 
     _require_migrated()
     _require_channels()
     label = name.strip() if name else worker.worker_name()
     if once:
-        fired = worker.run_until_idle(worker=label) if only != "delivery" else 0
-        sent, moved = delivery.run_until_idle(worker=label) if only != "triggers" else (0, 0)
-        click.echo(f"fired {fired} action(s), sent {sent} message(s), moved on {moved} call-out(s)")
+        fired = worker.run_until_idle(worker=label) if only in (None, "triggers") else 0
+        built = packs.run_until_idle(worker=label) if only in (None, "packs") else 0
+        sent, moved = delivery.run_until_idle(worker=label) if only in (None, "delivery") else (0, 0)
+        click.echo(
+            f"fired {fired} action(s), sent {sent} message(s), moved on {moved} call-out(s), built {built} pack(s)"
+        )
         return
     loops: list[threading.Thread] = []
-    if only != "delivery":
+    if only in (None, "triggers"):
         kwargs = {"poll": poll, "worker": label}
         loops.append(threading.Thread(target=worker.loop, args=(stop,), kwargs=kwargs, name="triggers"))
-    if only != "triggers":
+    if only in (None, "packs"):
+        kwargs = {"poll": poll, "worker": label}
+        loops.append(threading.Thread(target=packs.loop, args=(stop,), kwargs=kwargs, name="packs"))
+    if only in (None, "delivery"):
         kwargs = {"poll": min(poll, 1.0), "worker": label, "threads": send_threads}
         loops.append(threading.Thread(target=delivery.loop, args=(stop,), kwargs=kwargs, name="delivery"))
     for thread in loops:

@@ -200,6 +200,16 @@ def build_plan_pack(
     return _finish(pack, manifest)
 
 
+def organisation_html(
+    sources: Sequence[PlanSource], *, organisation: tuple[str, str], built_at: datetime, zone: ZoneInfo
+) -> bytes:
+    """The single HTML file of every plan of an organisation (an uncontrolled copy)."""
+    name = organisation[1]
+    packed = [_packed(s, UNCONTROLLED_COPY, built_at, zone) for s in sources]
+    local = built_at.astimezone(zone)
+    return render.html_file(packed, title=f"{name}: every plan", organisation=name, printed_on=local).encode()
+
+
 def build_organisation_pack(
     sources: Sequence[PlanSource],
     *,
@@ -217,8 +227,7 @@ def build_organisation_pack(
     pack = Pack(f"{slug}-grab-pack-{built_at.astimezone(zone):%Y-%m-%d}")
     packed = [_packed(s, UNCONTROLLED_COPY, built_at, zone) for s in sources]
     title = f"{name}: every plan"
-    local = built_at.astimezone(zone)
-    pack.files[f"{slug}.html"] = render.html_file(packed, title=title, organisation=name, printed_on=local).encode()
+    pack.files[f"{slug}.html"] = organisation_html(sources, organisation=organisation, built_at=built_at, zone=zone)
     if packed:
         pack.files[f"{slug}.pdf"] = render.pdf(render.print_html(packed, title=title))
     entries = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,11 +22,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from contingency.core import audit
 from contingency.plans.models import Plan
 
 from . import notices
-from .models import JobState, PackJob
-from .register import PackError, build_print, write_record
+from .models import JobReason, JobState, PackJob
+from .register import PackError, build_print, holder_copies, latest_issue_row, write_record
 
 log = logging.getLogger("contingency.packs")
 LEASE = timedelta(minutes=15)
@@ -34,14 +35,54 @@ MAX_ATTEMPTS = 5
 Clock = Callable[[], datetime]
 
 
+def _user(actor: Any) -> Any:
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
 def enqueue(*, plan: Plan, issue: int, actor: Any, via: str) -> PackJob:
-    """Queue the packs of `issue` of `plan` (once: a second request for the same issue is the same job)."""
-    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    """Queue the packs of a new issue for every copy holder (once per issue: asking again is the same job)."""
     job, _ = PackJob.objects.get_or_create(
         plan=plan,
         issue=issue,
-        defaults={"created_at": timezone.now(), "requested_by": user, "requested_via": via[:32]},
+        reason=JobReason.ISSUE,
+        defaults={"created_at": timezone.now(), "requested_by": _user(actor), "requested_via": via[:32]},
     )
+    return job
+
+
+def request_print(*, plan: Plan, copies: Sequence[int], actor: Any, via: str) -> PackJob:
+    """Queue a print of the latest issue for the copies given (every copy holder when empty), audited.
+
+    Refused (PackError) when the plan was never issued here, has no such copy, or has no copy holders.
+    """
+    numbers = sorted(set(copies))
+    with transaction.atomic():
+        latest = latest_issue_row(plan)
+        if latest is None:
+            raise PackError(f"{plan.title} has never been issued here: issue it before printing for its holders.")
+        chosen = holder_copies(plan, numbers or None)
+        if not chosen:
+            raise PackError(f"{plan.title} has no registered copy holders to print for.", "copies")
+        job = PackJob.objects.create(
+            plan=plan,
+            issue=latest.issue,
+            reason=JobReason.REQUEST,
+            copies=numbers,
+            created_at=timezone.now(),
+            requested_by=_user(actor),
+            requested_via=via[:32],
+        )
+        audit.record(
+            organisation=plan.organisation,
+            actor=actor,
+            verb="request-print",
+            object_type="plan",
+            object_key=plan.key,
+            label=plan.title,
+            after={"issue": latest.issue, "copies": [c.number for c in chosen]},
+            note="grab pack queued for printing",
+            via=via,
+        )
     return job
 
 
@@ -71,11 +112,11 @@ def _end(job: PackJob, worker: str, *, state: JobState, now: datetime, error: st
 
 def run(job: PackJob, *, worker: str, clock: Clock = timezone.now) -> bool:
     """Build, record and announce one claimed job; False when it is not ours any more or did not finish."""
-    newer = PackJob.objects.filter(plan=job.plan, issue__gt=job.issue).order_by("-issue").first()
-    if newer is not None:
-        return _end(job, worker, state=JobState.DONE, now=clock(), error=f"superseded by issue {newer.issue}")
+    newer = PackJob.objects.filter(plan=job.plan, issue__gt=job.issue, reason=JobReason.ISSUE).order_by("-issue")
+    if (superseding := newer.first()) is not None:
+        return _end(job, worker, state=JobState.DONE, now=clock(), error=f"superseded by issue {superseding.issue}")
     try:
-        built = build_print(job.plan, issue=job.issue)
+        built = build_print(job.plan, copies=job.copies or None, issue=job.issue)
     except PackError as refused:
         return _end(job, worker, state=JobState.DONE, now=clock(), error=f"nothing printed: {refused.message}")
     except Exception as exc:  # a bug or a broken library: try again later, a few times
@@ -94,7 +135,12 @@ def run(job: PackJob, *, worker: str, clock: Clock = timezone.now) -> bool:
         if not _end(job, worker, state=JobState.DONE, now=now):
             log.warning("pack job #%s: the claim was lost before it finished; another worker builds it", job.pk)
             return False
-        record = write_record(built, actor=None, via="worker", note=f"issue {job.issue}: printed for every copy holder")
+        if job.reason == JobReason.ISSUE:
+            note = f"issue {job.issue}: printed for every copy holder"
+        else:
+            note = f"printed as asked by {job.requested_by or job.requested_via}"
+        actor = job.requested_by if job.reason == JobReason.REQUEST else None
+        record = write_record(built, actor=actor, via="worker", note=note)
         PackJob.objects.filter(pk=job.pk).update(record=record)
         notices.tell_holders(record, at=now)
     return True

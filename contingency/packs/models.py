@@ -88,11 +88,22 @@ class JobState(models.TextChoices):
     FAILED = "failed"
 
 
+class JobReason(models.TextChoices):
+    ISSUE = "issue", "a new issue"
+    REQUEST = "request", "asked for on the plan page"
+
+
 class PackJob(models.Model):
-    """Build and record the packs of one issue of one plan, and tell its copy holders: claimed by a worker."""
+    """Build and record a printed pack of one issue of one plan, and tell its copy holders: claimed by a worker.
+
+    Issuing queues one per issue (`reason` issue, for every copy holder); a plan editor's "Print for copy
+    holders" queues one for the copies chosen (`copies`, empty for all).
+    """
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="pack_jobs")
     issue = models.PositiveIntegerField()
+    reason = models.CharField(max_length=16, choices=JobReason.choices, default=JobReason.ISSUE)
+    copies = models.JSONField(default=list, blank=True, help_text="Copy numbers to print; empty for every holder.")
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.PENDING)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     requested_via = models.CharField(max_length=32, default="")
@@ -106,7 +117,11 @@ class PackJob(models.Model):
 
     class Meta:
         ordering = ("created_at", "id")
-        constraints = [models.UniqueConstraint(fields=("plan", "issue"), name="packs_job_once_per_issue")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("plan", "issue"), condition=models.Q(reason="issue"), name="packs_job_once_per_issue"
+            )
+        ]
         indexes = [models.Index(fields=("state", "lease_until"), name="packs_job_due")]
 
     def __str__(self) -> str:

@@ -251,3 +251,17 @@ def print_facts(plan: Plan) -> PrintFacts:
 
 def print_facts_by_plan(plans: Sequence[Plan]) -> dict[int, PrintFacts]:
     return {plan.pk: print_facts(plan) for plan in plans}
+
+
+def recent_prints(plan: Plan, limit: int = 10) -> list[PrintRecord]:
+    """The plan's latest prints, newest first, with their copies (and never their files)."""
+    return list(PrintRecord.objects.filter(plan=plan).prefetch_related("copies").order_by("-built_at", "-id")[:limit])
+
+
+def queued(plan: Plan) -> list[Any]:
+    """Prints of the plan waiting for (or being built by) a worker."""
+    from .models import JobState, PackJob
+
+    return list(
+        PackJob.objects.filter(plan=plan, state__in=(JobState.PENDING, JobState.RUNNING)).order_by("created_at")
+    )

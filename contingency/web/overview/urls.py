@@ -12,6 +12,7 @@ from django.utils import timezone
 from contingency.core.models import Organisation
 from contingency.core.permissions import Capability
 from contingency.lib.calendar import CalendarError, WorkingCalendar, from_organisation
+from contingency.packs import register
 from contingency.plans.guidance import FunctionNotFound, what_to_do
 from contingency.plans.models import Plan
 from contingency.plans.spec import PlanDocument
@@ -37,6 +38,11 @@ class PlanRow:
     review: Review
     lint: LintCounts
     evidence: list[str]
+    locations: list[register.LocationState]
+
+    @property
+    def out_of_date(self) -> list[register.LocationState]:
+        return [place for place in self.locations if place.state != "current"]
 
 
 def calendar_of(organisation: Organisation) -> WorkingCalendar | None:
@@ -59,8 +65,9 @@ def dashboard(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
                 plan,
                 document,
                 review_state(plan.review_date, today),
-                lint_counts(document, today),
+                lint_counts(document, today, register.print_facts(plan)),
                 evidence_of_testing(document),
+                register.locations(plan),
             )
         )
     documents = [row.document for row in rows]
@@ -76,6 +83,7 @@ def dashboard(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
             "in_hours": calendar.is_in_hours(now) if calendar else None,
             "untested": untested_functions(documents),
             "holders": most_responsible(documents),
+            "contact_list_months": register.contact_list_months(ctx.organisation),
         },
     )
 
