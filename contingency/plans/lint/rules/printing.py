@@ -72,9 +72,10 @@ def contact_list_not_printed(ctx: Context) -> Found:
 @rule("PRN003", "location-without-pack", Severity.WARNING, "A copy holder's location has no printed pack")
 def location_without_pack(ctx: Context) -> Found:
     """A registered copy is kept at a location for which the print register has no pack at all: the
-    copy there (if any) was printed outside Contingency, so nobody knows which issue it is."""
+    copy there (if any) was printed outside Contingency, so nobody knows which issue it is. (A plan
+    never printed anywhere is one finding of PRN002, not one of these per location.)"""
     facts = _facts(ctx)
-    if facts is None:
+    if facts is None or facts.last_printed is None:
         return
     printed = {p.location for p in facts.locations}
     for location, indexes in _holders_by_location(ctx).items():
