@@ -22,6 +22,7 @@ from contingency.notify import delivery
 from contingency.notify.models import Notification
 from contingency.packs import jobs
 from contingency.packs.models import HolderNotice, JobReason, JobState, PackJob, PrintRecord
+from contingency.packs.register import PackError
 from contingency.plans import workflow
 from contingency.plans.models import CopyHolder, Plan
 from tests.web import HOME_ORG, PACS, make_user
@@ -161,5 +162,5 @@ def test_printing_for_holders_on_request_is_queued_and_audited(pacs: Plan) -> No
     assert jobs.run_until_idle(worker="w") == 1
     record = PrintRecord.objects.get(plan=pacs)
     assert record.built_by == editor and record.built_by_name == "printer"
-    with pytest.raises(jobs.PackError, match="has no copy 7"):
+    with pytest.raises(PackError, match="has no copy 7"):
         jobs.request_print(plan=pacs, copies=[7], actor=editor, via="web")

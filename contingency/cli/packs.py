@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .common import _django, _error, _require_migrated
+from .common import _django, _error, _require_migrated, refusals
 
 VIA = "command line"
 
@@ -81,7 +81,7 @@ def build(org_slug: str, plan_keys: tuple[str, ...], record: bool, copies: str |
         _error("--org", f"{organisation.name} has no plans")
     zone = organisation_zone(organisation)
     printed: list[register.BuiltPrint] = []
-    try:
+    with refusals({"copies": "--copies", "issue": "--plan", "months": "--months"}, otherwise="--plan"):
         if record:
             printed = [register.build_print(p, copies=wanted) for p in plans]
         built_at = printed[0].built_at if printed else timezone.now()
@@ -96,8 +96,6 @@ def build(org_slug: str, plan_keys: tuple[str, ...], record: bool, copies: str |
                 zone=zone,
                 plan_packs={b.plan.key: b.pack for b in printed},
             )
-    except register.PackError as refused:
-        _error(f"--{refused.field or 'plan'}", refused.message)
     target = _output(output, result.name)
     with transaction.atomic():
         records = [register.record_print(built=b, actor=None, via=VIA) for b in printed]
@@ -149,8 +147,6 @@ def period(org_slug: str, months: int) -> None:
     organisation = Organisation.objects.filter(slug=org_slug).first()
     if organisation is None:
         _error("--org", f"no organisation {org_slug!r}")
-    try:
+    with refusals({"months": "--months"}, otherwise="--months"):
         register.set_print_period(organisation=organisation, months=months, actor=None, via=VIA)
-    except register.PackError as refused:
-        _error("--months", refused.message)
     click.echo(f"{organisation.name} reprints its contact lists every {months} month(s).")

@@ -18,11 +18,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from contingency.core import audit
+from contingency.core.poller import Poller
+from contingency.core.poller import start_thread as start_poller
 from contingency.plans.models import Plan
 
 from . import notices
@@ -158,27 +160,16 @@ def run_until_idle(*, worker: str = "inline", clock: Clock = timezone.now, limit
 
 
 def loop(stop: threading.Event, *, poll: float = 5.0, worker: str) -> None:
-    """Build queued packs until `stop` is set; the pack being built finishes first."""
-    log.info("packs %s started, polling every %ss", worker, poll)
-    while not stop.is_set():
-        try:
-            while not stop.is_set() and (job := claim(worker=worker, now=timezone.now())) is not None:
-                if run(job, worker=worker):
-                    log.info("packs %s built the packs of %s issue %s", worker, job.plan.key, job.issue)
-        except Exception:
-            log.exception("packs %s: a pass failed; retrying", worker)
-        finally:
-            connection.close_if_unusable_or_obsolete()
-        stop.wait(poll)
-    connection.close()
-    log.info("packs %s stopped", worker)
+    """Build queued packs until `stop` is set; the pack being built finishes first (see core.poller)."""
+
+    def tick() -> None:
+        while not stop.is_set() and (job := claim(worker=worker, now=timezone.now())) is not None:
+            if run(job, worker=worker):
+                log.info("packs %s built the packs of %s issue %s", worker, job.plan.key, job.issue)
+
+    Poller(f"packs {worker}", stop=stop, poll=poll, log=log, about=f", polling every {poll:g}s").run(tick)
 
 
 def start_thread(*, poll: float = 5.0, worker: str) -> tuple[threading.Thread, threading.Event]:
     """The in-process pack builder of `contingency serve`: set the event, then join the thread, to stop it."""
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=loop, args=(stop,), kwargs={"poll": poll, "worker": worker}, name="contingency-packs", daemon=True
-    )
-    thread.start()
-    return thread, stop
+    return start_poller(loop, name="contingency-packs", poll=poll, worker=worker)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contingency.core import audit
+from contingency.core.errors import Refused
 from contingency.core.models import Organisation
 from contingency.plans.editing import Actor
 from contingency.plans.lint import PrintedLocation, PrintFacts, location_of
@@ -32,13 +33,10 @@ from .render import CopySpec
 MAX_MONTHS = 24
 
 
-class PackError(Exception):
-    """A pack cannot be made or recorded as asked; `message` says why, fit to show as is."""
+class PackError(Refused):
+    """A pack cannot be made or recorded as asked (the domain's one refusal, see core/errors.py)."""
 
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    code = "packs.refused"
 
 
 def _user(actor: Actor) -> Any:

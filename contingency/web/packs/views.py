@@ -27,6 +27,7 @@ from contingency.packs import build, jobs, links, register
 from contingency.packs.models import PackFile, PrintedCopy
 from contingency.plans.models import Plan
 from contingency.plans.workflow import organisation_zone
+from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 
 FORMATS = {"zip": "application/zip", "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
@@ -89,17 +90,14 @@ def plan_pack_print(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpRes
     if any(not re.fullmatch(r"[1-9][0-9]{0,8}", value) for value in raw):
         messages.error(request, "Choose copies by their numbers.")
         return redirect(back)
-    try:
+    with refusals.flashed(request):
         job = jobs.request_print(plan=row, copies=[int(v) for v in raw], actor=request.user, via="web")
-    except register.PackError as refused:
-        messages.error(request, refused.message)
-        return redirect(back)
-    which = "every copy holder" if not job.copies else "copies " + ", ".join(str(n) for n in job.copies)
-    messages.success(
-        request,
-        f"Issue {job.issue} is being printed for {which}. It appears in the print register below when it is "
-        "ready (usually within a minute), and each holder is sent their copy.",
-    )
+        which = "every copy holder" if not job.copies else "copies " + ", ".join(str(n) for n in job.copies)
+        messages.success(
+            request,
+            f"Issue {job.issue} is being printed for {which}. It appears in the print register below when it is "
+            "ready (usually within a minute), and each holder is sent their copy.",
+        )
     return redirect(back)
 
 
