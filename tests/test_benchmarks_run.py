@@ -73,3 +73,21 @@ def test_notify_benchmark_tiny_run_reaches_everyone_within_the_rate_limit():
     assert "a 40-message sample (20 texts, 20 e-mails)" in out and "(extrapolated)" in out
     assert "x the one-at-a-time sender's speed" in out
     assert "rows: 600 sent; 0 retried; 0 marked maybe_duplicate" in out
+
+
+PACKS_SCRIPT = ROOT / "benchmarks" / "packs.py"
+
+
+def test_packs_benchmark_tiny_run_prints_its_ratio_memory_and_html_size():
+    result = subprocess.run(
+        [sys.executable, str(PACKS_SCRIPT), "--plans", "1", "--functions", "1"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "1 plans of 1 functions, one numbered copy each" in out
+    assert "baseline: WeasyPrint alone on the same print and forms HTML, same process, interleaved" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "x the baseline (goal <= 1.2x)" in lines["ratio"]
+    assert "peak RSS" in lines["memory"] and "MiB" in lines["memory"]
+    assert "single file per plan:" in lines["html"] and "bytes" in lines["html"]
