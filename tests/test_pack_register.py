@@ -157,3 +157,20 @@ def test_copy_specs_carry_holder_and_location(pacs: Plan) -> None:
     assert register.holder_copies(pacs, [2]) == [CopySpec(2, "Julia Fenwick", "Radiology services manager's office")]
     assert [c.number for c in register.holder_copies(pacs)] == [1, 2, 3, 4, 5, 6]
     assert PrintedCopy.objects.count() == 0
+
+
+def test_the_demo_register_has_current_out_of_date_and_missing_packs(pacs: Plan) -> None:
+    from contingency import demo
+
+    assert demo.seed_register() == 3
+    assert demo.seed_register() == 0  # once only
+    states = {s.location: s.state for s in register.locations(pacs)}
+    assert states["PACS office, Radiology department"] == "current"
+    assert states["Downtime grab pack, main X-ray control room"] == "out-of-date"
+    assert states["IT service desk"] == "none"
+    record = PrintRecord.objects.filter(plan=pacs, issue=2).get()
+    assert not PackFile.objects.filter(record=record).exists() and record.via == "demo"
+    with pytest.raises(register.PackError, match="has no issue 9"):
+        register.record_printed_elsewhere(
+            plan=pacs, issue=9, copies=[1], printed_at=record.built_at, actor=None, via="test", note=""
+        )

@@ -37,6 +37,7 @@ def demo() -> None:
     if problems or found:
         _fail([*problems, *found])
     plans = demo_data.load_plans(loaded)
+    demo_data.seed_register()
     users = demo_data.create_users()
     click.echo(f"Demo data loaded: {len(plans)} plan(s).")
     click.echo(f"Demo users (password {demo_data.DEMO_PASSWORD!r} for each):")

@@ -146,6 +146,47 @@ def write_record(built: BuiltPrint, *, actor: Actor, via: str, note: str) -> Pri
     return record
 
 
+def record_printed_elsewhere(
+    *, plan: Plan, issue: int, copies: Sequence[int], printed_at: datetime, actor: Actor, via: str, note: str
+) -> PrintRecord:
+    """Record a pack printed outside Contingency (a paper register kept before it, say): no files are kept."""
+    if not 1 <= issue <= plan.issue:
+        raise PackError(f"{plan.title} has no issue {issue}.", "issue")
+    chosen = holder_copies(plan, copies)
+    with transaction.atomic():
+        record = PrintRecord.objects.create(
+            organisation=plan.organisation,
+            plan=plan,
+            plan_key=plan.key,
+            plan_title=plan.title,
+            issue=issue,
+            plan_updated_at=printed_at,
+            content_hash="",
+            built_at=printed_at,
+            built_by=_user(actor),
+            built_by_name=audit.actor_name(actor, via),
+            via=via[:32],
+            note=note,
+        )
+        PrintedCopy.objects.bulk_create(
+            PrintedCopy(record=record, copy_number=c.number, holder_name=c.holder or "", location=c.location or "")
+            for c in chosen
+            if c.number is not None
+        )
+        audit.record(
+            organisation=plan.organisation,
+            actor=actor,
+            verb="print",
+            object_type="plan",
+            object_key=plan.key,
+            label=plan.title,
+            after={"issue": issue, "copies": [c.number for c in chosen], "printedAt": printed_at.isoformat()},
+            note=note or "printed outside Contingency",
+            via=via,
+        )
+    return record
+
+
 def contact_list_months(organisation: Organisation) -> int:
     policy = PrintPolicy.objects.filter(organisation=organisation).first()
     return policy.contact_list_months if policy else DEFAULT_CONTACT_LIST_MONTHS
