@@ -130,3 +130,26 @@ def test_a_holders_link_that_was_altered_is_refused(client: Any, pacs: Plan) -> 
     other = make_token(record_id=record.pk, copy_number=2)  # a copy this print was not made for
     assert client.get(f"/o/{HOME_ORG}/packs/{other}/").status_code == 400
     assert client.get(f"/o/clearview-eyecare/packs/{token}/").status_code == 400  # another organisation
+
+
+def test_the_organisation_zip_has_one_pdf_of_every_plan_and_each_plans_files(member: MemberFactory, pacs: Plan) -> None:
+    import json
+
+    from pypdf import PdfReader
+
+    response = member("viewer").get(f"/o/{HOME_ORG}/pack/?format=zip")
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        files = {n.split("/", 1)[1]: archive.read(n) for n in archive.namelist()}
+    assert sorted(files) == [
+        "manifest.json",
+        f"{HOME_ORG}.html",
+        f"{HOME_ORG}.pdf",
+        "pacs-bcdr/pacs-bcdr-downtime-forms.pdf",
+        "pacs-bcdr/pacs-bcdr.html",
+        "pacs-bcdr/pacs-bcdr.pdf",
+    ]
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["scope"] == "organisation" and [p["plan"] for p in manifest["plans"]] == [PACS]
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(files[f"{HOME_ORG}.pdf"])).pages]
+    assert all("NGH-RAD-BCP-004" in text and "Uncontrolled copy" in text for text in pages)
