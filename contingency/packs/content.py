@@ -13,6 +13,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+# The "what do I do" page's own helpers, used as they are (not copied) so that the pack and the page pick
+# the same procedures, suppliers and numbers; they are module-private there only because no other page
+# needed them before.
 from contingency.plans.guidance import (
     Callee,
     ConfirmCheck,
