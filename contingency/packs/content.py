@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 # The "what do I do" page's own helpers, used as they are (not copied) so that the pack and the page pick
 # the same procedures, suppliers and numbers; they are module-private there only because no other page
@@ -49,7 +49,7 @@ class PaperResolver(Resolver):
     """The Resolver with no clock: a supplier's helpdesk is given with its hours, never as closed now."""
 
     def __init__(self, document: PlanDocument, in_hours: bool) -> None:
-        super().__init__(document, datetime(2000, 1, 1), in_hours)
+        super().__init__(document, datetime(2000, 1, 1, tzinfo=UTC), in_hours)
 
     def supplier(self, supplier: Supplier) -> Callee:
         desk = supplier.helpdesk
