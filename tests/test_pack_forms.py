@@ -79,3 +79,20 @@ def test_fallback_makes_a_log_per_function_reaching_its_first_system(demo_dir) -
     assert ids[kinds[1].key] == ["3-2611201004-2-01", "3-2611201004-2-02"]
     everyone = [i for values in ids.values() for i in values]
     assert len(everyone) == len(set(everyone))
+
+
+def test_the_plans_record_kinds_become_the_forms_with_the_id_column_first(demo_dir) -> None:
+    from contingency.packs.paperforms import plan_kinds
+    from contingency.plans.files import collect, load_all
+
+    files, _ = collect([str(demo_dir)])
+    loaded, _ = load_all(files)
+    pacs = next(item.plan for item in loaded if item.plan.id == "pacs-bcdr")
+    kinds = plan_kinds(pacs)
+    assert [k.key for k in kinds] == [k.id for k in pacs.record_kinds]
+    exam, written = kinds[0], pacs.record_kinds[0]
+    assert exam.fields[0].key == exam.id_key == "downtime-id" and exam.system == "Meridian PACS"
+    assert [f.key for f in exam.fields] == [f.name for f in written.fields]  # the upload's order
+    assert exam.function == "Image acquisition and storage"  # the function whose dataRecovery lists it
+    without = pacs.model_copy(update={"record_kinds": []})
+    assert [k.key for k in plan_kinds(without)] == [f.id for f in pacs.functions]  # the fallback

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from contingency.packs.build import MANIFEST, Pack, PlanSource, build_plan_pack
 from contingency.packs.content import PaperStep, PlanContent, plan_content
-from contingency.packs.paperforms import fallback_ids, fallback_kinds
+from contingency.packs.paperforms import fallback_ids, plan_kinds
 from contingency.packs.render import CopySpec
 from contingency.plans.files import collect, load_all
 from contingency.plans.guidance import Callee
@@ -193,7 +193,8 @@ def test_the_pdf_has_no_screen_furniture(pack: Pack) -> None:
 
 def test_the_downtime_forms_carry_their_ids_in_order_one_row_each(pack: Pack, pacs: PlanDocument) -> None:
     pages = pages_of(pack.files["pacs-bcdr-copy-3-downtime-forms.pdf"])
-    kinds = fallback_kinds(pacs)
+    kinds = plan_kinds(pacs)  # the plan's own record kinds
+    assert [k.key for k in kinds] == [k.id for k in pacs.record_kinds]
     expected = fallback_ids(kinds, prefix=f"3-{BUILT:%y%m%d%H%M}")
     printed = [found for text in pages for found in re.findall(r"\b3-\d{10}-\d+-\d{2}\b", text)]
     assert printed == [i for kind in kinds for i in expected[kind.key]]
@@ -203,7 +204,9 @@ def test_the_downtime_forms_carry_their_ids_in_order_one_row_each(pack: Pack, pa
         flat = " ".join(text.split())
         assert f"Page {number} of {len(pages)}" in flat and "Copy 3" in flat and "NGH-RAD-BCP-004" in flat
     first = " ".join(pages[0].split())
-    labels = ["Downtime ID", "Date and time", "Patient or reference", "What was done", "Done by", "Re-entered into"]
+    assert kinds[0].name in first
+    labels = [f.label for f in kinds[0].fields]  # the upload's columns, in the plan's order, the ID first
+    assert labels[0] == "Downtime ID"
     assert [first.index(label) for label in labels] == sorted(first.index(label) for label in labels)
 
 

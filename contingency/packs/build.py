@@ -59,13 +59,14 @@ class FormSource:
 
 
 def fallback_forms(built_at: datetime, rows: int = paperforms.DEFAULT_ROWS) -> FormSource:
-    """Forms made from the plan's functions, with IDs numbered from this print (see paperforms.py)."""
+    """Forms of the plan's record kinds (one per function when it names none), with IDs numbered from this
+    print (see paperforms.py): not yet drawn from the organisation's reserved downtime-ID ranges."""
 
     def ids(document: PlanDocument, kinds: list[RecordKind], copy: CopySpec) -> Mapping[str, Sequence[str]]:
-        prefix = f"{copy.number}-{built_at:%y%m%d%H%M}"
+        prefix = f"{copy.number}-{built_at:%y%m%d%H%M}"  # unique to this print of this copy
         return paperforms.fallback_ids(kinds, prefix=prefix, rows=rows)
 
-    return FormSource(paperforms.fallback_kinds, ids, fallback=True)
+    return FormSource(paperforms.plan_kinds, ids, fallback=True)
 
 
 @dataclass

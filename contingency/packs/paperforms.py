@@ -19,6 +19,9 @@ from dataclasses import dataclass
 import segno
 
 from contingency.plans.spec import PlanDocument
+from contingency.plans.spec.records import FieldType
+
+_WIDE = {FieldType.TEXT, FieldType.REFERENCE, FieldType.STUDY_UID}
 
 ROWS_PER_PAGE = 7
 DEFAULT_ROWS = 14  # rows (records) per kind in each numbered copy, when the plan does not say
@@ -37,9 +40,10 @@ class RecordKind:
 
     key: str
     name: str
-    fields: tuple[FormField, ...]  # in the order the bulk upload reads them; the downtime ID comes first
+    fields: tuple[FormField, ...]  # in the order the bulk upload reads them
     system: str  # the system each record must reach afterwards
     function: str = ""  # the function's name, for the heading
+    id_key: str = "downtimeId"  # the field the pre-printed ID goes in
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,35 @@ def qr_svg(value: str) -> str:
     """The QR code of `value` as an inline SVG element, sized by CSS."""
     code = segno.make(value, error="m", micro=False)
     return str(code.svg_inline(scale=1, border=2, omitsize=True, title=f"QR code of {value}", svgclass="qr"))
+
+
+def plan_kinds(document: PlanDocument) -> list[RecordKind]:
+    """The plan's own record kinds (`recordKinds`), columns in the plan's field order - the order its bulk
+    upload template lists them - with the downtime-ID field first (added when the kind has none).
+    A plan that names no record kinds gets `fallback_kinds`."""
+    if not document.record_kinds:
+        return fallback_kinds(document)
+    systems = {s.id: s.name for s in document.systems}
+    users: dict[str, list[str]] = {}
+    for function in document.functions:
+        for key in function.data_recovery.records if function.data_recovery else []:
+            users.setdefault(key, []).append(function.name)
+    kinds = []
+    for kind in document.record_kinds:
+        id_field = kind.of_type(FieldType.DOWNTIME_ID)
+        fields = [FormField(f.name, f.shown, wide=f.type in _WIDE) for f in kind.fields if f is not id_field]
+        first = FormField(id_field.name, id_field.shown) if id_field else FormField("downtime-id", "Downtime ID")
+        kinds.append(
+            RecordKind(
+                key=kind.id,
+                name=kind.name,
+                fields=(first, *fields),
+                system=systems.get(kind.system, kind.system),
+                function="; ".join(users.get(kind.id, [])),
+                id_key=first.key,
+            )
+        )
+    return kinds
 
 
 def fallback_kinds(document: PlanDocument) -> list[RecordKind]:
