@@ -80,3 +80,35 @@ def create_users() -> list[DemoUser]:
                 for role in demo.roles:
                     Membership.objects.get_or_create(user=user, organisation=organisation, role=role)
     return list(DEMO_USERS)
+
+
+# The demo's print register: some locations hold the current issue, one an out-of-date pack, the rest none.
+DEMO_PRINTS = (
+    ("pacs-bcdr", 3, (1, 2), (2026, 9, 15), "Printed for the PACS office and the services manager after issue 3."),
+    ("pacs-bcdr", 2, (3,), (2023, 9, 20), "The X-ray control room's grab pack, printed after issue 2."),
+    ("eye-care-data", 4, (1, 2), (2026, 4, 21), "Printed for the office grab pack and the home copy."),
+)
+
+
+def seed_register() -> int:
+    """Record the demo's past prints once (none when the register already has a print of a demo plan)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from contingency.packs import register
+    from contingency.packs.models import PrintRecord
+
+    keys = {key for key, *_ in DEMO_PRINTS}
+    if PrintRecord.objects.filter(plan_key__in=keys).exists():
+        return 0
+    made = 0
+    for key, issue, copies, day, note in DEMO_PRINTS:
+        plan = Plan.objects.filter(key=key).first()
+        if plan is None:
+            continue
+        at = datetime(*day, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+        register.record_printed_elsewhere(
+            plan=plan, issue=issue, copies=copies, printed_at=at, actor=None, via="demo", note=note
+        )
+        made += 1
+    return made

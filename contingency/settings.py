@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "contingency.plans",
     "contingency.incidents",
     "contingency.notify",
+    "contingency.packs",
     "contingency.downtime",
     "contingency.status",
     "contingency.web",
@@ -262,6 +263,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every layout step of every page at INFO; its warnings still show.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # ---------------------------------------------------------------- notifications

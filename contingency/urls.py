@@ -13,6 +13,7 @@ from contingency.web.incidents import urls as incidents
 from contingency.web.members import urls as members
 from contingency.web.notify import urls as notify
 from contingency.web.overview import urls as overview
+from contingency.web.packs import urls as packs
 from contingency.web.plan import urls as plan
 from contingency.web.status import urls as status
 
@@ -26,6 +27,7 @@ organisation_pages = [
     *downtime.urlpatterns,
     *notify.urlpatterns,
     *status.urlpatterns,
+    *packs.urlpatterns,
 ]
 
 admin.site.login_form = views.AdminSignInForm  # slowed down after wrong passwords like the sign-in page

@@ -139,3 +139,21 @@ def test_status_benchmark_tiny_run_serves_both_servers_and_publishes_everywhere(
     for target in ("directory", "s3", "git"):
         assert any(words[:2] == [target, "median"] for words in lines), out
     assert "goal: every update published within 60 s -> OK" in out
+
+
+PACKS_SCRIPT = ROOT / "benchmarks" / "packs.py"
+
+
+def test_packs_benchmark_tiny_run_prints_its_ratio_memory_and_html_size():
+    result = subprocess.run(
+        [sys.executable, str(PACKS_SCRIPT), "--plans", "1", "--functions", "1"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "1 plans of 1 functions, one numbered copy each" in out
+    assert "baseline: WeasyPrint alone on the same print and forms HTML, same process, interleaved" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "x the baseline (goal <= 1.2x)" in lines["ratio"]
+    assert "peak RSS" in lines["memory"] and "MiB" in lines["memory"]
+    assert "single file per plan:" in lines["html"] and "bytes" in lines["html"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from contingency.plans.lint import RULES, Options, lint
+from contingency.plans.lint import RULES, Options, PrintedLocation, PrintFacts, lint
 from contingency.plans.validate import load_text
 from tests.builders import build, minimal_plan
 from tests.conftest import DEMO_PLANS
@@ -113,6 +113,29 @@ def day_and_night(*, kind: str = "call", **night: Any) -> Mutation:
     return mutate
 
 
+def reissue(p: dict[str, Any]) -> None:
+    """Issue 2 of the minimal plan, its holder acknowledging it (so only the print register is behind)."""
+    p["document"].update(issue=2)
+    p["document"]["changes"].append({"issue": 2, "date": "2026-02-02", "summary": "Second issue"})
+    p["document"]["holders"][0].update(acknowledgedIssue=2)
+
+
+def second_holder(p: dict[str, Any]) -> None:
+    p["document"]["holders"].append(
+        {"copy": 2, "holder": "owner", "location": "CT control room", "acknowledgedIssue": 1}
+    )
+
+
+# The print register's facts about the minimal plan: copy 1 (no location) printed at issue 1 today.
+COPY_1 = "copy 1 (no location given)"
+PRINTED = PrintFacts((PrintedLocation(COPY_1, 1, TODAY),), last_printed=TODAY)
+RULE_OPTIONS: dict[str, dict[str, Any]] = {
+    "CON001": {"max_responsibilities": 1},
+    "PRN001": {"printing": PRINTED},
+    "PRN002": {"printing": PrintFacts((PrintedLocation(COPY_1, 1, date(2025, 9, 1)),), last_printed=date(2025, 9, 1))},
+    "PRN003": {"printing": PRINTED},
+}
+
 CASES: dict[str, tuple[Mutation, set[str]]] = {
     "DOC001": (lambda p: p["document"].update(reviewDate="2026-05-01"), set()),
     "DOC002": (lambda p: p["document"].update(reviewInterval="18 months"), set()),
@@ -211,6 +234,9 @@ CASES: dict[str, tuple[Mutation, set[str]]] = {
         set(),
     ),
     "SYS005": (add_system(backup={"every": "1 day", "offsite": False, "encrypted": True}), set()),
+    "PRN001": (reissue, set()),
+    "PRN002": (lambda p: None, set()),
+    "PRN003": (second_holder, set()),
 }
 
 
@@ -232,8 +258,7 @@ def test_rule_triggers(rule_id: str) -> None:
     mutate, also = CASES[rule_id]
     data = minimal_plan()
     mutate(data)
-    options = {"max_responsibilities": 1} if rule_id == "CON001" else {}
-    found = findings(data, **options)
+    found = findings(data, **RULE_OPTIONS.get(rule_id, {}))
     assert {f.rule for f in found} == {rule_id, *also}, [f.message for f in found]
     finding = next(f for f in found if f.rule == rule_id)
     assert finding.severity is RULES[rule_id].severity

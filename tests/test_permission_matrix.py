@@ -150,6 +150,47 @@ def callout_ack(visit: Visit) -> dict[str, Any]:
     return {"signed": links.signed(_callout().ack_token)}
 
 
+def _print_record() -> Any:
+    """A print of the PACS plan in the register, with a small kept zip (no PDF is built here)."""
+    import io
+    import zipfile
+
+    from django.utils import timezone
+
+    from contingency.packs.models import PackFile, PrintedCopy, PrintRecord
+
+    pacs = Plan.objects.get(organisation__slug=HOME_ORG, key=PACS)
+    record = PrintRecord.objects.create(
+        organisation=pacs.organisation,
+        plan=pacs,
+        plan_key=pacs.key,
+        plan_title=pacs.title,
+        issue=pacs.issue,
+        plan_updated_at=pacs.updated_at,
+        content_hash="0" * 64,
+        built_at=timezone.now(),
+        built_by_name="matrix",
+        via="test",
+    )
+    PrintedCopy.objects.create(record=record, copy_number=1, holder_name="Helen Marsh", location="PACS office")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("pack/pacs-bcdr-copy-1.html", "<p>copy 1</p>")
+        archive.writestr("pack/manifest.json", "{}")
+    PackFile.objects.create(record=record, name="pack.zip", data=buffer.getvalue(), size=len(buffer.getvalue()))
+    return record
+
+
+def pack_token(visit: Visit) -> dict[str, Any]:
+    from contingency.packs.links import make_token as pack_link_token
+
+    return {"org": HOME_ORG, "token": pack_link_token(record_id=_print_record().pk, copy_number=1)}
+
+
+def print_record(visit: Visit) -> dict[str, Any]:
+    return {"org": HOME_ORG, "plan": PACS, "pk": _print_record().pk}
+
+
 def downtime_record(visit: Visit) -> dict[str, Any]:
     """A downtime record of a fresh invoked PACS incident (an examination, with a downtime ID of a range)."""
     from contingency.downtime import services as downtime
@@ -344,6 +385,13 @@ EXPECTED: dict[str, Page] = {
     "status-subscribe": Page("public", status_org, ACTION),
     "status-confirm": Page("signed", status_confirm, FORM),
     "status-unsubscribe": Page("signed", status_unsubscribe, FORM),
+    # Grab packs: any member may download an uncontrolled copy (the single HTML file by default); printing
+    # numbered copies is recorded in the print register, so it needs EDIT, as does a recorded print's zip.
+    "organisation-pack": Page(Capability.VIEW, org()),
+    "plan-pack": Page(Capability.VIEW, plan()),
+    "plan-pack-print": Page(Capability.EDIT, plan(), ACTION),
+    "print-download": Page(Capability.EDIT, print_record),
+    "pack-copy": Page("signed", pack_token),
 }
 
 

@@ -14,7 +14,7 @@ from contingency.core import audit as audit_log
 from contingency.core.access import capabilities, organisations_of, roles_in
 from contingency.core.models import AuditEntry
 from contingency.core.permissions import Capability, capabilities_of
-from contingency.plans import readmodel
+from contingency.packs import register
 from contingency.plans.editing import plan_data, save_document
 from contingency.plans.lint import Finding, severity_counts
 from contingency.plans.models import Plan
@@ -37,7 +37,8 @@ REFUSED = {**DENIED, 400: s.Invalid, 422: s.Invalid}
 
 
 def findings(plan: Plan) -> list[Finding]:
-    return readmodel.view(plan).findings(local_today(plan.organisation))
+    """The plan's lint findings, with the print register's facts, as the plan page shows them."""
+    return register.findings(plan, local_today(plan.organisation))
 
 
 def lint_counts(found: list[Finding]) -> dict[str, int]:

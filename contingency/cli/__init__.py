@@ -13,6 +13,7 @@ from .archive import archive
 from .downtime import downtime
 from .incidents import incident
 from .notify import notify
+from .packs import pack
 from .plans import plan
 from .server import demo, manage, migrate, serve, worker_command
 
@@ -25,7 +26,7 @@ def main() -> None:
     """Contingency: business continuity and disaster recovery plans that run."""
 
 
-for command in (plan, incident, downtime, notify, migrate, demo, serve, worker_command, manage):
+for command in (plan, incident, downtime, notify, pack, migrate, demo, serve, worker_command, manage):
     main.add_command(command)
 for name, command in archive.commands.items():  # echo, reconcile, cd, demo-archive
     downtime.add_command(command, name)

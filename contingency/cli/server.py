@@ -39,6 +39,7 @@ def demo() -> None:
     if problems or found:
         _fail([*problems, *found])
     plans = demo_data.load_plans(loaded)
+    demo_data.seed_register()
     users = demo_data.create_users()
     from ..downtime import demo as downtime_demo
 
@@ -100,7 +101,7 @@ def serve(host: str, port: int, processes: int, threads: int, connection_limit: 
         first = " (in web process 1)" if processes > 1 else ""
         click.echo(
             f"The worker runs in-process{first}: trigger points every {DEFAULT_POLL:g}s, notifications as they come, "
-            "the status page published within seconds of a change."
+            "the status page published within seconds of a change, grab packs of newly issued plans."
         )
     background = None if no_worker else _background
     if processes == 1:
@@ -111,15 +112,18 @@ def serve(host: str, port: int, processes: int, threads: int, connection_limit: 
 
 
 def _background() -> Callable[[], None]:
-    """Start the worker's threads (trigger points, delivery, status page publishing); returns how to stop them."""
+    """Start the worker's threads (trigger points, delivery, status page publishing, grab packs); returns how
+    to stop them."""
     from ..incidents import worker
     from ..notify import delivery
+    from ..packs import jobs as packs
     from ..status.publishing import worker as publisher
 
     running = [
         worker.start_thread(DEFAULT_POLL),
         delivery.start_thread(worker=f"{worker.worker_name()}:delivery"),
         publisher.start_thread(worker=f"{worker.worker_name()}:publish"),
+        packs.start_thread(poll=DEFAULT_POLL, worker=f"{worker.worker_name()}:packs"),
     ]
 
     def stop() -> None:
@@ -147,9 +151,9 @@ def _background() -> Callable[[], None]:
 @click.option("--name", help="This worker's name in the record of who fired what (default host:pid:thread).")
 @click.option(
     "--only",
-    type=click.Choice(["triggers", "delivery", "publish"]),
-    help="Run one part: timed actions (trigger points...), the delivery of notifications, or publishing the "
-    "status page.",
+    type=click.Choice(["triggers", "delivery", "publish", "packs"]),
+    help="Run one part: timed actions (trigger points...), the delivery of notifications, publishing the "
+    "status page, or building grab packs.",
 )
 @click.option(
     "--send-threads",
@@ -159,8 +163,8 @@ def _background() -> Callable[[], None]:
     help="Messages in flight at once (providers that answer slowly need more to reach their rate limit).",
 )
 def worker_command(poll: float, once: bool, name: str | None, only: str | None, send_threads: int) -> None:
-    """Fire trigger points, duration rules and in-hours changes when due, deliver notifications and publish
-    the status page, until SIGTERM or Ctrl+C.
+    """Fire trigger points, duration rules and in-hours changes when due, deliver notifications, publish
+    the status page and build the grab packs of newly issued plans, until SIGTERM or Ctrl+C.
 
     Run as many as you like on PostgreSQL: each action is fired exactly once, and each message sent by
     one of them, within each channel's rate limit. On SIGTERM or SIGINT the action being fired and the
@@ -185,6 +189,7 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
     _django()
     from ..incidents import worker
     from ..notify import delivery
+    from ..packs import jobs as packs
     from ..status.publishing import worker as publisher
 
     _require_migrated()
@@ -200,10 +205,11 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
 
         fired = worker.run_until_idle(worker=label, on_error=failing) if only in (None, "triggers") else 0
         sent, moved = delivery.run_until_idle(worker=label) if only in (None, "delivery") else (0, 0)
+        built = packs.run_until_idle(worker=label) if only in (None, "packs") else 0
         published, unpublished = publisher.run_once(worker=label) if only in (None, "publish") else (0, 0)
         click.echo(
             f"fired {fired} action(s), sent {sent} message(s), moved on {moved} call-out(s), "
-            f"published {published} status page(s)"
+            f"built {built} pack(s), published {published} status page(s)"
         )
         if unpublished:
             click.echo(f"{unpublished} status page publish(es) failed and are tried again later", err=True)
@@ -216,6 +222,9 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
     if only in (None, "triggers"):
         kwargs = {"poll": poll, "worker": label}
         loops.append(threading.Thread(target=worker.loop, args=(stop,), kwargs=kwargs, name="triggers"))
+    if only in (None, "packs"):
+        kwargs = {"poll": poll, "worker": label}
+        loops.append(threading.Thread(target=packs.loop, args=(stop,), kwargs=kwargs, name="packs"))
     if only in (None, "delivery"):
         kwargs = {"poll": min(poll, 1.0), "worker": label, "threads": send_threads}
         loops.append(threading.Thread(target=delivery.loop, args=(stop,), kwargs=kwargs, name="delivery"))

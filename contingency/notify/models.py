@@ -93,12 +93,14 @@ class MessageKind(models.TextChoices):
     INCIDENT = "incident"
     STATUS_CONFIRMATION = "status-confirmation", "status page: confirm a subscription"
     STATUS_UPDATE = "status-update", "status page: an update to a subscriber"
+    PACK_NOTICE = "pack-notice", "grab pack: a new issue, to a copy holder"
 
 
 class Notification(models.Model):
     """One message to one address over one transport: the outbox row the delivery worker sends.
 
-    An incident's messages have an incident; the status page's (kind STATUS_*) have only an organisation.
+    An incident's messages have an incident; the others (the status page's e-mails, a grab pack's notice to a
+    copy holder, by their kind) have only an organisation.
     """
 
     incident = models.ForeignKey(

@@ -24,7 +24,7 @@ from contingency.incidents.services import Actor, incident_key
 from . import dispatch
 from .channels.govuk_notify import NotifyEmailTransport, NotifySmsTransport
 from .dispatch import NotifyError
-from .models import Callout, CalloutState, Notification, NotificationState
+from .models import Callout, CalloutState, MessageKind, Notification, NotificationState
 
 RUNNING = (State.INVOKED, State.RESTORED)
 CHANNEL_WORDS = {"sms": "SMS", "email": "e-mail", "phone": "telephone call", "post": "channel post"}
@@ -254,16 +254,19 @@ def delivery_receipt(
         failed = Notification.objects.select_related("incident__organisation", "organisation").get(pk=message.pk)
         dispatch.failed(failed, now)
         if failed.incident is not None:
-            organisation, key = failed.incident.organisation, f"{incident_key(failed.incident)}/notifications"
-        else:  # the status page's e-mails (a confirmation, an update to a subscriber) have no incident
+            organisation = failed.incident.organisation
+            object_type, key = "incident-notification", f"{incident_key(failed.incident)}/notifications/{failed.pk}"
+        else:  # a message about no incident (the status page's e-mails, a grab pack's notice) names its organisation
             assert failed.organisation is not None
-            organisation, key = failed.organisation, "status/notifications"
+            organisation = failed.organisation
+            area = "pack" if failed.kind == MessageKind.PACK_NOTICE else "status"
+            object_type, key = f"{area}-notification", f"{area}/notifications/{failed.pk}"
         audit.record(
             organisation=organisation,
             actor=actor,
             verb=audit.Verb.CHANGE,
-            object_type="incident-notification" if failed.incident is not None else "status-notification",
-            object_key=f"{key}/{failed.pk}",
+            object_type=object_type,
+            object_key=key,
             label=str(failed)[:200],
             before={"state": NotificationState.SENT.value},
             after={"state": failed.state, "permanent": permanent, "last_error": error},

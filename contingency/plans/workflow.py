@@ -26,6 +26,7 @@ from contingency.core.errors import Kind, Refused
 from contingency.core.models import AuditEntry, Organisation
 from contingency.lib.durations import Duration, DurationError, Unit
 
+from . import events
 from .editing import Actor, plan_data, save_document
 from .models import CopyHolder, Plan, PlanIssue, PlanReview, PlanStatus, new_revision
 from .problems import PlanInvalid
@@ -75,6 +76,8 @@ def mark_issued(plan: Plan, *, actor: Actor, via: str, summary: str = "") -> Pla
                 note="recorded as issued" if created else "",
                 via=via,
             )
+        if created:
+            events.plan_issued.send(Plan, plan=plan, issue=issue, imported=True, actor=actor, via=via)
         return issue
 
 
@@ -305,6 +308,7 @@ def issue(plan: Plan, *, actor: Actor, via: str = "web") -> PlanIssue:
             note=summary,
             via=via,
         )
+        events.plan_issued.send(Plan, plan=saved, issue=kept, imported=False, actor=actor, via=via)
     _reload(plan)
     return kept
 

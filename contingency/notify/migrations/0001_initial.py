@@ -6,127 +6,284 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('incidents', '0002_call_tasks'),
+        ("incidents", "0002_call_tasks"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChannelPace',
+            name="ChannelPace",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('transport', models.CharField(help_text='The rate group: usually the transport.', max_length=80, unique=True)),
-                ('next_slot_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "transport",
+                    models.CharField(help_text="The rate group: usually the transport.", max_length=80, unique=True),
+                ),
+                ("next_slot_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='Callout',
+            name="Callout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(help_text='What caused it, e.g. trigger:tp1:0 or task:<task key>.', max_length=200)),
-                ('event_label', contingency.core.models.LineField()),
-                ('call_tree', models.CharField(max_length=64)),
-                ('call_tree_name', contingency.core.models.LineField()),
-                ('position', models.PositiveIntegerField(help_text='Order within the event: audience order, then fall-backs.')),
-                ('recipient_key', models.CharField(max_length=64)),
-                ('recipient_name', contingency.core.models.LineField()),
-                ('detail', contingency.core.models.LineField(blank=True, default='')),
-                ('level', models.PositiveSmallIntegerField(choices=[(0, 'audience'), (1, 'deputy'), (2, 'escalation')], default=0)),
-                ('addresses', models.JSONField(default=dict, help_text='Channel -> address: sms, email, phone (list of numbers).')),
-                ('channels', models.JSONField(default=list, help_text='The channels to try, in order, that this recipient has.')),
-                ('step', models.PositiveSmallIntegerField(default=0, help_text='Index into channels of the one being tried.')),
-                ('round', models.PositiveSmallIntegerField(default=0, help_text='How many times the lead has sent it again.')),
-                ('ack_within_seconds', models.PositiveIntegerField()),
-                ('deputies', models.BooleanField(default=True)),
-                ('state', models.CharField(choices=[('waiting', 'waiting for acknowledgement'), ('acknowledged', 'Acknowledged'), ('unreached', 'not reached'), ('cancelled', 'Cancelled')], default='waiting', max_length=16)),
-                ('ack_due_at', models.DateTimeField(blank=True, help_text='When the wait on this channel ends.', null=True)),
-                ('ack_token', models.CharField(max_length=64, unique=True)),
-                ('ack_code', models.CharField(max_length=12, unique=True)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_via', contingency.core.models.LineField(blank=True, default='')),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('end_note', contingency.core.models.LineField(blank=True, default='')),
-                ('subject', contingency.core.models.LineField()),
-                ('body', contingency.core.models.ProseField()),
-                ('short', contingency.core.models.ProseField()),
-                ('created_at', models.DateTimeField()),
-                ('fallback_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='notify.callout')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='callouts', to='incidents.incident')),
-                ('inform_task', models.ForeignKey(blank=True, help_text='The inform step.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='callouts', to='incidents.task')),
-                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='incidents.task')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "event",
+                    models.CharField(
+                        help_text="What caused it, e.g. trigger:tp1:0 or task:<task key>.", max_length=200
+                    ),
+                ),
+                ("event_label", contingency.core.models.LineField()),
+                ("call_tree", models.CharField(max_length=64)),
+                ("call_tree_name", contingency.core.models.LineField()),
+                (
+                    "position",
+                    models.PositiveIntegerField(help_text="Order within the event: audience order, then fall-backs."),
+                ),
+                ("recipient_key", models.CharField(max_length=64)),
+                ("recipient_name", contingency.core.models.LineField()),
+                ("detail", contingency.core.models.LineField(blank=True, default="")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "audience"), (1, "deputy"), (2, "escalation")], default=0
+                    ),
+                ),
+                (
+                    "addresses",
+                    models.JSONField(
+                        default=dict, help_text="Channel -> address: sms, email, phone (list of numbers)."
+                    ),
+                ),
+                (
+                    "channels",
+                    models.JSONField(default=list, help_text="The channels to try, in order, that this recipient has."),
+                ),
+                (
+                    "step",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Index into channels of the one being tried."
+                    ),
+                ),
+                (
+                    "round",
+                    models.PositiveSmallIntegerField(default=0, help_text="How many times the lead has sent it again."),
+                ),
+                ("ack_within_seconds", models.PositiveIntegerField()),
+                ("deputies", models.BooleanField(default=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "waiting for acknowledgement"),
+                            ("acknowledged", "Acknowledged"),
+                            ("unreached", "not reached"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="waiting",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "ack_due_at",
+                    models.DateTimeField(blank=True, help_text="When the wait on this channel ends.", null=True),
+                ),
+                ("ack_token", models.CharField(max_length=64, unique=True)),
+                ("ack_code", models.CharField(max_length=12, unique=True)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("acknowledged_via", contingency.core.models.LineField(blank=True, default="")),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("end_note", contingency.core.models.LineField(blank=True, default="")),
+                ("subject", contingency.core.models.LineField()),
+                ("body", contingency.core.models.ProseField()),
+                ("short", contingency.core.models.ProseField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "fallback_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="notify.callout",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="callouts", to="incidents.incident"
+                    ),
+                ),
+                (
+                    "inform_task",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The inform step.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="callouts",
+                        to="incidents.task",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="incidents.task",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('incident_id', 'event', 'position'),
+                "ordering": ("incident_id", "event", "position"),
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text='Idempotency key: event, recipient, channel.', max_length=255, unique=True)),
-                ('channel', models.CharField(help_text='sms, email, phone or post.', max_length=16)),
-                ('step', models.PositiveSmallIntegerField(default=0, help_text="The call-out's step this message belongs to.")),
-                ('round', models.PositiveSmallIntegerField(default=0, help_text="The call-out's resend round it belongs to.")),
-                ('transport', models.CharField(help_text='The configured transport, e.g. smtp or notify-sms.', max_length=80)),
-                ('address', contingency.core.models.LineField()),
-                ('recipient_name', contingency.core.models.LineField()),
-                ('subject', contingency.core.models.LineField()),
-                ('body', contingency.core.models.ProseField()),
-                ('short', contingency.core.models.ProseField()),
-                ('link', models.CharField(blank=True, default='', max_length=500)),
-                ('ack_link', models.CharField(blank=True, default='', max_length=500)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=16)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField()),
-                ('not_before', models.DateTimeField(blank=True, help_text='The rate-limit slot of the current attempt.', null=True)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('claimed_by', models.CharField(blank=True, default='', max_length=64)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('provider_ref', models.CharField(blank=True, db_index=True, default='', max_length=200)),
-                ('last_error', contingency.core.models.ProseField(blank=True, default='')),
-                ('permanent', models.BooleanField(default=False)),
-                ('maybe_duplicate', models.BooleanField(default=False, help_text='Resent after a worker stopped mid-send: the first send may have gone out too.')),
-                ('created_at', models.DateTimeField()),
-                ('callout', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='notify.callout')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='incidents.incident')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="Idempotency key: event, recipient, channel.", max_length=255, unique=True
+                    ),
+                ),
+                ("channel", models.CharField(help_text="sms, email, phone or post.", max_length=16)),
+                (
+                    "step",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="The call-out's step this message belongs to."
+                    ),
+                ),
+                (
+                    "round",
+                    models.PositiveSmallIntegerField(default=0, help_text="The call-out's resend round it belongs to."),
+                ),
+                (
+                    "transport",
+                    models.CharField(help_text="The configured transport, e.g. smtp or notify-sms.", max_length=80),
+                ),
+                ("address", contingency.core.models.LineField()),
+                ("recipient_name", contingency.core.models.LineField()),
+                ("subject", contingency.core.models.LineField()),
+                ("body", contingency.core.models.ProseField()),
+                ("short", contingency.core.models.ProseField()),
+                ("link", models.CharField(blank=True, default="", max_length=500)),
+                ("ack_link", models.CharField(blank=True, default="", max_length=500)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField()),
+                (
+                    "not_before",
+                    models.DateTimeField(
+                        blank=True, help_text="The rate-limit slot of the current attempt.", null=True
+                    ),
+                ),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("claimed_by", models.CharField(blank=True, default="", max_length=64)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("provider_ref", models.CharField(blank=True, db_index=True, default="", max_length=200)),
+                ("last_error", contingency.core.models.ProseField(blank=True, default="")),
+                ("permanent", models.BooleanField(default=False)),
+                (
+                    "maybe_duplicate",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Resent after a worker stopped mid-send: the first send may have gone out too.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                (
+                    "callout",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="notify.callout",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('incident_id', 'created_at', 'id'),
+                "ordering": ("incident_id", "created_at", "id"),
             },
         ),
         migrations.CreateModel(
-            name='Attempt',
+            name="Attempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('worker', models.CharField(max_length=64)),
-                ('claimed_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, choices=[('sent', 'Sent'), ('temporary', 'temporary failure'), ('permanent', 'permanent failure'), ('interrupted', 'worker stopped before recording the outcome')], default='', max_length=16)),
-                ('error', contingency.core.models.ProseField(blank=True, default='')),
-                ('notification', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_log', to='notify.notification')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveSmallIntegerField()),
+                ("worker", models.CharField(max_length=64)),
+                ("claimed_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("sent", "Sent"),
+                            ("temporary", "temporary failure"),
+                            ("permanent", "permanent failure"),
+                            ("interrupted", "worker stopped before recording the outcome"),
+                        ],
+                        default="",
+                        max_length=16,
+                    ),
+                ),
+                ("error", contingency.core.models.ProseField(blank=True, default="")),
+                (
+                    "notification",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempt_log",
+                        to="notify.notification",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('notification_id', 'number'),
+                "ordering": ("notification_id", "number"),
             },
         ),
         migrations.AddIndex(
-            model_name='callout',
-            index=models.Index(fields=['state', 'ack_due_at'], name='notify_callout_due'),
+            model_name="callout",
+            index=models.Index(fields=["state", "ack_due_at"], name="notify_callout_due"),
         ),
         migrations.AddConstraint(
-            model_name='callout',
-            constraint=models.UniqueConstraint(fields=('incident', 'event', 'recipient_key'), name='notify_callout_once'),
+            model_name="callout",
+            constraint=models.UniqueConstraint(
+                fields=("incident", "event", "recipient_key"), name="notify_callout_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['transport', 'state', 'next_attempt_at'], name='notify_outbox_due'),
+            model_name="notification",
+            index=models.Index(fields=["transport", "state", "next_attempt_at"], name="notify_outbox_due"),
         ),
         migrations.AddConstraint(
-            model_name='attempt',
-            constraint=models.UniqueConstraint(fields=('notification', 'number'), name='notify_attempt_once'),
+            model_name="attempt",
+            constraint=models.UniqueConstraint(fields=("notification", "number"), name="notify_attempt_once"),
         ),
     ]

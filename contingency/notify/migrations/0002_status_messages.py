@@ -5,27 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_roles_audit_tokens'),
-        ('incidents', '0003_due_action_backoff'),
-        ('notify', '0001_initial'),
+        ("core", "0002_roles_audit_tokens"),
+        ("incidents", "0003_due_action_backoff"),
+        ("notify", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('incident', 'Incident'), ('status-confirmation', 'status page: confirm a subscription'), ('status-update', 'status page: an update to a subscriber')], default='incident', max_length=24),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("incident", "Incident"),
+                    ("status-confirmation", "status page: confirm a subscription"),
+                    ("status-update", "status page: an update to a subscriber"),
+                ],
+                default="incident",
+                max_length=24,
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='organisation',
-            field=models.ForeignKey(blank=True, help_text='Without incident.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.organisation'),
+            model_name="notification",
+            name="organisation",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Without incident.",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="core.organisation",
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='incident',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='incidents.incident'),
+            model_name="notification",
+            name="incident",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="incidents.incident",
+            ),
         ),
     ]

@@ -31,11 +31,37 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class PrintedLocation:
+    """The last pack printed for one place copies are kept (a copy holder's location)."""
+
+    location: str
+    issue: int
+    printed_on: date
+
+
+@dataclass(frozen=True)
+class PrintFacts:
+    """What the print register says about one plan. The caller reads it from the database (see
+    packs/register.py) and passes it in: rules never query. None means no register to hand
+    (linting files on the command line), and the rules that need it say nothing."""
+
+    locations: tuple[PrintedLocation, ...] = ()
+    last_printed: date | None = None  # the last pack of the plan printed for any copy
+    contact_list_months: int = 3  # the organisation's chosen period for reprinting contact lists
+
+
+def location_of(copy_number: int, location: str | None) -> str:
+    """Where a numbered copy is kept, as the register names it: the holder's location, or the copy itself."""
+    return location.strip() if location and location.strip() else f"copy {copy_number} (no location given)"
+
+
+@dataclass(frozen=True)
 class Options:
     """What a rule may need besides the plan. `today` is injected so results are reproducible."""
 
     today: date
     max_responsibilities: int = 5
+    printing: PrintFacts | None = None
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from contingency.plans import workflow
-from contingency.plans.lint import Finding, Options, Severity, lint, severity_counts
+from contingency.plans.lint import Finding, Options, PrintFacts, Severity, lint, severity_counts
 from contingency.plans.problems import format_path
 from contingency.plans.spec import PlanDocument
 from contingency.plans.workflow import ReviewState
@@ -59,9 +59,10 @@ class LintCounts:
         return self.errors + self.warnings + self.infos
 
 
-def lint_counts(document: PlanDocument, today: date) -> LintCounts:
-    """The plan's lint findings by severity, as `contingency plan lint` finds them on that day."""
-    return counts_of(lint(document, Options(today=today)))
+def lint_counts(document: PlanDocument, today: date, printing: PrintFacts | None = None) -> LintCounts:
+    """The plan's lint findings by severity, as `contingency plan lint` finds them on that day
+    (with the print register's facts when given)."""
+    return counts_of(lint(document, Options(today=today, printing=printing)))
 
 
 def counts_of(findings: Sequence[Finding]) -> LintCounts:

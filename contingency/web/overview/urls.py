@@ -14,6 +14,7 @@ from django.utils import timezone
 from contingency.core.models import Organisation
 from contingency.core.permissions import Capability
 from contingency.lib.calendar import CalendarError, WorkingCalendar, from_organisation
+from contingency.packs import register
 from contingency.plans import readmodel
 from contingency.plans.guidance import what_to_do
 from contingency.plans.models import Plan
@@ -40,6 +41,11 @@ class PlanRow:
     review: Review
     lint: LintCounts
     evidence: list[str]
+    locations: list[register.LocationState]
+
+    @property
+    def out_of_date(self) -> list[register.LocationState]:
+        return [place for place in self.locations if place.state != "current"]
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,12 @@ def dashboard(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
     plans = list(Plan.objects.filter(organisation=org).only(*DASHBOARD_COLUMNS).order_by("title", "key"))
     for plan in plans:
         plan.organisation = org
-    rows = [_dashboard_row(ctx, plan, today) for plan in plans]
+    printed = register.version(org)  # lint counts and the grab packs' table follow the print register too
+    rows = [_dashboard_row(ctx, plan, today, printed) for plan in plans]
     revisions = tuple((plan.pk, plan.revision) for plan in plans)
-    summary = DASHBOARD_FRAGMENTS.get(("summary", org.pk, org.slug, revisions), lambda: _summary(ctx, plans, today))
+    summary = DASHBOARD_FRAGMENTS.get(
+        ("summary", org.pk, org.slug, revisions, today, printed), lambda: _summary(ctx, plans, today)
+    )
     now = timezone.now()
     return render(
         request,
@@ -94,13 +103,13 @@ def dashboard(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
 
 
 def _plan_row(plan: Plan, today: date) -> PlanRow:
-    found = readmodel.view(plan)
-    document = found.document
-    counts = counts_of(found.findings(today))
-    return PlanRow(plan, document, review_state(plan.review_date, today), counts, evidence_of_testing(document))
+    document = readmodel.view(plan).document
+    counts = counts_of(register.findings(plan, today))
+    review = review_state(plan.review_date, today)
+    return PlanRow(plan, document, review, counts, evidence_of_testing(document), register.locations(plan))
 
 
-def _dashboard_row(ctx: OrgContext, plan: Plan, today: date) -> DashboardRow:
+def _dashboard_row(ctx: OrgContext, plan: Plan, today: date, printed: tuple[int, int, int]) -> DashboardRow:
     slug = ctx.organisation.slug
 
     def links() -> str:
@@ -112,7 +121,7 @@ def _dashboard_row(ctx: OrgContext, plan: Plan, today: date) -> DashboardRow:
 
     return DashboardRow(
         DASHBOARD_FRAGMENTS.get(("links", plan.pk, plan.revision, slug), links),
-        DASHBOARD_FRAGMENTS.get(("row", plan.pk, plan.revision, slug, today), row),
+        DASHBOARD_FRAGMENTS.get(("row", plan.pk, plan.revision, slug, today, printed), row),
     )
 
 
@@ -124,6 +133,7 @@ def _summary(ctx: OrgContext, plans: list[Plan], today: date) -> str:
         "rows": rows,
         "untested": untested_functions(documents),
         "holders": most_responsible(documents),
+        "contact_list_months": register.contact_list_months(ctx.organisation),
     }
     return render_to_string("web/overview/_dashboard_summary.html", context)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from contingency.lib.phones import tel_href
 from contingency.plans import matrix as m
 from contingency.plans.graph import BadReference, Graph, Impact, Layout, Ref, affected_by, build_graph, describe, layout
-from contingency.plans.lint import Finding, Options, Severity, lint
+from contingency.plans.lint import Finding, Severity
 from contingency.plans.problems import format_path
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.directory import Phone
@@ -269,9 +270,8 @@ class FindingRow:
     path: str
 
 
-def lint_groups(plan: PlanDocument, today: date) -> list[tuple[str, list[FindingRow]]]:
-    """Lint findings by severity (errors first), as `plan lint` finds them."""
-    findings: list[Finding] = lint(plan, Options(today=today))
+def lint_groups(findings: Sequence[Finding]) -> list[tuple[str, list[FindingRow]]]:
+    """Lint findings by severity (errors first)."""
     return [
         (
             severity.value,

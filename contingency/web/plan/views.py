@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
 from contingency.core.permissions import Capability
+from contingency.packs import register
 from contingency.plans import readmodel
 from contingency.plans.models import Plan
 from contingency.plans.workflow import local_today, review_state
@@ -50,6 +51,8 @@ def _urls(ctx: OrgContext, plan: Plan) -> dict[str, str | None]:
         "download": optional_url("plan-download", org=org, plan=plan.key),
         "edit": optional_url("plan-edit", org=org, plan=plan.key) if ctx.can_edit else None,
         "control": optional_url("plan-control", org=org, plan=plan.key),
+        "pack": optional_url("plan-pack", org=org, plan=plan.key),
+        "pack_print": optional_url("plan-pack-print", org=org, plan=plan.key) if ctx.can_edit else None,
         "history": optional_url("history", org=org, object_type="plan", key=plan.key),
     }
 
@@ -74,7 +77,11 @@ def page_context(ctx: OrgContext, plan: Plan, fail: str | None) -> dict[str, Any
         "functions": sections.function_rows(document),
         "record_kinds": sections.record_kind_rows(document),
         "directory": sections.directory(document),
-        "lint": sections.lint_groups(document, today),
+        "lint": sections.lint_groups(register.findings(plan, today)),
+        "locations": register.locations(plan),
+        "prints": register.recent_prints(plan),
+        "queued": register.queued(plan),
+        "contact_list_months": register.contact_list_months(ctx.organisation),
         "deps": sections.dependencies(document, fail),
         "urls": _urls(ctx, plan),
     }
