@@ -10,6 +10,7 @@ import click
 
 from .. import __version__
 from .incidents import incident
+from .mirror import mirror, mirror_key
 from .notify import notify
 from .plans import plan
 from .server import demo, manage, migrate, serve, worker_command
@@ -23,5 +24,5 @@ def main() -> None:
     """Contingency: business continuity and disaster recovery plans that run."""
 
 
-for command in (plan, incident, notify, migrate, demo, serve, worker_command, manage):
+for command in (plan, incident, notify, mirror, mirror_key, migrate, demo, serve, worker_command, manage):
     main.add_command(command)
