@@ -56,6 +56,13 @@ class OrgContext:
         """A plan of this organisation, or 404."""
         return get_object_or_404(Plan, organisation=self.organisation, key=key)
 
+    def editable_plan(self, key: str) -> Plan:
+        """A plan of this organisation that may be changed here: 404, or 403 for a read-only laptop copy."""
+        plan = self.plan(key)
+        if plan.read_only_reason:
+            raise PermissionDenied(plan.read_only_reason)
+        return plan
+
 
 OrgView = Callable[Concatenate[HttpRequest, OrgContext, P], HttpResponse]
 
