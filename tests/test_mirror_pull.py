@@ -229,3 +229,27 @@ def test_an_answer_signed_by_another_key_is_refused(
             assert plans(laptop) == before
     finally:
         impostor.kill()
+
+
+def test_an_incident_run_on_the_laptop_comes_back_once(server: Server, laptop: Install, tmp_path: Path) -> None:
+    token = server.seed("token", "demo-admin")
+    assert mirror(laptop, server.url, token, "--server-key", server.public_key, "--org", HOME).returncode == 0
+    report = ("incident", "report", "--org", HOME, "--plan", PACS, "--subject", "system:pacs", "--yes", "several-pcs")
+    laptop.contingency(*report, check=True)
+    laptop.contingency("incident", "invoke", "--org", HOME, "1", check=True)
+    laptop.contingency("incident", "stand-down", "--org", HOME, "1", "--reason", "PACS back", check=True)
+    export = tmp_path / "incidents.json"
+    laptop.contingency("incident", "export", "--org", HOME, "--output", str(export), check=True)
+    [(uid,)] = laptop.query("SELECT uid FROM incidents_incident")
+    laptop_tasks = laptop.query("SELECT count(*) FROM incidents_task")[0][0]
+
+    first = server.contingency("incident", "import", str(export), check=True)
+    assert "imported as #" in first.stdout
+    [(number, state)] = server.query("SELECT number, state FROM incidents_incident WHERE uid = ?", uid)
+    assert state == "stood-down"
+    query = "SELECT count(*) FROM incidents_task t JOIN incidents_incident i ON i.id = t.incident_id WHERE i.uid = ?"
+    assert server.query(query, uid)[0][0] == laptop_tasks
+    second = server.contingency("incident", "import", str(export), check=True)
+    assert f"#{number} here, already imported: nothing new" in second.stdout
+    assert server.query("SELECT count(*) FROM incidents_incident WHERE uid = ?", uid)[0][0] == 1
+    assert server.query(query, uid)[0][0] == laptop_tasks
