@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from .offline import OWNER_HEADER, owner_of
+
 # Scripts come only from this site (htmx is vendored) and never inline; inline style attributes
 # are allowed because the admin uses them.
 CONTENT_SECURITY_POLICY = (
@@ -22,4 +24,17 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response
+
+
+class OfflineOwnerMiddleware:
+    """Name each page's viewer for the phone's service worker, which forgets saved pages of anyone else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            response[OWNER_HEADER] = owner_of(request)
         return response

@@ -1,4 +1,4 @@
-"""The organisation's dashboard, and the "it's broken - what do I do?" page of each function."""
+"""The organisation's dashboard, the "it's broken - what do I do?" page of each function, and the contacts."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from contingency.plans.spec import PlanDocument
 from contingency.plans.store import export_plan
 from contingency.plans.workflow import local_today
 from contingency.web.access import OrgContext, org_page
+from contingency.web.offline import save_offline
+from contingency.web.plan.sections import directory
 
 from .summary import (
     LintCounts,
@@ -91,10 +93,21 @@ def function_now(request: HttpRequest, ctx: OrgContext, plan: str, function: str
         guidance = what_to_do(document, function, timezone.now(), calendar)
     except FunctionNotFound:
         raise Http404("No such function in this plan.") from None
-    return render(request, "web/overview/function_now.html", {"ctx": ctx, "plan": stored, "g": guidance})
+    context = {"ctx": ctx, "plan": stored, "g": guidance}
+    return save_offline(render(request, "web/overview/function_now.html", context))
+
+
+@org_page(Capability.VIEW)
+def contacts(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
+    """Every plan's contact directory on one page: whom to ring, saved on a phone for when all is down."""
+    plans = Plan.objects.filter(organisation=ctx.organisation).order_by("title", "key")
+    found = [(plan, directory(export_plan(plan))) for plan in plans]
+    page = render(request, "web/overview/contacts.html", {"ctx": ctx, "nav": "contacts", "plans": found})
+    return save_offline(page)
 
 
 urlpatterns: list[URLPattern] = [
     path("", dashboard, name="dashboard"),
     path("plans/<slug:plan>/functions/<slug:function>/now/", function_now, name="function-now"),
+    path("contacts/", contacts, name="contacts"),
 ]
