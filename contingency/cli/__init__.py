@@ -14,6 +14,7 @@ from .mirror import mirror, mirror_key
 from .notify import notify
 from .plans import plan
 from .server import demo, manage, migrate, serve, worker_command
+from .users import user
 
 __all__ = ["main"]
 
@@ -24,5 +25,5 @@ def main() -> None:
     """Contingency: business continuity and disaster recovery plans that run."""
 
 
-for command in (plan, incident, notify, mirror, mirror_key, migrate, demo, serve, worker_command, manage):
+for command in (plan, incident, notify, mirror, mirror_key, user, migrate, demo, serve, worker_command, manage):
     main.add_command(command)
