@@ -471,7 +471,7 @@ def test_resend_sends_the_text_again(
     [entry] = AuditEntry.objects.filter(object_type="incident-callout")
     assert (entry.actor_name, entry.note, entry.object_key) == (
         lead.username,  # type: ignore[attr-defined]
-        "resent",
+        "sent again",
         f"incident/1/callouts/{marcus.pk}",
     )
     assert (entry.before, entry.after) == (
@@ -529,14 +529,14 @@ def test_the_outcome_of_a_call_closes_the_call_task(
         assert (body["state"], body["step"], body["channel"]) == ("unreached", 1, "")
         assert (task.state, task.outcome) == ("skipped", note)
     [entry] = AuditEntry.objects.filter(object_type="incident-callout")
-    assert (entry.actor_name, entry.note) == (me, "reached" if reached else "not reached")
+    assert (entry.actor_name, entry.note) == (me, "call recorded: reached" if reached else "call recorded: not reached")
     assert entry.after == {**_after(reached), "note": note}
     again = post(lead, f"{INCIDENTS}/1/callouts/{ring.pk}/outcome", {"reached": reached})
     assert again.status_code == 409
     expected = (
         "Senior radiographer on shift has already acknowledged TP1 - information-gathering meeting"
         if reached
-        else "the call-out to Senior radiographer on shift is not reached: nothing more is recorded"
+        else "the call-out to Senior radiographer on shift is not reached: there is no wait to end"
     )
     assert again.json() == {"detail": expected}
 

@@ -3,6 +3,11 @@
 {"detail": "The plan is not valid.", "errors": [{"path": "rto[0].duration", "loc": ["rto", 0, "duration"],
 "code": "schema.value", "message": "..."}]}. Paths are relative to the request body; a problem
 elsewhere in the plan that a change caused starts with "@plan" (e.g. "@plan.functions[2].systems[0]").
+
+A service's refusal (core.errors.Refused) is answered here, once, for every endpoint: bad input
+naming a field is 422 with that field (camelCase, as the request body spells it) as the error's
+location and the refusal's code ("incident.refused", "notify.refused", ...); a refusal about the
+state of things is 409, and a thing that is not there 404, each with the reason as `detail`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from typing import Any, TypeVar, cast
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
+from pydantic.alias_generators import to_camel
 
+from contingency.core.errors import Kind, Refused
 from contingency.plans.problems import PlanInvalid, Problem, format_path
 
 from .auth import UNAUTHENTICATED
@@ -23,6 +30,9 @@ E = TypeVar("E", bound=Exception)
 INVALID_PLAN = "The plan is not valid."
 INVALID_REQUEST = "The request is not valid."
 NOT_JSON = "The request body is not valid JSON."
+REFUSED_STATUS = {Kind.INVALID: 422, Kind.CONFLICT: 409, Kind.NOT_FOUND: 404}
+# The services name fields as Python does; the API's bodies are camelCase, and a few differ.
+BODY_FIELDS = {"to_user": "to"}
 
 # Pydantic's words for the request shapes the API accepts, in the plan format's words.
 _REQUEST_WORDS = {
@@ -41,6 +51,21 @@ def where(loc: Sequence[str | int]) -> str:
 
 def problem_error(problem: Problem) -> dict[str, Any]:
     return {"path": where(problem.path), "loc": list(problem.path), "code": problem.code, "message": problem.message}
+
+
+def field_error(field: str | None, message: str, code: str) -> dict[str, Any]:
+    """A problem with one field of the request body (a service's name for it, in the body's spelling)."""
+    loc = [BODY_FIELDS.get(field, to_camel(field))] if field else []
+    return {"path": where(loc), "loc": loc, "code": code, "message": message}
+
+
+def refused_body(exc: Refused) -> tuple[int, dict[str, Any]]:
+    """The status and body answering a service's refusal."""
+    status, problems = REFUSED_STATUS[exc.kind], exc.problems()
+    if exc.kind is Kind.INVALID and any(field for field, _ in problems):
+        errors = [field_error(field, message, exc.code) for field, message in problems]
+        return status, {"detail": INVALID_REQUEST, "errors": errors}
+    return status, {"detail": exc.message}
 
 
 def request_error(error: dict[str, Any]) -> dict[str, Any]:
@@ -111,7 +136,12 @@ def install(api: NinjaAPI) -> None:
         message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else "Not found."
         return api.create_response(request, {"detail": message}, status=404)
 
+    def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+        status, body = refused_body(exc)
+        return api.create_response(request, body, status=status)
+
     _on(api, PlanInvalid, invalid_plan)
+    _on(api, Refused, refused)
     _on(api, ValidationError, invalid_request)
     _on(api, HttpError, http_error)
     _on(api, LookupError, not_found)

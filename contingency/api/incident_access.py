@@ -1,6 +1,7 @@
-"""Shared by the incident endpoints: finding the incident, and answering a service's refusal.
+"""Shared by the incident endpoints: finding the incident and the members it names.
 
-A refusal of the incidents app's services (IncidentError) is answered by one rule:
+A refusal of the incidents app's services (IncidentError) is answered by the API's one handler
+(api/errors.py):
 
 - it names a field of the request (a future `beganAt`, an unknown check, a skip without a
   reason): 422, with that field, camelCase, as the error's location; nothing is changed;
@@ -19,7 +20,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from ninja.errors import HttpError, ValidationError
-from pydantic.alias_generators import to_camel
 
 from contingency.core.models import Organisation
 from contingency.core.permissions import Capability
@@ -27,7 +27,6 @@ from contingency.incidents.models import (
     DueAction,
     Incident,
 )
-from contingency.incidents.services import IncidentError
 from contingency.incidents.snapshot import calendar_of
 
 from . import schemas as s
@@ -38,18 +37,7 @@ from .plans import ORG, REFUSED
 INCIDENTS = ORG + "/incidents"
 INCIDENT = INCIDENTS + "/{number}"
 CHANGED = {409: s.Error, **REFUSED}
-# The services name fields as Python does; the API's bodies are camelCase.
-_FIELDS = {"to_user": "to"}
-_STATE_FIELDS = {"state", None}
 LARGEST = 2**31 - 1  # no id or number is larger; a bigger one in a path is simply not there
-
-
-def refused(error: IncidentError) -> HttpError | ValidationError:
-    """A service's refusal: 422 located at the field it names, 409 when it is about the state."""
-    if error.field in _STATE_FIELDS:
-        return HttpError(409, error.message)
-    field = _FIELDS.get(error.field or "", to_camel(error.field or ""))
-    return invalid(field, error.message)
 
 
 def invalid(field: str, message: str, code: str = "incident.refused") -> ValidationError:

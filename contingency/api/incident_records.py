@@ -16,7 +16,6 @@ from contingency.incidents.models import (
     Incident,
     ReviewAction,
 )
-from contingency.incidents.services import IncidentError
 
 from . import incident_schemas as i
 from .auth import caller
@@ -27,7 +26,6 @@ from .incident_access import (
     incident_for,
     local,
     member_named,
-    refused,
 )
 from .plans import DENIED
 
@@ -73,17 +71,14 @@ def post_handover(request: HttpRequest, org: str, number: int, body: i.HandoverI
     """Record a hand-over to a member (`to`, who becomes the lead) or to someone named (`toName`)."""
     incident = incident_for(request, org, number, Capability.RESPOND)
     to = member_named(incident.organisation, body.to, "to") if body.to else None
-    try:
-        record = handover.hand_over(
-            incident=incident,
-            actor=caller(request),
-            to_user_id=to.pk if to else None,
-            to_name=body.to_name,
-            note_text=body.note,
-            via="api",
-        )
-    except IncidentError as error:
-        raise refused(error) from None
+    record = handover.hand_over(
+        incident=incident,
+        actor=caller(request),
+        to_user_id=to.pk if to else None,
+        to_name=body.to_name,
+        note_text=body.note,
+        via="api",
+    )
     return Status(201, {"record": record_out(incident, record), "report": report_out(record.report)})
 
 
@@ -136,20 +131,17 @@ def get_review(request: HttpRequest, org: str, number: int) -> dict[str, Any]:
 def put_review(request: HttpRequest, org: str, number: int, body: i.ReviewIn) -> dict[str, Any]:
     """Write the review (once service is restored); `complete: true` needs a root cause and lessons."""
     incident = incident_for(request, org, number, Capability.RESPOND)
-    try:
-        review.save_review(
-            incident=incident,
-            actor=caller(request),
-            whys=body.whys,
-            root_cause=body.root_cause,
-            went_well=body.went_well,
-            went_badly=body.went_badly,
-            lessons=body.lessons,
-            complete=body.complete,
-            via="api",
-        )
-    except IncidentError as error:
-        raise refused(error) from None
+    review.save_review(
+        incident=incident,
+        actor=caller(request),
+        whys=body.whys,
+        root_cause=body.root_cause,
+        went_well=body.went_well,
+        went_badly=body.went_badly,
+        lessons=body.lessons,
+        complete=body.complete,
+        via="api",
+    )
     return review_out(incident)
 
 
@@ -159,12 +151,9 @@ def put_review(request: HttpRequest, org: str, number: int, body: i.ReviewIn) ->
 def add_action(request: HttpRequest, org: str, number: int, body: i.ReviewActionIn) -> Status[dict[str, Any]]:
     """An action from the review, with an owner and a due date; it stays open until done."""
     incident = incident_for(request, org, number, Capability.RESPOND)
-    try:
-        action = review.add_action(
-            incident=incident, text=body.text, owner=body.owner, due_on=body.due_on, actor=caller(request), via="api"
-        )
-    except IncidentError as error:
-        raise refused(error) from None
+    action = review.add_action(
+        incident=incident, text=body.text, owner=body.owner, due_on=body.due_on, actor=caller(request), via="api"
+    )
     return Status(201, action_out(action))
 
 
@@ -179,8 +168,5 @@ def action_done(request: HttpRequest, org: str, number: int, action: int, body: 
     found = ReviewAction.objects.filter(review__incident=incident, pk=action).first() if 0 < action <= LARGEST else None
     if found is None:
         raise HttpError(404, f"Incident #{incident.number} has no review action {action}.")
-    try:
-        done = review.complete_action(action=found, actor=caller(request), note_text=body.note, via="api")
-    except IncidentError as error:
-        raise refused(error) from None
+    done = review.complete_action(action=found, actor=caller(request), note_text=body.note, via="api")
     return action_out(done)

@@ -24,7 +24,6 @@ from contingency.incidents.models import (
     Task,
     TimelineEntry,
 )
-from contingency.incidents.services import IncidentError
 
 from . import incident_schemas as i
 from .auth import caller
@@ -35,7 +34,6 @@ from .incident_access import (
     incident_for,
     local,
     member_named,
-    refused,
 )
 from .plans import DENIED
 
@@ -120,12 +118,7 @@ def tasks(request: HttpRequest, org: str, number: int) -> list[dict[str, Any]]:
 def add_task(request: HttpRequest, org: str, number: int, body: i.AdHocTaskIn) -> Status[dict[str, Any]]:
     """Add a task that the plan does not have (while the incident is invoked or restored)."""
     incident = incident_for(request, org, number, Capability.RESPOND)
-    try:
-        task = task_services.add_ad_hoc(
-            incident=incident, text=body.text, who=body.who, actor=caller(request), via="api"
-        )
-    except IncidentError as error:
-        raise refused(error) from None
+    task = task_services.add_ad_hoc(incident=incident, text=body.text, who=body.who, actor=caller(request), via="api")
     return Status(201, fresh(task))
 
 
@@ -142,20 +135,17 @@ def change_task(request: HttpRequest, org: str, number: int, task: int, body: i.
     incident = incident_for(request, org, number, Capability.RESPOND)
     found = task_for(incident, task)
     actor = caller(request)
-    try:
-        if body.action == "assign":
-            who = member_named(incident.organisation, body.assignee, "assignee") if body.assignee else None
-            task_services.assign(task=found, assignee_id=who.pk if who else None, actor=actor, via="api")
-        elif body.action == "start":
-            task_services.start(task=found, actor=actor, via="api")
-        elif body.action in ("complete", "skip"):
-            done = body.action == "complete"
-            text = body.note if done else body.reason
-            task_services.finish(task=found, actor=actor, done=done, text=text, via="api")
-        else:
-            task_services.reopen(task=found, actor=actor, via="api")
-    except IncidentError as error:
-        raise refused(error) from None
+    if body.action == "assign":
+        who = member_named(incident.organisation, body.assignee, "assignee") if body.assignee else None
+        task_services.assign(task=found, assignee_id=who.pk if who else None, actor=actor, via="api")
+    elif body.action == "start":
+        task_services.start(task=found, actor=actor, via="api")
+    elif body.action in ("complete", "skip"):
+        done = body.action == "complete"
+        text = body.note if done else body.reason
+        task_services.finish(task=found, actor=actor, done=done, text=text, via="api")
+    else:
+        task_services.reopen(task=found, actor=actor, via="api")
     return fresh(found)
 
 
@@ -167,10 +157,7 @@ def told(request: HttpRequest, org: str, number: int, task: int, key: str, body:
     target = InformTarget.objects.filter(task=found, key=key).first()
     if target is None:
         raise HttpError(404, f"Task {found.pk} has no target {key!r}.")
-    try:
-        task_services.told(target=target, actor=caller(request), how=body.how, via="api")
-    except IncidentError as error:
-        raise refused(error) from None
+    task_services.told(target=target, actor=caller(request), how=body.how, via="api")
     return fresh(found)
 
 
@@ -199,17 +186,14 @@ def timeline(request: HttpRequest, org: str, number: int) -> list[dict[str, Any]
 def post_update(request: HttpRequest, org: str, number: int, body: i.UpdateIn) -> Status[dict[str, Any]]:
     """A status update for staff, the board or commissioners, or (`decision: true`) a decision for the record."""
     incident = incident_for(request, org, number, Capability.RESPOND)
-    try:
-        task_services.post_update(
-            incident=incident,
-            text=body.text,
-            audience=body.audience or "",
-            decision=body.decision,
-            actor=caller(request),
-            via="api",
-        )
-    except IncidentError as error:
-        raise refused(error) from None
+    task_services.post_update(
+        incident=incident,
+        text=body.text,
+        audience=body.audience or "",
+        decision=body.decision,
+        actor=caller(request),
+        via="api",
+    )
     entry = incident.timeline.order_by("-id").first()
     assert entry is not None
     return Status(201, entry_out(incident, entry))

@@ -27,7 +27,6 @@ from contingency.incidents.models import (
     Incident,
     TaskState,
 )
-from contingency.incidents.services import IncidentError
 from contingency.incidents.snapshot import calendar_of, document_of
 from contingency.incidents.urgency import FunctionClock, impact_now
 from contingency.plans.graph import BadReference, Ref, build_graph
@@ -47,7 +46,6 @@ from .incident_access import (
     incident_for,
     invalid,
     local,
-    refused,
     seconds,
 )
 from .plans import DENIED, PLAN
@@ -253,20 +251,17 @@ def report(request: HttpRequest, org: str, body: i.ReportIn) -> Status[dict[str,
     plan = Plan.objects.filter(organisation=organisation, key=body.plan).first()
     if plan is None:
         raise invalid("plan", f"there is no plan {body.plan!r} in {organisation.name}")
-    try:
-        incident = services.report(
-            plan=plan,
-            subject=body.subject,
-            actor=caller(request),
-            answers=body.answers,
-            began_at=body.began_at,
-            area=body.area,
-            description=body.description,
-            title=body.title,
-            via="api",
-        )
-    except IncidentError as error:
-        raise refused(error) from None
+    incident = services.report(
+        plan=plan,
+        subject=body.subject,
+        actor=caller(request),
+        answers=body.answers,
+        began_at=body.began_at,
+        area=body.area,
+        description=body.description,
+        title=body.title,
+        via="api",
+    )
     return Status(201, detail(incident))
 
 
@@ -280,10 +275,7 @@ def get_incident(request: HttpRequest, org: str, number: int) -> dict[str, Any]:
 def assess_again(request: HttpRequest, org: str, number: int, body: i.AssessIn) -> dict[str, Any]:
     """Answer the checks (again) while the incident is reported; the proposal follows the answers."""
     incident = incident_for(request, org, number, Capability.RESPOND)
-    try:
-        services.assess_again(incident=incident, answers=body.answers, actor=caller(request), via="api")
-    except IncidentError as error:
-        raise refused(error) from None
+    services.assess_again(incident=incident, answers=body.answers, actor=caller(request), via="api")
     return detail(incident)
 
 
@@ -291,10 +283,7 @@ def assess_again(request: HttpRequest, org: str, number: int, body: i.AssessIn) 
 def invoke(request: HttpRequest, org: str, number: int, body: i.InvokeIn) -> dict[str, Any]:
     """Invoke the plan: the tasks for now, every trigger point and duration rule scheduled."""
     incident = incident_for(request, org, number, Capability.RESPOND)
-    try:
-        services.invoke(incident=incident, actor=caller(request), risk=body.risk, via="api")
-    except IncidentError as error:
-        raise refused(error) from None
+    services.invoke(incident=incident, actor=caller(request), risk=body.risk, via="api")
     return detail(incident)
 
 
@@ -302,10 +291,7 @@ def invoke(request: HttpRequest, org: str, number: int, body: i.InvokeIn) -> dic
 def not_a_failure(request: HttpRequest, org: str, number: int, body: i.ReasonIn) -> dict[str, Any]:
     """Close a report without invoking: the checks showed it is not a failure."""
     incident = incident_for(request, org, number, Capability.RESPOND)
-    try:
-        services.close_as_not_a_failure(incident=incident, actor=caller(request), reason=body.reason, via="api")
-    except IncidentError as error:
-        raise refused(error) from None
+    services.close_as_not_a_failure(incident=incident, actor=caller(request), reason=body.reason, via="api")
     return detail(incident)
 
 
@@ -313,12 +299,9 @@ def not_a_failure(request: HttpRequest, org: str, number: int, body: i.ReasonIn)
 def restore(request: HttpRequest, org: str, number: int, body: i.RestoreIn) -> dict[str, Any]:
     """Service is back: restoration steps become tasks, timed escalations stop, on-restoration triggers fire."""
     incident = incident_for(request, org, number, Capability.RESPOND)
-    try:
-        services.restore(
-            incident=incident, actor=caller(request), restored_at=body.restored_at, note_text=body.note, via="api"
-        )
-    except IncidentError as error:
-        raise refused(error) from None
+    services.restore(
+        incident=incident, actor=caller(request), restored_at=body.restored_at, note_text=body.note, via="api"
+    )
     return detail(incident)
 
 
@@ -326,10 +309,7 @@ def restore(request: HttpRequest, org: str, number: int, body: i.RestoreIn) -> d
 def stand_down(request: HttpRequest, org: str, number: int, body: i.ReasonIn) -> dict[str, Any]:
     """End the incident: nothing further is scheduled."""
     incident = incident_for(request, org, number, Capability.RESPOND)
-    try:
-        services.stand_down(incident=incident, actor=caller(request), reason=body.reason, via="api")
-    except IncidentError as error:
-        raise refused(error) from None
+    services.stand_down(incident=incident, actor=caller(request), reason=body.reason, via="api")
     return detail(incident)
 
 

@@ -29,31 +29,22 @@ from __future__ import annotations
 import hmac
 import logging
 import os
-import re
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Router
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
-from pydantic.alias_generators import to_camel
 
-from contingency.core import audit
 from contingency.core.permissions import Capability
-from contingency.incidents import tasks as task_services
-from contingency.incidents.models import Incident, State, Task
-from contingency.incidents.services import IncidentError, incident_key
-from contingency.notify import dispatch
-from contingency.notify.channels.govuk_notify import NotifyEmailTransport, NotifySmsTransport
-from contingency.notify.dispatch import NotifyError
+from contingency.incidents.models import Incident
+from contingency.notify import services
 from contingency.notify.models import Callout, CalloutState, Level, Notification, NotificationState
 
 from . import notify_schemas as n
 from . import schemas as s
 from .auth import caller
-from .incident_access import CHANGED, INCIDENT, incident_for, invalid, local, refused
+from .incident_access import CHANGED, INCIDENT, incident_for, local
 from .plans import DENIED
 
 log = logging.getLogger("contingency.notify.callbacks")
@@ -188,98 +179,24 @@ def callouts(request: HttpRequest, org: str, number: int) -> list[dict[str, Any]
 # ---------------------------------------------------------------- the lead's actions
 
 
-def notify_refused(error: NotifyError) -> HttpError | ValidationError:
-    """The notify app's refusal, answered as the incident endpoints answer theirs."""
-    if error.field in ("", "state"):
-        return HttpError(409, error.message)
-    return invalid(to_camel(error.field), error.message, code="notify.refused")
-
-
-def _state(callout: Callout) -> dict[str, Any]:
-    return {"state": callout.state, "step": callout.step, "channel": callout.channel, "round": callout.round}
-
-
-def _audit(callout: Callout, *, actor: Any, via: str, before: dict[str, Any] | None, what: str, note: str = "") -> None:
-    """One audit entry per change, in its transaction."""
-    incident = callout.incident
-    after = Callout.objects.get(pk=callout.pk)
-    audit.record(
-        organisation=incident.organisation,
-        actor=actor,
-        verb=audit.Verb.CHANGE,
-        object_type="incident-callout",
-        object_key=f"{incident_key(incident)}/callouts/{callout.pk}",
-        label=str(callout)[:200],
-        before=before,
-        after={**_state(after), **({"note": note} if note else {})},
-        note=what,
-        via=via,
-    )
-
-
 @router.post(CALLOUT + "/resend", response={200: n.CalloutOut, **CHANGED}, url_name="incident-callout-resend")
 def resend(request: HttpRequest, org: str, number: int, callout: int) -> dict[str, Any]:
     """Send it again from their first channel (not to someone who has acknowledged, nor after the incident)."""
     incident = incident_for(request, org, number, Capability.RESPOND)
     found = callout_for(incident, callout)
-    actor = caller(request)
-    with transaction.atomic():
-        before = _state(found)
-        try:
-            sent = dispatch.resend(found, at=timezone.now(), by=actor.get_username())
-        except NotifyError as error:
-            raise notify_refused(error) from None
-        _audit(sent, actor=actor, via=VIA, before=before, what="resent")
-    return fresh(found)
+    return fresh(services.resend(callout=found, actor=caller(request), via=VIA))
 
 
 @router.post(CALLOUT + "/outcome", response={200: n.CalloutOut, **CHANGED}, url_name="incident-callout-outcome")
 def outcome(request: HttpRequest, org: str, number: int, callout: int, body: n.OutcomeIn) -> dict[str, Any]:
-    """Record a telephone call: reached is their acknowledgement; not reached moves on to the next channel."""
+    """Record a telephone call: reached is their acknowledgement; not reached moves on to the next channel.
+
+    Either way the open task to telephone them is closed (done, or skipped), as on the incident page.
+    """
     incident = incident_for(request, org, number, Capability.RESPOND)
     found = callout_for(incident, callout)
-    actor = caller(request)
-    who = actor.get_username()
-    note = body.note.strip()
-    now = timezone.now()
-    with transaction.atomic():
-        found = Callout.objects.select_for_update().select_related("incident__organisation").get(pk=found.pk)
-        before = _state(found)
-        call = dispatch.open_call_task(found)
-        if body.reached:
-            via = f"telephone call (recorded by {who})" + (f": {note}" if note else "")
-            if not dispatch.acknowledge(found, via=via, at=now, by=who):
-                raise HttpError(409, _not_open(found))
-            _finish_call(call, actor=actor, done=True, text=note or "Reached: recorded with the call-out.")
-        else:
-            if found.state != CalloutState.WAITING:
-                raise HttpError(409, _not_open(found))
-            if not _finish_call(call, actor=actor, done=False, text=note or "Not reached."):
-                dispatch.move_on(found.pk, found.step, now)
-        _audit(found, actor=actor, via=VIA, before=before, what="reached" if body.reached else "not reached", note=note)
-    return fresh(found)
-
-
-def _not_open(callout: Callout) -> str:
-    if callout.state == CalloutState.ACKNOWLEDGED:
-        return f"{callout.recipient_name} has already acknowledged {callout.event_label}"
-    state = CalloutState(callout.state).label.lower()
-    return f"the call-out to {callout.recipient_name} is {state}: nothing more is recorded"
-
-
-def _finish_call(task: Task | None, *, actor: Any, done: bool, text: str) -> bool:
-    """Close the open task to telephone them, so the checklist agrees; its outcome moves the call-out on.
-
-    Finishing the task is what the checklist does too (a skipped call moves the call-out on), so
-    the not-reached path lets it do that rather than moving on twice.
-    """
-    if task is None or task.incident.state not in (State.INVOKED, State.RESTORED):
-        return False
-    try:
-        task_services.finish(task=task, actor=actor, done=done, text=text, via=VIA)
-    except IncidentError as error:
-        raise refused(error) from None
-    return True
+    recorded = services.record_call(callout=found, reached=body.reached, note=body.note, actor=caller(request), via=VIA)
+    return fresh(recorded)
 
 
 # ---------------------------------------------------------------- GOV.UK Notify's callbacks
@@ -290,15 +207,7 @@ NOT_CONFIGURED = (
     "GOV.UK Notify (API integration > Callbacks)."
 )
 WRONG_TOKEN = "Send 'Authorization: Bearer <token>' with the callback token set in GOV.UK Notify."
-_NOTIFY_TRANSPORTS = (NotifySmsTransport.kind, NotifyEmailTransport.kind)
-FAILURES = {
-    "permanent-failure": (True, "Notify: permanent-failure (the number or address does not exist)"),
-    "temporary-failure": (
-        False,
-        "Notify: temporary-failure (the phone was off or the inbox full while Notify kept trying, up to 72 hours)",
-    ),
-    "technical-failure": (False, "Notify: technical-failure (a problem between Notify and its provider: not sent)"),
-}
+FAILURES = services.FAILURES
 
 
 def callback_token() -> str:
@@ -330,95 +239,43 @@ CALLBACK_ANSWERS = {200: n.CallbackAnswer, 400: s.Invalid, 401: s.Error, 422: s.
 TAGS = ["notify-callbacks"]
 
 
-def _words(text: str) -> set[str]:
-    """Every 8-character word of the text: a superset of the codes dispatch.by_reply looks for."""
-    return {w for w in re.split(r"[^A-Z0-9]+", text.upper()) if len(w) == 8}
-
-
 @callbacks.post("/notify/inbound-sms", response=CALLBACK_ANSWERS, tags=TAGS, url_name="notify-inbound-sms")
 def inbound_sms(request: HttpRequest, body: n.InboundSmsIn) -> dict[str, Any]:
     """GOV.UK Notify's received-text-message callback: a reply with a call-out's code acknowledges it.
 
     Answers 200 whether or not a code matched (Notify would only send the same text again).
     """
-    now = timezone.now()
-    with transaction.atomic():
-        candidates = Callout.objects.filter(ack_code__in=_words(body.message))
-        before = {c.pk: c for c in candidates.only("pk", "state", "step", "channels", "round", "acknowledged_at")}
-        callout = dispatch.by_reply(body.message, number=body.source_number, at=now)
-        if callout is None:
-            log.info("received text message %s: no acknowledgement code in it matched a call-out", body.id)
-            return {"result": "no-match", "detail": "No acknowledgement code in the message matched a call-out."}
-        after = Callout.objects.get(pk=callout.pk)
-        what = f"{callout.recipient_name} for {callout.event_label}"
-        earlier = before.get(callout.pk)
-        if earlier is not None and earlier.acknowledged_at is not None:
-            log.info("received text message %s: call-out %s was already acknowledged", body.id, callout.pk)
-            return {"result": "already-acknowledged", "detail": f"Already acknowledged: {what}."}
-        if after.acknowledged_at is None:
-            log.info("received text message %s: call-out %s is %s", body.id, callout.pk, after.state)
-            state = CalloutState(after.state).label.lower()
-            return {"result": "not-acknowledged", "detail": f"The call-out is {state}: {what}."}
-        was = _state(earlier) if earlier is not None else None
-        _audit(callout, actor=None, via=NOTIFY, before=was, what="acknowledged by SMS reply")
-    log.info("received text message %s acknowledged call-out %s", body.id, callout.pk)
-    return {"result": "acknowledged", "detail": f"Acknowledged: {what}."}
-
-
-def receipt_for(body: n.DeliveryReceiptIn) -> tuple[Notification | None, str]:
-    """The message a receipt is about: by our reference (the key), else by Notify's id."""
-    rows = Notification.objects.filter(transport__in=_NOTIFY_TRANSPORTS).select_related("incident__organisation")
-    found = rows.filter(key=body.reference).first() if body.reference else None
-    if found is not None and found.provider_ref not in ("", body.id):
-        # A message sent again after a worker stopped mid-send has two Notify ids: the receipt
-        # for the other one does not decide this message's fate.
-        return None, "superseded"
+    replied = services.sms_reply(text=body.message, number=body.source_number, actor=None, via=NOTIFY)
+    found = replied.callout
+    log.info("received text message %s: %s (call-out %s)", body.id, replied.result, found.pk if found else "-")
     if found is None:
-        found = rows.filter(provider_ref=body.id).first()
-    return found, "" if found else "unknown"
+        return {"result": replied.result, "detail": "No acknowledgement code in the message matched a call-out."}
+    what = f"{found.recipient_name} for {found.event_label}"
+    detail = {
+        "acknowledged": f"Acknowledged: {what}.",
+        "already-acknowledged": f"Already acknowledged: {what}.",
+    }.get(replied.result, f"The call-out is {CalloutState(found.state).label.lower()}: {what}.")
+    return {"result": replied.result, "detail": detail}
 
 
 @callbacks.post("/notify/delivery-status", response=CALLBACK_ANSWERS, tags=TAGS, url_name="notify-delivery-status")
 def delivery_status(request: HttpRequest, body: n.DeliveryReceiptIn) -> dict[str, Any]:
     """GOV.UK Notify's delivery receipt: a failure fails the message and moves its call-out on now."""
-    message, why = receipt_for(body)
-    if message is None:
-        log.info("delivery receipt %s (%s): %s message", body.id, body.status, why)
-        detail = "A receipt for an earlier send of a message sent again." if why == "superseded" else "No such message."
-        return {"result": why, "detail": detail}
-    if body.status not in FAILURES:
-        # Delivered (or a status Notify adds later): the core keeps no provider status, so log it.
-        log.info("delivery receipt %s: message %s %s", body.id, message.pk, body.status)
-        return {"result": body.status if body.status == "delivered" else "ignored", "detail": "Nothing to change."}
-    permanent, error = FAILURES[body.status]
-    now = timezone.now()
-    with transaction.atomic():
-        changed = Notification.objects.filter(pk=message.pk, state=NotificationState.SENT).update(
-            state=NotificationState.FAILED, permanent=permanent, last_error=error
-        )
-        if not changed:
-            state = Notification.objects.values_list("state", flat=True).get(pk=message.pk)
-            if state == NotificationState.SENDING:
-                # The receipt overtook the worker's record of the send: Notify tries again in 5 minutes.
-                raise HttpError(503, "The message's send is still being recorded: try again shortly.")
-            log.info("delivery receipt %s (%s): message %s is %s already", body.id, body.status, message.pk, state)
-            return {"result": "unchanged", "detail": f"The message is {state}: nothing to change."}
-        failed = Notification.objects.select_related("incident__organisation").get(pk=message.pk)
-        dispatch.failed(failed, now)
-        audit.record(
-            organisation=failed.incident.organisation,
-            actor=None,
-            verb=audit.Verb.CHANGE,
-            object_type="incident-notification",
-            object_key=f"{incident_key(failed.incident)}/notifications/{failed.pk}",
-            label=str(failed)[:200],
-            before={"state": NotificationState.SENT.value},
-            after={"state": failed.state, "permanent": permanent, "last_error": error},
-            note=body.status,
-            via=NOTIFY,
-        )
-    log.info("delivery receipt %s: message %s failed (%s)", body.id, message.pk, body.status)
-    return {"result": "failed", "detail": error}
+    done = services.delivery_receipt(
+        reference=body.reference, provider_id=body.id, status=body.status, actor=None, via=NOTIFY
+    )
+    message = done.message.pk if done.message else "-"
+    log.info("delivery receipt %s (%s): message %s %s", body.id, body.status, message, done.result)
+    if done.result == "sending":
+        # The receipt overtook the worker's record of the send: Notify tries again in 5 minutes.
+        raise HttpError(503, "The message's send is still being recorded: try again shortly.")
+    detail = {
+        "superseded": "A receipt for an earlier send of a message sent again.",
+        "unknown": "No such message.",
+        "unchanged": f"The message is {done.state}: nothing to change.",
+        "failed": done.error,
+    }.get(done.result, "Nothing to change.")
+    return {"result": done.result, "detail": detail}
 
 
 router.add_router("", callbacks)

@@ -2,7 +2,7 @@
 
 The steps are plans.workflow's, so the rules (one person cannot submit and approve, an issue must
 be valid) and the audit entries are the same as on the pages; a step the plan's status does not
-allow is 409 with the reason.
+allow is 409 with the reason (a WorkflowError, answered by api/errors.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router
-from ninja.errors import HttpError
 
 from contingency.core.permissions import Capability
 from contingency.plans import workflow
@@ -30,18 +29,11 @@ def state(plan: Plan) -> dict[str, Any]:
     return {"key": plan.key, "status": plan.status, "issue": plan.issue}
 
 
-def refused(error: workflow.WorkflowError) -> HttpError:
-    return HttpError(409, error.message)
-
-
 @router.post(PLAN + "/submit", response=STEP, url_name="plan-submit")
 def submit(request: HttpRequest, org: str, plan: str, body: s.SubmitIn) -> dict[str, Any]:
     """Submit a draft for approval."""
     found = plan_for(request, org, plan, Capability.EDIT)
-    try:
-        workflow.submit(found, actor=caller(request), summary=body.summary, via="api")
-    except workflow.WorkflowError as error:
-        raise refused(error) from None
+    workflow.submit(found, actor=caller(request), summary=body.summary, via="api")
     return state(found)
 
 
@@ -49,10 +41,7 @@ def submit(request: HttpRequest, org: str, plan: str, body: s.SubmitIn) -> dict[
 def approve(request: HttpRequest, org: str, plan: str) -> dict[str, Any]:
     """Approve a submitted plan (not one you submitted yourself)."""
     found = plan_for(request, org, plan, Capability.APPROVE)
-    try:
-        workflow.approve(found, actor=caller(request), via="api")
-    except workflow.WorkflowError as error:
-        raise refused(error) from None
+    workflow.approve(found, actor=caller(request), via="api")
     return state(found)
 
 
@@ -60,10 +49,7 @@ def approve(request: HttpRequest, org: str, plan: str) -> dict[str, Any]:
 def return_to_draft(request: HttpRequest, org: str, plan: str, body: s.ReturnIn) -> dict[str, Any]:
     """Send a submitted or approved plan back to draft, saying why."""
     found = plan_for(request, org, plan, Capability.APPROVE)
-    try:
-        workflow.return_to_draft(found, actor=caller(request), reason=body.reason, via="api")
-    except workflow.WorkflowError as error:
-        raise refused(error) from None
+    workflow.return_to_draft(found, actor=caller(request), reason=body.reason, via="api")
     return state(found)
 
 
@@ -71,8 +57,5 @@ def return_to_draft(request: HttpRequest, org: str, plan: str, body: s.ReturnIn)
 def issue(request: HttpRequest, org: str, plan: str) -> dict[str, Any]:
     """Issue an approved plan: the next issue number, dated today, kept whole."""
     found = plan_for(request, org, plan, Capability.APPROVE)
-    try:
-        workflow.issue(found, actor=caller(request), via="api")
-    except workflow.WorkflowError as error:
-        raise refused(error) from None
+    workflow.issue(found, actor=caller(request), via="api")
     return state(found)

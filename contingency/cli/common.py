@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import click
@@ -24,6 +25,21 @@ def _error(field: str, message: str) -> NoReturn:
     """Bad input to a command: `error: <field>: <message>` on standard error, exit 2, nothing written."""
     click.echo(f"error: {field}: {message}", err=True)
     sys.exit(EXIT_INVALID)
+
+
+@contextmanager
+def refusals(options: Mapping[str, str], *, otherwise: str) -> Iterator[None]:
+    """A service's refusal (core.errors.Refused) as bad input: `error: <option>: <message>`, exit 2.
+
+    `options` maps the service's field names to the command's options; a refusal naming no field
+    is reported against `otherwise`.
+    """
+    from ..core.errors import Refused
+
+    try:
+        yield
+    except Refused as exc:
+        _error(options.get(exc.field or "", exc.field or otherwise), exc.message)
 
 
 def _fail(problems: Sequence[Any]) -> NoReturn:

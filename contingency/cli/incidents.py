@@ -7,11 +7,11 @@ Bad input prints `error: <field>: <message>` and exits 2 with nothing written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from .common import _django, _error, _require_migrated
+from .common import _django, _error, _require_migrated, refusals
 
 
 @click.group()
@@ -61,10 +61,6 @@ def _wall_clock(organisation: Any, text: str | None, field: str) -> Any:
     if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         _error(field, f"{text} does not exist in {zone.key}: the clocks go forward then")
     return moment
-
-
-def _service_error(exc: Any, fields: dict[str, str]) -> NoReturn:
-    _error(fields.get(exc.field or "", exc.field or "incident"), exc.message)
 
 
 def _local(organisation: Any, moment: Any) -> str:
@@ -202,7 +198,7 @@ def incident_report(
         _error("--yes/--no", f"check {both[0]!r} is given both as holding and as not holding")
     began_at = _wall_clock(organisation, began, "--began")
     answers = {**dict.fromkeys(yes, True), **dict.fromkeys(no, False)}
-    try:
+    with refusals({"subject": "--subject", "answers": "--yes/--no", "began_at": "--began"}, otherwise="incident"):
         inc = services.report(
             plan=plan,
             subject=subject,
@@ -213,8 +209,6 @@ def incident_report(
             title=title,
             via="command line",
         )
-    except services.IncidentError as exc:
-        _service_error(exc, {"subject": "--subject", "answers": "--yes/--no", "began_at": "--began"})
     click.echo(f"reported incident #{inc.number}: {inc.title}")
     if inc.assessment:
         click.echo(f"assessment: {inc.get_assessment_display()}")
@@ -237,10 +231,8 @@ def incident_invoke(org_slug: str, number: int, risk: str | None) -> None:
     from ..incidents.models import DueState
 
     inc = _incident(organisation, number)
-    try:
+    with refusals({"risk": "--risk"}, otherwise="incident"):
         inc = services.invoke(incident=inc, actor=None, risk=risk, via="command line")
-    except services.IncidentError as exc:
-        _service_error(exc, {"risk": "--risk"})
     pending = inc.due_actions.filter(state=DueState.PENDING).exclude(kind="routing").count()
     click.echo(f"invoked incident #{inc.number}: {inc.title}" + (f", severity {inc.severity}" if inc.severity else ""))
     click.echo(f"{inc.tasks.count()} task(s); {pending} trigger point(s) and duration rule(s) scheduled")
@@ -259,10 +251,8 @@ def incident_restore(org_slug: str, number: int, at: str | None) -> None:
 
     inc = _incident(organisation, number)
     restored_at = _wall_clock(organisation, at, "--at")
-    try:
+    with refusals({"restored_at": "--at"}, otherwise="incident"):
         inc = services.restore(incident=inc, actor=None, restored_at=restored_at, via="command line")
-    except services.IncidentError as exc:
-        _service_error(exc, {"restored_at": "--at"})
     click.echo(f"restored incident #{inc.number} at {_local(organisation, inc.restored_at)}")
 
 
@@ -276,10 +266,8 @@ def incident_stand_down(org_slug: str, number: int, reason: str) -> None:
     from ..incidents import services
 
     inc = _incident(organisation, number)
-    try:
+    with refusals({"reason": "--reason"}, otherwise="incident"):
         inc = services.stand_down(incident=inc, actor=None, reason=reason, via="command line")
-    except services.IncidentError as exc:
-        _service_error(exc, {"reason": "--reason"})
     click.echo(f"stood down incident #{inc.number}")
 
 
@@ -365,7 +353,7 @@ def incident_import(file: str, org_slug: str | None) -> None:
     try:
         done = import_bundle(bundle=bundle, organisation=organisation, actor=None, via="command line")
     except TransferRefused as refused:
-        _fail([f"{file}: {problem}" for problem in refused.problems])
+        _fail([f"{file}: {conflict}" for conflict in refused.conflicts])
     for item in done:
         if item.created:
             what = f"imported as #{item.number} ({item.added} rows)"

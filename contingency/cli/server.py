@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -93,7 +94,11 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
     show_default=True,
     help="Seconds between looks for due actions and messages.",
 )
-@click.option("--once", is_flag=True, help="Fire and send what is due now, print how many, and exit.")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Fire and send what is due now, print how many, and exit (1 when an action failed: it is tried later).",
+)
 @click.option("--name", help="This worker's name in the record of who fired what (default host:pid:thread).")
 @click.option(
     "--only",
@@ -139,9 +144,18 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
     _require_channels()
     label = name.strip() if name else worker.worker_name()
     if once:
-        fired = worker.run_until_idle(worker=label) if only != "delivery" else 0
+        failed: list[Any] = []
+
+        def failing(row: Any, exc: Exception) -> None:
+            worker.log_failure(row, exc)
+            failed.append(row)
+
+        fired = worker.run_until_idle(worker=label, on_error=failing) if only != "delivery" else 0
         sent, moved = delivery.run_until_idle(worker=label) if only != "triggers" else (0, 0)
         click.echo(f"fired {fired} action(s), sent {sent} message(s), moved on {moved} call-out(s)")
+        if failed:
+            click.echo(f"{len(failed)} action(s) failed and are tried again later (see the log above)", err=True)
+            sys.exit(1)
         return
     loops: list[threading.Thread] = []
     if only != "delivery":

@@ -17,18 +17,31 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from . import audit
+from .errors import Kind, Refused
 from .models import Membership, Organisation, Role
 
 Actor = AbstractBaseUser | AnonymousUser | None
 OBJECT_TYPE = "membership"
 
 
-class MembershipRefused(Exception):
-    """A change that was not made, with messages by form field ("" for the form as a whole)."""
+class MembershipRefused(Refused):
+    """A change that was not made, with messages by form field ("" for the form as a whole).
+
+    Problems with fields are bad input; a refusal of the form as a whole (not a member, the last
+    administrator) is about the organisation's state.
+    """
+
+    code = "membership.refused"
 
     def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(message for messages in errors.values() for message in messages))
+        fields = [field for field in errors if field]
+        kind = Kind.INVALID if fields else Kind.CONFLICT
+        message = "; ".join(message for messages in errors.values() for message in messages)
+        super().__init__(message, fields[0] if len(errors) == 1 and fields else None, kind=kind)
         self.errors = errors
+
+    def problems(self) -> list[tuple[str | None, str]]:
+        return [(field or None, message) for field, messages in self.errors.items() for message in messages]
 
 
 def clean_roles(roles: Iterable[str]) -> list[str]:

@@ -32,8 +32,9 @@ class TaskAdmin(ReadOnly, ModelAdmin[Task]):
 
 @admin.register(DueAction)
 class DueActionAdmin(ReadOnly, ModelAdmin[DueAction]):
-    list_display = ("incident", "kind", "name", "due_at", "state", "fired_at", "fired_by")
+    list_display = ("incident", "kind", "name", "due_at", "state", "fired_at", "fired_by", "attempts", "retry_at")
     list_filter = ("kind", "state")
+    search_fields = ("name", "last_error")
 
 
 @admin.register(TimelineEntry)

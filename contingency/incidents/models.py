@@ -263,6 +263,9 @@ class DueAction(models.Model):
     fired_at = models.DateTimeField(null=True, blank=True)
     fired_by = models.CharField(max_length=64, blank=True, default="", help_text="The worker that fired it.")
     note = ProseField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0, help_text="Tries to fire it that failed (worker.py backs off).")
+    retry_at = models.DateTimeField(null=True, blank=True, help_text="After a failed try: not tried again before this.")
+    last_error = ProseField(blank=True, default="", help_text="Why the last try failed.")
 
     class Meta:
         ordering = ("due_at", "id")

@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from contingency.core import audit
+from contingency.core.errors import Refused
 from contingency.core.models import Organisation
 from contingency.lib.calendar import from_organisation
 from contingency.plans.graph import BadReference, Ref, build_graph
@@ -45,13 +46,10 @@ from .snapshot import document_of, resolver_for, snapshot_of
 Actor = AbstractBaseUser | AnonymousUser | None
 
 
-class IncidentError(ValueError):
+class IncidentError(Refused):
     """A request the incident cannot take; `field` names the input at fault, when there is one."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    code = "incident.refused"
 
 
 def _user(actor: Actor) -> Any:

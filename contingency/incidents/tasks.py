@@ -87,7 +87,7 @@ def start(*, task: Task, actor: Actor, via: str = "web", at: datetime | None = N
     with transaction.atomic():
         task = _locked_task(task)
         if task.state != TaskState.OPEN:
-            raise IncidentError(f"the task is {task.get_state_display()}: only an open task is started", "state")
+            raise IncidentError(f"the task is {task.get_state_display()}: only an open task is started")
         before = _task_state(task)
         task.state = TaskState.STARTED
         task.started_at = now
@@ -110,7 +110,7 @@ def finish(
     with transaction.atomic():
         task = _locked_task(task)
         if not task.is_open:
-            raise IncidentError(f"the task is already {task.get_state_display()}", "state")
+            raise IncidentError(f"the task is already {task.get_state_display()}")
         before = _task_state(task)
         task.state = TaskState.DONE if done else TaskState.SKIPPED
         task.outcome = text
@@ -138,7 +138,7 @@ def reopen(*, task: Task, actor: Actor, via: str = "web", at: datetime | None = 
     with transaction.atomic():
         task = _locked_task(task)
         if task.state not in (TaskState.DONE, TaskState.SKIPPED):
-            raise IncidentError("only a done or skipped task is reopened", "state")
+            raise IncidentError("only a done or skipped task is reopened")
         before = _task_state(task)
         task.state = TaskState.OPEN
         task.finished_at = None

@@ -15,13 +15,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+
+from contingency.core.poller import Poller
+from contingency.core.poller import start_thread as start_poller
 
 from . import dispatch
 from .channels.base import Outgoing, Receipt, Transport, TransportError
@@ -258,60 +261,68 @@ def run_until_idle(*, worker: str = "inline", clock: Clock = timezone.now, limit
     return sent, moved
 
 
+class _Sender:
+    """One delivery loop's state: messages claimed ahead (in slot order) and messages being sent."""
+
+    def __init__(self, *, worker: str, threads: int, poll: float, clock: Clock, wake: Callable[[], None]) -> None:
+        self.worker = worker
+        self.threads = threads
+        self.poll = poll
+        self.clock = clock
+        self.wake = wake
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="contingency-send")
+        self.waiting: list[Job] = []  # claimed, in slot order
+        self.inflight: dict[Future[Result], Job] = {}
+        self.next_claim = 0.0
+
+    def tick(self) -> float:
+        """Record what finished, claim ahead by HORIZON when due, hand out what is at its slot; the pause."""
+        for future in [f for f in self.inflight if f.done()]:
+            # Forgotten only once recorded: if the database fails here, the next pass records it.
+            record(self.inflight[future], future.result(), worker=self.worker, now=self.clock())
+            del self.inflight[future]
+        if time.monotonic() >= self.next_claim:
+            # Claim again soon while there is work; otherwise wait out the poll interval.
+            self.next_claim = time.monotonic() + self.poll
+            now = self.clock()
+            advance_waits(now=now)
+            room = self.threads * 4 - len(self.waiting) - len(self.inflight)
+            if room > 0:
+                for job in claim(worker=self.worker, now=now, capacity=room):
+                    heapq.heappush(self.waiting, job)
+            if self.waiting or self.inflight:
+                self.next_claim = time.monotonic() + 0.05
+        while self.waiting and self.waiting[0].slot <= self.clock() and len(self.inflight) < self.threads:
+            job = heapq.heappop(self.waiting)
+            future = self.pool.submit(send, job)
+            self.inflight[future] = job
+            future.add_done_callback(lambda _: self.wake())  # record it at once
+        pause = self.next_claim - time.monotonic()
+        if self.waiting and len(self.inflight) < self.threads:
+            pause = min(pause, (self.waiting[0].slot - self.clock()).total_seconds())
+        return max(0.001, min(pause, self.poll))
+
+    def finish(self) -> None:
+        """Hand back what was claimed but not sent; record what was being sent."""
+        for job in self.waiting:
+            release(job, worker=self.worker)
+        for future, job in self.inflight.items():
+            record(job, future.result(), worker=self.worker, now=self.clock())
+        self.pool.shutdown(wait=True)
+
+
 def loop(
     stop: threading.Event, *, poll: float = 1.0, threads: int = 32, worker: str, clock: Clock = timezone.now
 ) -> None:
-    """Deliver until `stop` is set: claims ahead by HORIZON, hands each message to the pool at its slot."""
-    log.info("delivery %s started, %d sending threads", worker, threads)
-    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="contingency-send")
-    waiting: list[Job] = []  # claimed, in slot order
-    inflight: dict[Future[Result], Job] = {}
-    next_poll = 0.0
-    try:
-        while not stop.is_set():
-            now = clock()
-            for future in [f for f in inflight if f.done()]:
-                job = inflight.pop(future)
-                record(job, future.result(), worker=worker, now=clock())
-            if time.monotonic() >= next_poll:
-                try:
-                    advance_waits(now=now)
-                    room = threads * 4 - len(waiting) - len(inflight)
-                    if room > 0:
-                        for job in claim(worker=worker, now=now, capacity=room):
-                            heapq.heappush(waiting, job)
-                except Exception:
-                    log.exception("delivery %s: a claim failed; retrying", worker)
-                finally:
-                    connection.close_if_unusable_or_obsolete()
-                # Claim again soon while there is work; otherwise wait out the poll interval.
-                next_poll = time.monotonic() + (0.05 if waiting or inflight else poll)
-            while waiting and waiting[0].slot <= clock() and len(inflight) < threads:
-                job = heapq.heappop(waiting)
-                inflight[pool.submit(send, job)] = job
-            pause = next_poll - time.monotonic()
-            if waiting:
-                pause = min(pause, (waiting[0].slot - clock()).total_seconds())
-            pause = max(0.001, min(pause, poll))
-            if inflight:
-                wait(list(inflight), timeout=pause, return_when=FIRST_COMPLETED)
-            else:
-                stop.wait(pause)
-    finally:
-        for job in waiting:
-            release(job, worker=worker)
-        for future, job in inflight.items():
-            record(job, future.result(), worker=worker, now=clock())
-        pool.shutdown(wait=True)
-        connection.close()
-        log.info("delivery %s stopped", worker)
+    """Deliver until `stop` is set: claims ahead by HORIZON, hands each message to the pool at its slot.
+
+    The waiting, stopping and error handling are core.poller's, as for the timed actions.
+    """
+    poller = Poller(f"delivery {worker}", stop=stop, poll=poll, log=log, about=f", {threads} sending threads")
+    sender = _Sender(worker=worker, threads=threads, poll=poll, clock=clock, wake=poller.wake)
+    poller.run(sender.tick, finish=sender.finish)
 
 
 def start_thread(*, poll: float = 1.0, worker: str) -> tuple[threading.Thread, threading.Event]:
     """The in-process delivery of `contingency serve`: set the event, then join the thread, to stop it."""
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=loop, args=(stop,), kwargs={"poll": poll, "worker": worker}, name="contingency-delivery", daemon=True
-    )
-    thread.start()
-    return thread, stop
+    return start_poller(loop, name="contingency-delivery", poll=poll, worker=worker)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Max
 
+from contingency.core.errors import Refused
 from contingency.incidents.firing import add_tasks, note
 from contingency.incidents.models import (
     DueAction,
@@ -53,11 +54,10 @@ def _configured() -> Channels:
         return Channels({})
 
 
-class NotifyError(Exception):
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class NotifyError(Refused):
+    """A change to a call-out refused; `field` names the input at fault, when there is one."""
+
+    code = "notify.refused"
 
 
 def _status(incident: Incident) -> str:
@@ -471,14 +471,21 @@ def acknowledge(callout: Callout, *, via: str, at: datetime, by: str = "") -> bo
 _CODE = re.compile(r"\b([A-Z2-9]{8})\b")
 
 
-def by_reply(text: str, *, number: str, at: datetime) -> Callout | None:
-    """An SMS reply carrying an acknowledgement code: the callout it acknowledges, or None."""
+def by_code(text: str) -> Callout | None:
+    """The callout whose acknowledgement code is the first such code in `text`, or None."""
     for code in _CODE.findall(text.upper()):
         callout = Callout.objects.select_related("incident__organisation").filter(ack_code=code).first()
         if callout is not None:
-            acknowledge(callout, via=f"SMS reply from {number}" if number else "SMS reply", at=at)
             return callout
     return None
+
+
+def by_reply(text: str, *, number: str, at: datetime) -> Callout | None:
+    """An SMS reply carrying an acknowledgement code: the callout it acknowledges, or None."""
+    callout = by_code(text)
+    if callout is not None:
+        acknowledge(callout, via=f"SMS reply from {number}" if number else "SMS reply", at=at)
+    return callout
 
 
 def target_told(target: InformTarget, *, how: str, by: str, at: datetime) -> None:
@@ -506,11 +513,13 @@ def call_outcome(task: Task, *, done: bool, outcome: str, by: str, at: datetime)
 def resend(callout: Callout, *, at: datetime, by: str) -> Callout:
     """Try the person again from their first channel (the lead's decision, so a new message is right)."""
     if callout.state == CalloutState.ACKNOWLEDGED:
-        raise NotifyError(f"{callout.recipient_name} has already acknowledged", "state")
+        raise NotifyError(f"{callout.recipient_name} has already acknowledged")
     if callout.incident.state not in (State.INVOKED, State.RESTORED):
-        raise NotifyError("the incident has ended: nothing more is sent", "state")
+        raise NotifyError("the incident has ended: nothing more is sent")
     if not callout.channels:
-        raise NotifyError(f"{callout.recipient_name} has no channel to send on: no address or number now", "state")
+        raise NotifyError(
+            f"{callout.recipient_name} has no address or number in the plan: there is nothing to send again"
+        )
     with transaction.atomic():
         callout = Callout.objects.select_for_update().select_related("incident__organisation").get(pk=callout.pk)
         Notification.objects.filter(callout=callout, state=NotificationState.PENDING).update(

@@ -22,6 +22,7 @@ from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from contingency.core import audit
+from contingency.core.errors import Kind, Refused
 from contingency.core.models import Organisation
 from contingency.lib.durations import Duration, DurationError, Unit
 
@@ -35,12 +36,13 @@ from .yamlform import to_yaml
 REVIEW_WARNING_DAYS = 30
 
 
-class WorkflowError(Exception):
-    """A workflow step refused; `message` says why, for the person who asked."""
+class WorkflowError(Refused):
+    """A workflow step refused; `message` says why, for the person who asked. Always a conflict (409)."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    code = "plan.refused"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind=Kind.CONFLICT)
 
 
 def mark_issued(plan: Plan, *, actor: Actor, via: str, summary: str = "") -> PlanIssue:

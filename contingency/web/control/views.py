@@ -22,8 +22,8 @@ from contingency.plans import workflow
 from contingency.plans.issuediff import diff_texts, line_kind
 from contingency.plans.models import CopyHolder, Plan, PlanIssue, PlanStatus
 from contingency.plans.store import export_plan
-from contingency.plans.workflow import WorkflowError
 from contingency.plans.yamlform import to_yaml
+from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 
 Version = int | Literal["draft"]
@@ -129,11 +129,11 @@ def plan_control(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpRespon
 
 def _done(request: HttpRequest, ctx: OrgContext, plan: Plan, message: str) -> HttpResponse:
     messages.success(request, message)
-    return redirect("plan-control", org=ctx.organisation.slug, plan=plan.key)
+    return _back(ctx, plan)
 
 
-def _refused(request: HttpRequest, ctx: OrgContext, plan: Plan, error: WorkflowError) -> HttpResponse:
-    messages.error(request, error.message)
+def _back(ctx: OrgContext, plan: Plan) -> HttpResponse:
+    """To the control page, where the step's message (its success or refusal) is shown."""
     return redirect("plan-control", org=ctx.organisation.slug, plan=plan.key)
 
 
@@ -146,11 +146,10 @@ def plan_submit(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpRespons
     if not summary.strip():
         errors = {"summary": "Say what this draft changes: it goes into the plan's record of changes."}
         return _control_page(request, ctx, row, errors=errors, status=400)
-    try:
+    with refusals.flashed(request):
         workflow.submit(row, actor=request.user, summary=summary)
-    except WorkflowError as error:
-        return _refused(request, ctx, row, error)
-    return _done(request, ctx, row, "Submitted for approval.")
+        return _done(request, ctx, row, "Submitted for approval.")
+    return _back(ctx, row)
 
 
 @require_POST
@@ -158,11 +157,10 @@ def plan_submit(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpRespons
 def plan_approve(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
     """Approve a submitted draft."""
     row = ctx.plan(plan)
-    try:
+    with refusals.flashed(request):
         workflow.approve(row, actor=request.user)
-    except WorkflowError as error:
-        return _refused(request, ctx, row, error)
-    return _done(request, ctx, row, "Approved. Issue it when it should take effect.")
+        return _done(request, ctx, row, "Approved. Issue it when it should take effect.")
+    return _back(ctx, row)
 
 
 @require_POST
@@ -174,11 +172,10 @@ def plan_return(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpRespons
     if not reason.strip():
         errors = {"reason": "Say why the plan goes back to draft, so its editors know what to change."}
         return _control_page(request, ctx, row, errors=errors, status=400)
-    try:
+    with refusals.flashed(request):
         workflow.return_to_draft(row, actor=request.user, reason=reason)
-    except WorkflowError as error:
-        return _refused(request, ctx, row, error)
-    return _done(request, ctx, row, "Returned to draft.")
+        return _done(request, ctx, row, "Returned to draft.")
+    return _back(ctx, row)
 
 
 @require_POST
@@ -186,11 +183,12 @@ def plan_return(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpRespons
 def plan_issue(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
     """Issue an approved plan."""
     row = ctx.plan(plan)
-    try:
+    with refusals.flashed(request):
         kept = workflow.issue(row, actor=request.user)
-    except WorkflowError as error:
-        return _refused(request, ctx, row, error)
-    return _done(request, ctx, row, f"Issue {kept.issue} issued. Send the copy holders their acknowledgement links.")
+        return _done(
+            request, ctx, row, f"Issue {kept.issue} issued. Send the copy holders their acknowledgement links."
+        )
+    return _back(ctx, row)
 
 
 @require_POST

@@ -1,7 +1,8 @@
 """The incident page's changes: each a POST that calls one service and redirects back with a message.
 
-A refusal (IncidentError, or input of the wrong shape) re-renders the incident page with status
-400 and the message beside the form at fault and in the error summary; nothing is changed.
+A refusal (the service's IncidentError, or a Refused for input of the wrong shape) re-renders the
+incident page with status 400 and the message beside the form at fault and in the error summary;
+nothing is changed.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from contingency.core.errors import Refused
 from contingency.core.permissions import Capability
 from contingency.incidents import assess, services, tasks
 from contingency.incidents.models import Incident, InformTarget, Task
 from contingency.incidents.snapshot import calendar_of, document_of
 from contingency.plans.graph import Ref
+from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 
 from .forms import ChecksForm, WallClockField
@@ -36,31 +39,28 @@ Change = Callable[[Incident], str]  # does the change, returns the success messa
 def _run(
     request: HttpRequest, ctx: OrgContext, incident: Incident, form: str, change: Change, anchor: str = ""
 ) -> HttpResponse:
-    try:
+    with refusals.caught() as caught:
         done = change(incident)
-    except services.IncidentError as refused:
-        anchored = refused.field in ANCHORED and not (form.startswith("task-") and refused.field not in TASK_FIELDS)
-        problem = Problem(form, refused.field, refused.message, f"{form}-{refused.field}" if anchored else form)
-        return render_page(request, ctx, incident, problem, status=400)
-    except _Invalid as invalid:
-        return render_page(request, ctx, incident, invalid.problem, status=400)
+    if caught.refused is not None:
+        return render_page(request, ctx, incident, _problem(form, caught.refused), status=refusals.STATUS)
     messages.success(request, done)
     url = reverse("incident", kwargs={"org": ctx.organisation.slug, "number": incident.number})
     return redirect(url + (f"#{anchor}" if anchor else ""))
 
 
-class _Invalid(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
+def _problem(form: str, refused: Refused) -> Problem:
+    """The refusal beside the form's input it names (its id is "<form>-<field>"), else beside the form."""
+    field = refused.field
+    anchored = field in ANCHORED and not (form.startswith("task-") and field not in TASK_FIELDS)
+    return Problem(form, field, refused.message, f"{form}-{field}" if anchored else form)
 
 
-def _wall_clock(request: HttpRequest, incident: Incident, form: str, name: str) -> datetime | None:
+def _wall_clock(request: HttpRequest, incident: Incident, name: str) -> datetime | None:
     field = WallClockField(zone=calendar_of(incident).zone, required=False)
     try:
         value: datetime | None = field.clean(request.POST.get(name, ""))
     except ValidationError as bad:
-        raise _Invalid(Problem(form, name, " ".join(bad.messages), f"{form}-{name}")) from None
+        raise Refused(" ".join(bad.messages), name) from None
     return value
 
 
@@ -133,7 +133,7 @@ def task(request: HttpRequest, ctx: OrgContext, number: int, task: int) -> HttpR
             elif who == "":
                 assignee = None
             else:
-                raise _Invalid(Problem(form, "assignee", "Choose a member of this organisation.", f"{form}-assignee"))
+                raise Refused("Choose a member of this organisation.", "assignee")
             done = tasks.assign(task=found, assignee_id=assignee, actor=request.user)
             return f"'{done.text}' assigned to {done.assignee.get_username() if done.assignee else 'nobody'}."
         if action == "start":
@@ -146,7 +146,7 @@ def task(request: HttpRequest, ctx: OrgContext, number: int, task: int) -> HttpR
         if action == "reopen":
             tasks.reopen(task=found, actor=request.user)
             return f"Reopened: '{found.text}'."
-        raise _Invalid(Problem(form, None, "Nothing was changed: choose what to do with the task.", f"task-{found.pk}"))
+        raise Refused("Nothing was changed: choose what to do with the task.")
 
     return _run(request, ctx, incident, form, change, f"task-{found.pk}")
 
@@ -203,7 +203,7 @@ def restore(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
     incident = incident_of(ctx.organisation, number)
 
     def change(found: Incident) -> str:
-        when = _wall_clock(request, found, "restore", "restored_at")
+        when = _wall_clock(request, found, "restored_at")
         services.restore(incident=found, actor=request.user, restored_at=when, note_text=_post(request, "note"))
         return "Service restored: the restoration steps are now on the checklist."
 
@@ -217,9 +217,7 @@ def stand_down(request: HttpRequest, ctx: OrgContext, number: int) -> HttpRespon
 
     def change(found: Incident) -> str:
         if _post(request, "confirm") != "yes":
-            raise _Invalid(
-                Problem("stand-down", "confirm", "Tick the box to confirm the incident is over.", "stand-down-confirm")
-            )
+            raise Refused("Tick the box to confirm the incident is over.", "confirm")
         services.stand_down(incident=found, actor=request.user, reason=_post(request, "reason"))
         return f"Incident #{found.number} stood down. Write the review when you are ready."
 

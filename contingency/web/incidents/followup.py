@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,8 +14,8 @@ from contingency.core.permissions import Capability
 from contingency.incidents import handover as handovers
 from contingency.incidents import reports, review, tasks
 from contingency.incidents.models import EventKind, Handover, Incident, Review, ReviewAction
-from contingency.incidents.services import IncidentError
 from contingency.incidents.snapshot import calendar_of
+from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 
 from . import present
@@ -24,10 +23,6 @@ from .forms import ActionForm, BriefingForm, HandoverForm, ReviewForm
 
 # What a printed review's timeline summary leaves out: the task-by-task detail.
 DETAIL = (EventKind.TASK, EventKind.INFORMED)
-
-
-def _refused(form: Form, refused: IncidentError) -> None:
-    form.add_error(refused.field if refused.field in form.fields else None, refused.message)
 
 
 def _base(ctx: OrgContext, incident: Incident, nav: str) -> dict[str, Any]:
@@ -69,7 +64,7 @@ def hand_over(request: HttpRequest, ctx: OrgContext, number: int) -> HttpRespons
     incident = present.incident_of(ctx.organisation, number)
     form = HandoverForm(request.POST, members=present.members(ctx.organisation))
     if form.is_valid():
-        try:
+        with refusals.onto(form):
             record = handovers.hand_over(
                 incident=incident,
                 actor=request.user,
@@ -77,9 +72,6 @@ def hand_over(request: HttpRequest, ctx: OrgContext, number: int) -> HttpRespons
                 to_name=form.cleaned_data["to_name"],
                 note_text=form.cleaned_data["note"],
             )
-        except IncidentError as refused:
-            _refused(form, refused)
-        else:
             messages.success(request, f"Handed over to {record.to_name}. The report is kept as it was read.")
             return redirect("incident-handover", org=ctx.organisation.slug, number=number)
     return _handover_page(request, ctx, incident, form, status=400)
@@ -120,11 +112,8 @@ def publish_briefing(request: HttpRequest, ctx: OrgContext, number: int) -> Http
     incident = present.incident_of(ctx.organisation, number)
     form = BriefingForm(request.POST)
     if form.is_valid():
-        try:
+        with refusals.onto(form):
             tasks.post_update(incident=incident, text=form.cleaned_data["text"], audience="board", actor=request.user)
-        except IncidentError as refused:
-            _refused(form, refused)
-        else:
             messages.success(request, "Briefing published as an update to the board.")
             return redirect("incident", org=ctx.organisation.slug, number=number)
     return _briefing_page(request, ctx, incident, form, status=400)
@@ -155,7 +144,7 @@ def save_review(request: HttpRequest, ctx: OrgContext, number: int) -> HttpRespo
     form = ReviewForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusals.onto(form):
             review.save_review(
                 incident=incident,
                 actor=request.user,
@@ -166,9 +155,6 @@ def save_review(request: HttpRequest, ctx: OrgContext, number: int) -> HttpRespo
                 lessons=data["lessons"],
                 complete=data["complete"],
             )
-        except IncidentError as refused:
-            _refused(form, refused)
-        else:
             messages.success(request, "Review saved." + (" It is marked complete." if data["complete"] else ""))
             return redirect("incident-review", org=ctx.organisation.slug, number=number)
     context = _review_context(ctx, incident, form, ActionForm())
@@ -200,13 +186,10 @@ def review_action(request: HttpRequest, ctx: OrgContext, number: int) -> HttpRes
     form = ActionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusals.onto(form):
             review.add_action(
                 incident=incident, text=data["text"], owner=data["owner"], due_on=data["due_on"], actor=request.user
             )
-        except IncidentError as refused:
-            _refused(form, refused)
-        else:
             messages.success(request, f"Action added for {data['owner']}.")
             return redirect("incident-review", org=ctx.organisation.slug, number=number)
     context = _review_context(ctx, incident, _review_form(review.review_of(incident)), form)
@@ -220,10 +203,7 @@ def review_action_done(request: HttpRequest, ctx: OrgContext, number: int, pk: i
     action = ReviewAction.objects.filter(review__incident=incident, pk=pk).first()
     if action is None:
         raise Http404("No such action.")
-    try:
+    with refusals.flashed(request):
         review.complete_action(action=action, actor=request.user, note_text=request.POST.get("note", ""))
-    except IncidentError as refused:
-        messages.error(request, refused.message)
-    else:
         messages.success(request, f"Done: {action.text}")
     return redirect("incident-review", org=ctx.organisation.slug, number=number)

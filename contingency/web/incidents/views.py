@@ -17,6 +17,7 @@ from contingency.incidents.queries import ranked_open
 from contingency.incidents.snapshot import calendar_of, document_of
 from contingency.lib.calendar import from_organisation
 from contingency.plans.graph import Ref
+from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 
 from . import present
@@ -96,7 +97,7 @@ def _report(request: HttpRequest, ctx: OrgContext, form: ReportForm, part: Any) 
     if not form.is_valid():
         return None
     data = form.cleaned_data
-    try:
+    with refusals.onto(form):
         return services.report(
             plan=part.plan,
             subject=data["subject"],
@@ -106,10 +107,7 @@ def _report(request: HttpRequest, ctx: OrgContext, form: ReportForm, part: Any) 
             area=data["area"],
             description=data["description"],
         )
-    except services.IncidentError as refused:
-        field = refused.field if refused.field in form.fields else None
-        form.add_error(field, refused.message)
-        return None
+    return None
 
 
 def page_context(

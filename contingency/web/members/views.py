@@ -26,11 +26,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from contingency.core import audit, tokens
 from contingency.core.access import organisations_of, roles_in
-from contingency.core.membership import MembershipRefused, add_member, remove_member, set_roles
+from contingency.core.membership import add_member, remove_member, set_roles
 from contingency.core.models import ApiToken, AuditEntry, Membership, Role, TokenScope
 from contingency.core.permissions import Capability
 from contingency.lib.keys import KeyUnusable
 from contingency.mirror.signer import public_key
+from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 
 from .display import CAPABILITY_TEXT, ChangeRow, change_rows, day_bounds, role_table
@@ -104,7 +105,7 @@ def _add(request: HttpRequest, ctx: OrgContext, form: Form, *, creating: bool) -
     if not form.is_valid():
         return False
     data = form.cleaned_data
-    try:
+    with refusals.onto(form):
         user = add_member(
             ctx.organisation,
             username=data["username"],
@@ -113,13 +114,9 @@ def _add(request: HttpRequest, ctx: OrgContext, form: Form, *, creating: bool) -
             email=data["email"] if creating else None,
             password=data["password"] if creating else None,
         )
-    except MembershipRefused as refused:
-        for field, problems in refused.errors.items():
-            for problem in problems:
-                form.add_error(field or None, problem)
-        return False
-    messages.success(request, f"{user.username} is now a member of {ctx.organisation.name}.")
-    return True
+        messages.success(request, f"{user.username} is now a member of {ctx.organisation.name}.")
+        return True
+    return False
 
 
 def _change(request: HttpRequest, ctx: OrgContext, rows: list[MemberRow], action: str) -> bool:
@@ -128,7 +125,7 @@ def _change(request: HttpRequest, ctx: OrgContext, rows: list[MemberRow], action
     if row is None:
         messages.error(request, f"Nothing was changed: {username!r} is not a member of {ctx.organisation.name}.")
         return False
-    try:
+    with refusals.caught() as caught:
         if action == "remove":
             remove_member(row.user, ctx.organisation, actor=request.user)
             messages.success(request, f"{username} is no longer a member of {ctx.organisation.name}.")
@@ -137,11 +134,10 @@ def _change(request: HttpRequest, ctx: OrgContext, rows: list[MemberRow], action
         if not row.form.is_valid():
             return False
         roles = set_roles(row.user, ctx.organisation, row.form.cleaned_data["roles"], actor=request.user)
-    except MembershipRefused as refused:
-        row.errors = [problem for problems in refused.errors.values() for problem in problems]
-        return False
-    messages.success(request, f"{username} now has the roles: {', '.join(roles)}.")
-    return True
+        messages.success(request, f"{username} now has the roles: {', '.join(roles)}.")
+        return True
+    row.errors = [message for _, message in caught.refused.problems()] if caught.refused else []
+    return False
 
 
 @dataclass(frozen=True)

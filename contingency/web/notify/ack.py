@@ -1,9 +1,10 @@
 """The acknowledgement page a message links to: opened on a phone, from an SMS, without logging in.
 
 Deliberately no log-in: the people told are often not users. The signed link is the credential and
-grants one thing: recording that this person received this message. GET only shows the message
-(mail scanners and link previews follow links); the button POSTs. Acknowledging twice changes
-nothing, and an ended incident takes no more acknowledgements.
+grants one thing: recording that this person received this message (notify.services.acknowledge,
+audited as done by the acknowledgement link). GET only shows the message (mail scanners and link
+previews follow links); the button POSTs. Acknowledging twice changes nothing, and an ended
+incident takes no more acknowledgements.
 """
 
 from __future__ import annotations
@@ -11,21 +12,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from contingency.incidents.models import State
 from contingency.incidents.snapshot import calendar_of
 from contingency.lib.calendar import CalendarError
-from contingency.notify import dispatch, links
-from contingency.notify.models import Callout, CalloutState
+from contingency.notify import links, services
+from contingency.notify.models import Callout
+from contingency.web import refusals
 
-from .actions import audit_callout, callout_state
-
+VIA = "acknowledgement link"
 UNKNOWN = (
     "This acknowledgement link is not for any message we sent. Check that the whole link was copied, "
     "or reply to the message with its code."
@@ -52,12 +51,11 @@ def callout_ack(request: HttpRequest, signed: str) -> HttpResponse:
     outcome = ""
     status = 200
     if request.method == "POST":
-        if callout.state == CalloutState.ACKNOWLEDGED:
-            outcome = "already"
-        elif ended or callout.state == CalloutState.CANCELLED:
+        with refusals.caught() as caught:
+            recorded = services.acknowledge(callout=callout, actor=None, via=VIA)
+            outcome = "recorded" if recorded else "already"
+        if caught.refused is not None:
             outcome, status = "ended", 409
-        else:
-            outcome = "recorded" if _acknowledge(callout) else "already"
         callout.refresh_from_db()
     context: dict[str, Any] = {
         "callout": callout,
@@ -76,12 +74,3 @@ def _zone(callout: Callout) -> Any:
         return calendar_of(callout.incident).zone
     except CalendarError:
         return settings.TIME_ZONE
-
-
-def _acknowledge(callout: Callout) -> bool:
-    with transaction.atomic():
-        before = callout_state(callout)
-        if not dispatch.acknowledge(callout, via="link", at=timezone.now()):
-            return False
-        audit_callout(callout, actor=None, before=before, what="acknowledged by link", via="acknowledgement link")
-    return True

@@ -17,10 +17,10 @@ from contingency.incidents.snapshot import document_of
 from contingency.lib.phones import tel_href
 from contingency.notify.calltree import call_tree
 from contingency.notify.models import Callout, CalloutState, Level, Notification, NotificationState
+from contingency.notify.services import channel_words
 from contingency.plans.spec import PlanDocument
 from contingency.web.incidents.present import Problem
 
-CHANNEL_WORDS = {"sms": "SMS", "email": "e-mail", "phone": "telephone call", "post": "channel post"}
 MESSAGE_STATES = {
     NotificationState.PENDING: "queued",
     NotificationState.SENDING: "sending now",
@@ -29,10 +29,6 @@ MESSAGE_STATES = {
     NotificationState.CANCELLED: "not sent",
 }
 POST = "post"
-
-
-def channel_words(channel: str) -> str:
-    return CHANNEL_WORDS.get(channel, channel)
 
 
 def event_of_post(key: str, incident_id: int) -> str:

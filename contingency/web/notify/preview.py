@@ -17,12 +17,11 @@ from contingency.notify.calltree import Audience, Recipient
 from contingency.notify.channels.registry import Channels
 from contingency.notify.dispatch import usable
 from contingency.notify.messages import DEFAULT, Facts, Rendered, render
+from contingency.notify.services import channel_words
 from contingency.plans.guidance import Resolver
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.calltree import AudienceEntry, CallTree, MessageTemplate
 from contingency.web.plan import sections
-
-from .present import channel_words
 
 # GSM 03.38: the basic alphabet is one septet a character; the extension table's characters take two.
 GSM_BASIC = frozenset(
