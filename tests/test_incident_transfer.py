@@ -133,7 +133,7 @@ def test_a_row_changed_on_both_sides_refuses_the_whole_import(laptop_incident: I
     tasks.post_update(incident=laptop_incident, text="An update that must not arrive", audience="staff", actor=None)
     with pytest.raises(TransferRefused) as refused:
         import_text(exported(laptop_incident, uid))
-    assert "was changed on the laptop and also here since it was imported" in refused.value.problems[0]
+    assert "was changed on the laptop and also here since it was imported" in refused.value.conflicts[0]
     assert imported.tasks.get(key=task.key).outcome == "Not needed here"
     assert not imported.timeline.filter(text="An update that must not arrive").exists()
 

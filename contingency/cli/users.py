@@ -7,8 +7,7 @@ import sys
 
 import click
 
-from .common import _django, _error, _require_migrated
-
+from .common import _django, _error, _require_migrated, refusals
 
 OPTIONS = {"username": "USERNAME", "roles": "--role", "email": "--email", "password": "password"}
 
@@ -33,7 +32,7 @@ def user_add(username: str, org_slug: str, roles: tuple[str, ...], email: str | 
     """
     _django()
     _require_migrated()
-    from ..core.membership import MembershipRefused, add_member
+    from ..core.membership import add_member
     from ..core.models import Organisation
 
     organisation = Organisation.objects.filter(slug=org_slug).first()
@@ -45,9 +44,6 @@ def user_add(username: str, org_slug: str, roles: tuple[str, ...], email: str | 
             password = sys.stdin.readline().rstrip("\n")
         else:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-    try:
+    with refusals(OPTIONS, otherwise="USERNAME"):
         add_member(organisation, username=username, roles=roles, actor=None, email=email, password=password)
-    except MembershipRefused as refused:
-        field, messages = next(iter(refused.errors.items()))
-        _error(OPTIONS.get(field, field or "USERNAME"), " ".join(messages))
     click.echo(f"{username} is now {', '.join(sorted(set(roles)))} of {organisation.name}")

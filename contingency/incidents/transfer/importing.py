@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from contingency.core import audit
+from contingency.core.errors import Kind, Refused
 from contingency.core.models import Organisation
 from contingency.plans.models import Plan
 
@@ -28,12 +29,17 @@ from .bundle import Bundle, IncidentIn, RowIn
 from .sections import OriginOf, Section, digest, row_out, section_of, sections
 
 
-class TransferRefused(Exception):
-    """Nothing was imported; `problems` says why (conflicts with what happened here, or the wrong place)."""
+class TransferRefused(Refused):
+    """Nothing was imported; `conflicts` says why (conflicts with what happened here, or the wrong place)."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
+    code = "incident.import-refused"
+
+    def __init__(self, conflicts: list[str]):
+        super().__init__("; ".join(conflicts), kind=Kind.CONFLICT)
+        self.conflicts = conflicts
+
+    def problems(self) -> list[tuple[str | None, str]]:
+        return [(None, conflict) for conflict in self.conflicts]
 
 
 @dataclass

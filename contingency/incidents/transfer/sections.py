@@ -243,7 +243,20 @@ register(
         "dueActions",
         DueAction,
         ("incident", "incident"),
-        ("kind", "key", "sequence", "name", "due_at", "state", "fired_at", "fired_by", "note"),
+        (
+            "kind",
+            "key",
+            "sequence",
+            "name",
+            "due_at",
+            "state",
+            "fired_at",
+            "fired_by",
+            "note",
+            "attempts",
+            "retry_at",
+            "last_error",
+        ),
         natural=("kind", "key", "sequence"),
     )
 )
