@@ -4,7 +4,9 @@ tamper with answers or kill the server mid-pull. Every failure keeps the last go
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .support.installs import Install, Server, make_in_parallel
+from .support.installs import ROOT, Install, Server, make_in_parallel, wait_until
 from .support.tamper_proxy import TamperProxy
 
 HOME, OTHER, PACS, EYE = "northwick-general", "clearview-eyecare", "pacs-bcdr", "eye-care-data"
@@ -253,3 +255,27 @@ def test_an_incident_run_on_the_laptop_comes_back_once(server: Server, laptop: I
     assert f"#{number} here, already imported: nothing new" in second.stdout
     assert server.query("SELECT count(*) FROM incidents_incident WHERE uid = ?", uid)[0][0] == 1
     assert server.query(query, uid)[0][0] == laptop_tasks
+
+
+def test_every_keeps_pulling_until_stopped(server: Server, laptop: Install) -> None:
+    token = server.seed("token", "demo-admin")
+    args = ["mirror", "--from", server.url, "--token", token, "--server-key", server.public_key, "--every", "1h"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "contingency.cli", *args],
+        env=laptop.env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        good = "SELECT count(*) FROM mirror_mirrorsource WHERE last_success_at IS NOT NULL"
+        wait_until(lambda: laptop.query(good)[0][0] == 2, "both organisations copied", watch=proc)
+        proc.send_signal(signal.SIGTERM)
+        wait_until(lambda: proc.poll() is not None, "the pull loop to stop")
+        out, err = proc.communicate()
+        assert proc.returncode == 0, err
+        assert "every 1h" in out and "northwick-general: copy as of" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,16 @@ def make_in_parallel(*jobs: tuple[Install, tuple[str, ...]]) -> None:
     for args, proc in running:
         out, _ = proc.communicate()
         assert proc.returncode == 0, f"contingency {' '.join(args)} failed:\n{out}"
+
+
+def wait_until(condition: Callable[[], bool], what: str, *, watch: subprocess.Popen[Any] | None = None) -> None:
+    """Wait for `condition`; fail if `watch` exits first, or nothing comes true for STALL seconds."""
+    started = time.monotonic()
+    while not condition():
+        if watch is not None and watch.poll() is not None and not condition():
+            raise AssertionError(f"the process ended (exit {watch.returncode}) before {what}")
+        assert time.monotonic() - started < STALL, f"no sign of {what} for {STALL:.0f}s"
+        time.sleep(0.1)
 
 
 def free_port() -> int:
