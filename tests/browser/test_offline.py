@@ -3,6 +3,7 @@ as live; back online it is live again; signing out forgets every saved page."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,13 +22,26 @@ def kept(page: Any) -> list[str]:
     return [url for url in page.evaluate(SAVED_PAGES) if "__contingency" not in url]
 
 
+@pytest.fixture
+def strict_context(browser: Any) -> Iterator[Any]:
+    """A phone-sized context that keeps the site's Content-Security-Policy (the others bypass it for axe)."""
+    context = browser.new_context(locale="en-GB", **PHONE)
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
 def test_a_saved_copy_offline_and_forgotten_on_sign_out(
-    new_context: Any, site: str, user_with: Any, request: pytest.FixtureRequest
+    strict_context: Any, site: str, user_with: Any, request: pytest.FixtureRequest
 ) -> None:
     from playwright.sync_api import Error, expect
 
-    context = new_context(**PHONE)
+    context = strict_context
+    blocked: list[str] = []
     page = context.new_page()
+    page.on(
+        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+    )
     log_in(page, site, user_with("responder"))
     page.goto(site + NOW)
     page.wait_for_function("navigator.serviceWorker.controller !== null")
@@ -67,6 +81,7 @@ def test_a_saved_copy_offline_and_forgotten_on_sign_out(
     context.set_offline(True)
     with pytest.raises(Error):
         page.goto(site + NOW)
+    assert blocked == [], "the policy blocked something the pages need"
 
 
 def test_another_user_never_sees_the_first_ones_pages(new_context: Any, site: str, user_with: Any) -> None:
