@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, cast
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
@@ -14,12 +16,17 @@ from contingency.core.models import Organisation
 from contingency.incidents import services
 from contingency.incidents.models import DueState
 from contingency.incidents.worker import run_until_idle
+from contingency.mirror import pull, wire
+from contingency.mirror.client import Client as MirrorClient
 from contingency.mirror.models import MirrorServer, MirrorSource
 from contingency.plans import editing, workflow
+from contingency.plans.files import load_file
 from contingency.plans.models import Plan
 from contingency.plans.problems import PlanInvalid
 from contingency.plans.validate import validate_data
+from contingency.plans.yamlform import part_to_data, to_yaml
 
+from .conftest import DEMO_PLANS
 from .web import HOME_ORG, PACS
 
 SERVER = "https://bc.example.org"
@@ -99,3 +106,39 @@ def test_incidents_run_on_a_copy(copied: Plan) -> None:
     assert fired >= 1
     first.refresh_from_db()
     assert first.state == DueState.FIRED
+
+
+class _Answers:
+    """Stands in for the signed client (tests/test_mirror_pull.py runs the real one): the feed and one plan."""
+
+    def __init__(self, text: str, document: Any) -> None:
+        self.digest = wire.sha256_text(text)
+        self.entry = {"key": document.id, "issue": document.document.issue, "sha256": self.digest}
+        self.organisation = part_to_data(document.organisation)
+        self.text = text
+
+    def feed(self, slug: str, since: str) -> dict[str, Any]:
+        return {"organisation": self.organisation, "cursor": "0" * 64, "changed": True, "plans": [self.entry]}
+
+    def plan(self, slug: str, key: str, issue: int) -> dict[str, Any]:
+        when = {"issueDate": "2026-03-01", "issuedAt": "2026-03-01T09:00:00+00:00", "summary": "Issued"}
+        return {**self.entry, **when, "text": self.text}
+
+
+def test_a_database_that_refuses_keeps_the_copy_and_says_why(empty_db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    document = load_file(DEMO_PLANS / "pacs.yaml").plan
+    answers = cast(MirrorClient, _Answers(to_yaml(document), document))
+    server = MirrorServer.objects.create(url=SERVER, public_key="ed25519:" + "A" * 43, pinned_at=timezone.now())
+
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("database is locked")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pull, "import_plan", locked)
+        failed = pull.pull_organisation(answers, server, document.organisation.id)
+    assert failed.error == "this laptop's database refused the change (database is locked); nothing was replaced"
+    assert not Plan.objects.exists()
+    assert MirrorSource.objects.get().last_error == failed.error
+    done = pull.pull_organisation(answers, server, document.organisation.id)
+    assert done.error == "" and done.changed == [f"{document.id} issue {document.document.issue}"]
+    assert Plan.objects.get().mirrored_from == SERVER

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from pydantic import ValidationError
@@ -144,7 +144,10 @@ def pull_organisation(client: Client, server: MirrorServer, slug: str) -> Outcom
         apply_pull(source=source, organisation=organisation, fetched=fetched, cursor=str(feed["cursor"]), actor=None)
     except PullFailed as failed:
         outcome.error = failed.message
-        record_failure(source=source, message=failed.message)
+    except DatabaseError as exc:  # e.g. the laptop's database locked by another process for too long
+        outcome.error = f"this laptop's database refused the change ({exc}); nothing was replaced"
+    if outcome.error:
+        record_failure(source=source, message=outcome.error)
     return outcome
 
 
