@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "contingency.mirror",
     "contingency.incidents",
     "contingency.notify",
+    "contingency.downtime",
     "contingency.web",
     "contingency.api",
 ]
@@ -143,14 +144,21 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# Lock-out: five failures for one username lock it for 15 minutes (per username, not per
-# address, because a hospital's staff share a few NAT addresses).
+# Wrong passwords (ADR 0008, contingency/core/signin.py): each username and address pair is slowed
+# down after five, with a growing delay; five for one username lock it for 15 minutes (per username,
+# not per address, because a hospital's staff share a few NAT addresses), except from the addresses
+# that user has signed in from lately, which are never locked out by failures from elsewhere.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
+AXES_WHITELIST_CALLABLE = "contingency.core.signin.known_address"
+AXES_CLIENT_IP_CALLABLE = "contingency.core.signin.client_address"
+# How many reverse proxies (load balancer, TLS terminator) stand in front of the server: the client's
+# address is then read from X-Forwarded-For, counted from the right. 0: REMOTE_ADDR is the client.
+CONTINGENCY_TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0, 0, 5)
 # W006 asks for the address in the lock-out key; leaving it out is deliberate (see above).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
@@ -238,6 +246,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if SESSION_COOKIE_SECURE:
+    # Served over HTTPS by a TLS-terminating proxy (waitress speaks plain HTTP), which must set
+    # X-Forwarded-Proto and overwrite any the client sent; browsers are then told to use HTTPS only.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = _env_int("HSTS_SECONDS", 365 * 24 * 60 * 60, 0, 2 * 365 * 24 * 60 * 60)
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

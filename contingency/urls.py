@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from contingency.web import offline, views
 from contingency.web.control import urls as control
+from contingency.web.downtime import urls as downtime
 from contingency.web.editing import urls as editing
 from contingency.web.incidents import urls as incidents
 from contingency.web.members import urls as members
@@ -21,8 +22,11 @@ organisation_pages = [
     *plan.urlpatterns,
     *control.urlpatterns,
     *incidents.urlpatterns,
+    *downtime.urlpatterns,
     *notify.urlpatterns,
 ]
+
+admin.site.login_form = views.AdminSignInForm  # slowed down after wrong passwords like the sign-in page
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -50,7 +50,7 @@ _MINIMAL: dict[str, Any] = {
             "impact": [{"after": "0h", "level": "medium"}, {"after": "1 day", "level": "high"}],
             "rpo": "1h",
             "mtpd": "2 days",
-            "dataRecovery": {"method": "Re-send images from the modalities"},
+            "dataRecovery": {"method": "Re-send images from the modalities", "nothingByHand": True},
             "procedures": ["respond"],
         }
     ],

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from contingency.lib.durations import _UNIT_WORDS
 from contingency.plans.spec import directory as d
 from contingency.plans.spec import plan as p
+from contingency.plans.spec import records as r
 from contingency.plans.spec.types import DAY_NAMES
 from tests.builders import build
 
@@ -54,7 +55,8 @@ PHONE = st.fixed_dictionaries(
     optional={"when": enum(d.Availability), "note": PROSE},
 )
 RESOURCE_CATEGORIES = ("staff", "dataAndSystems", "premises", "communications", "equipment", "supplies")
-EMAIL = st.from_regex(r"[a-z0-9._%+-]{1,8}@[a-z0-9-]{1,8}\.[a-z]{2,4}", fullmatch=True)
+EMAIL = st.from_regex(r"[a-z0-9._+-]{1,8}@[a-z0-9-]{1,8}\.[a-z]{2,4}", fullmatch=True)
+WEB_ADDRESS = st.from_regex(r"https?://[a-z0-9-]{1,12}(\.[a-z0-9-]{1,8}){0,2}(/[a-z0-9._-]{0,8}){0,2}", fullmatch=True)
 
 
 @st.composite
@@ -89,11 +91,41 @@ def risk_matrix(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
+def record_fields(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """A record kind's fields: unique names, each type other than the free ones at most once."""
+    names = draw(st.lists(ID, max_size=4, unique=True))
+    fixed = [t for t in r.FieldType if t not in r.FREE_TYPES]
+    fields = []
+    for name in names:
+        kind = draw(st.sampled_from([*fixed, *r.FREE_TYPES]))
+        fixed = [t for t in fixed if t != kind]
+        field: dict[str, Any] = {"name": name, "type": kind.value}
+        field |= draw(st.fixed_dictionaries({}, optional={"label": PROSE, "required": st.booleans(), "help": PROSE}))
+        if kind is r.FieldType.CHOICE:
+            field["choices"] = draw(few(TEXT, min_size=1))
+        fields.append(field)
+    return fields
+
+
+@st.composite
+def verification(draw: st.DrawFn) -> dict[str, Any]:
+    share, widen = sorted(draw(st.lists(st.integers(0, 100), min_size=2, max_size=2)))
+    found: dict[str, Any] = draw(st.fixed_dictionaries({}, optional={"atLeast": st.integers(0, 50)}))
+    if draw(st.booleans()):
+        found["share"] = f"{share}%"
+    if draw(st.booleans()):
+        found["widenTo"] = f"{widen if 'share' in found else 100} %"
+    return found
+
+
+@st.composite
 def plan_data(draw: st.DrawFn) -> dict[str, Any]:
     """YAML-shaped data of a valid plan."""
     collections = ["sites", "people", "roles", "lists", "suppliers", "systems", "functions"]
-    collections += ["risks", "procedures", "triggers"]
+    collections += ["recordKinds", "risks", "procedures", "triggers"]
     sizes = {name: draw(st.integers(1 if name == "people" else 0, 3)) for name in collections}
+    if not sizes["systems"]:
+        sizes["recordKinds"] = 0  # a record kind must name the system its records reach
     spare = 6  # optional ids of checks and steps
     pool = draw(st.lists(ID, min_size=sum(sizes.values()) + spare, max_size=sum(sizes.values()) + spare, unique=True))
     ids: dict[str, list[str]] = {}
@@ -102,6 +134,7 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
 
     kinds = {"site": "sites", "person": "people", "role": "roles", "list": "lists", "supplier": "suppliers"}
     kinds |= {"system": "systems", "function": "functions", "risk": "risks", "procedure": "procedures"}
+    kinds |= {"record-kind": "recordKinds"}
 
     def one(*of: str) -> Strategy | None:
         """One id of the given kinds, or None when the plan has no such part."""
@@ -126,7 +159,7 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
 
     who = one("person", "role", "supplier")
     audience = many("person", "role", "supplier", "list")
-    contact = record({}, {"person": one("person"), "phones": few(PHONE), "email": PROSE, "note": PROSE})
+    contact = record({}, {"person": one("person"), "phones": few(PHONE), "email": EMAIL, "note": PROSE})
 
     def sure(*of: str) -> Strategy:
         """One id of kinds the plan always has (it has a person; a list may name itself)."""
@@ -256,7 +289,7 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
             "aliases": few(TEXT),
             "services": few(TEXT),
             "contractReference": PROSE,
-            "helpdesk": record({}, {"phones": few(PHONE), "email": PROSE, "portal": PROSE, "hours": hours()}),
+            "helpdesk": record({}, {"phones": few(PHONE), "email": EMAIL, "portal": WEB_ADDRESS, "hours": hours()}),
             "contacts": many("person"),
         },
     )
@@ -310,12 +343,29 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
             "rpo": DURATION,
             "mtpd": DURATION,
             "resources": record({}, {category: few(resource) for category in RESOURCE_CATEGORIES}),
-            "dataRecovery": record({"method": TEXT}, {"owner": who, "verification": PROSE}),
+            "dataRecovery": record(
+                {"method": TEXT},
+                {
+                    "owner": who,
+                    "verification": PROSE,
+                    "records": many("record-kind"),
+                    "nothingByHand": st.booleans(),
+                },
+            ),
             "durationRules": few(record({"after": DURATION, "action": TEXT}, {"owner": who})),
             "dependsOn": many("function", "system", "supplier", "site"),
             "procedures": many("procedure"),
         },
     )
+    data["recordKinds"] = [
+        draw(
+            record(
+                {"id": st.just(key), "name": TEXT, "system": sure("system"), "fields": record_fields()},
+                {"description": PROSE, "verification": verification()},
+            )
+        )
+        for key in ids["recordKinds"]
+    ]
     data["risks"] = parts(
         "risks",
         {"title": TEXT, "likelihood": SCORE, "consequence": SCORE},

@@ -73,3 +73,24 @@ def test_notify_benchmark_tiny_run_reaches_everyone_within_the_rate_limit():
     assert "a 40-message sample (20 texts, 20 e-mails)" in out and "(extrapolated)" in out
     assert "x the one-at-a-time sender's speed" in out
     assert "rows: 600 sent; 0 retried; 0 marked maybe_duplicate" in out
+
+
+RECONCILE_SCRIPT = ROOT / "benchmarks" / "reconcile.py"
+
+
+def test_reconcile_benchmark_tiny_run_prints_its_figures():
+    from .support.orthanc import skip_without_orthanc
+
+    skip_without_orthanc()
+    result = subprocess.run(
+        [sys.executable, str(RECONCILE_SCRIPT), "--studies", "200", "--sample", "20", "--repeat", "1"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert out.startswith("200 studies loaded into Orthanc (200 instances by C-STORE in ")
+    assert "windowed (this product): " in out and ", 200 present" in out
+    assert "bulk (one query of the whole window): " in out and ", 200 studies" in out
+    assert "a 20-record sample at " in out and "(extrapolated)" in out
+    assert "x faster than the per-study loop (goal >= 20x); " in out and "x the bulk query (goal <= 2x)" in out
+    assert "peak resident size of this process " in out

@@ -49,7 +49,7 @@ def test_aware_datetimes_in_other_zones_are_converted() -> None:
 
 def test_naive_datetime_is_refused() -> None:
     with pytest.raises(CalendarError, match="naive datetime"):
-        cal().is_in_hours(datetime(2026, 11, 20, 12, 0))
+        cal().is_in_hours(datetime(2026, 11, 20, 12, 0))  # noqa: DTZ001  (naive on purpose: it is refused)
 
 
 def test_christmas_and_substitute_boxing_day_2026() -> None:
@@ -104,7 +104,7 @@ def test_next_change_is_wall_clock_time_across_the_clock_change() -> None:
     # Clocks go back on Sunday 25 October 2026: Monday 08:00 is GMT, Friday 17:00 was BST.
     change = cal().next_change(at("2026-10-23 17:30"))
     assert change == datetime(2026, 10, 26, 8, 0, tzinfo=UTC)
-    assert change is not None and change.utcoffset() == LONDON.utcoffset(datetime(2026, 10, 26, 8))
+    assert change is not None and change.utcoffset() == datetime(2026, 10, 26, 8, tzinfo=LONDON).utcoffset()
     # Clocks go forward on Sunday 29 March 2026: Monday 08:00 BST is 07:00 UTC.
     assert cal().next_change(at("2026-03-27 20:00")) == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
 

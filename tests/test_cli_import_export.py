@@ -36,7 +36,8 @@ def test_demo_plans_import_and_export_back_identically(tmp_path: Path) -> None:
     code, _, err = run("plan", "export", str(tmp_path))
     assert code == 0, err
     for original in sorted(DEMO_PLANS.glob("*.yaml")):
-        exported = tmp_path / f"{yamlio.parse(original.read_text())[0]['id']}.yaml"
+        data = yamlio.parse(original.read_text())[0]
+        exported = tmp_path / data["organisation"]["id"] / f"{data['id']}.yaml"
         assert exported.read_text() == original.read_text(), original.name
 
 

@@ -61,6 +61,30 @@ def add_call_tree() -> Mutation:
     return mutate
 
 
+def add_kind(fields: list[dict[str, Any]] | None = None, named: bool = True, **changes: Any) -> Mutation:
+    """A record kind kept for the function's data recovery, reaching a system of the plan."""
+
+    def mutate(plan: dict[str, Any]) -> None:
+        plan["systems"] = [{"id": "pacs", "name": "PACS"}]
+        kind = {
+            "id": "examination",
+            "name": "Examination",
+            "system": "pacs",
+            "fields": fields
+            if fields is not None
+            else [
+                {"name": "downtime-id", "type": "downtime-id", "required": True},
+                {"name": "done-at", "type": "time", "required": True},
+            ],
+        }
+        kind.update(changes)
+        plan["recordKinds"] = [kind]
+        if named:
+            fn(plan)["dataRecovery"] = {"method": "Re-send images", "records": ["examination"]}
+
+    return mutate
+
+
 NODES = [{"name": "Node A", "role": "node", "site": "dc1"}, {"name": "Node B", "role": "node", "site": "dc2"}]
 MERIDIAN = {
     "id": "meridian",
@@ -134,6 +158,13 @@ CASES: dict[str, tuple[Mutation, set[str]]] = {
         lambda p: fn(p).update(impact=[{"after": "0h", "level": "high"}, {"after": "1 day", "level": "low"}]),
         set(),
     ),
+    "DRC001": (lambda p: fn(p)["dataRecovery"].pop("nothingByHand"), set()),
+    "DRC002": (add_kind(fields=[{"name": "done-at", "type": "time"}]), set()),
+    "DRC003": (add_kind(fields=[{"name": "nhs", "type": "nhs-number"}, {"name": "at", "type": "time"}]), set()),
+    "DRC004": (add_kind(named=False), set()),
+    "DRC005": (add_kind(fields=[{"name": "downtime-id", "type": "downtime-id", "required": True}]), set()),
+    "DRC006": (lambda p: (add_kind()(p), fn(p)["dataRecovery"].update(nothingByHand=True)), set()),
+    "DRC007": (add_kind(verification={"share": "0%", "atLeast": 0}), set()),
     "RSK001": (add_risk(likelihood=4, consequence=4, stated={"likelihood": "likely", "rating": "moderate"}), set()),
     "RSK002": (add_risk(response=None), set()),
     "RSK003": (add_risk(recognise=None), set()),
@@ -334,6 +365,18 @@ def test_demo_plans_state_their_counterparts(name: str) -> None:
     plan, _ = load_text((DEMO_PLANS / f"{name}.yaml").read_text(encoding="utf-8"))
     assert [f.message for f in lint(plan, Options(today=TODAY), rules=["PRC006"])] == []
     assert any(step.instead_of for procedure in plan.procedures for step in procedure.steps)
+
+
+def test_a_well_described_record_kind_is_clean() -> None:
+    data = minimal_plan()
+    add_kind()(data)
+    assert findings(data) == []
+    # A share of 0% still checks `atLeast` records a day; a reference is a record identifier.
+    add_kind(
+        fields=[{"name": "ref", "type": "reference", "required": True}, {"name": "at", "type": "time"}],
+        verification={"share": "0%", "atLeast": 1},
+    )(data)
+    assert findings(data) == []
 
 
 @pytest.mark.parametrize(

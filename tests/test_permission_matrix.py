@@ -150,6 +150,28 @@ def callout_ack(visit: Visit) -> dict[str, Any]:
     return {"signed": links.signed(_callout().ack_token)}
 
 
+def downtime_record(visit: Visit) -> dict[str, Any]:
+    """A downtime record of a fresh invoked PACS incident (an examination, with a downtime ID of a range)."""
+    from contingency.downtime import services as downtime
+    from contingency.downtime.models import DowntimeRecord, IdRange
+    from tests.downtime_support import exam
+
+    found = _incident("invoked")
+    if not IdRange.objects.filter(organisation=found.organisation, prefix="CT").exists():
+        downtime.allocate_range(
+            organisation=found.organisation, prefix="CT", first=1, last=9999, digits=6, allocated_to="CT", actor=None
+        )
+    serial = 1 + DowntimeRecord.objects.count()
+    made = downtime.record(incident=found, kind="examination", values=exam(found, 1, **_ids(serial)), actor=None)
+    return {"org": HOME_ORG, "number": found.number, "record": made.number}
+
+
+def _ids(serial: int) -> dict[str, str]:
+    from tests.downtime_support import dtid
+
+    return {"downtime-id": dtid(serial), "accession-number": f"MATRIX{serial}"}
+
+
 EXPECTED: dict[str, Page] = {
     # Outside any organisation.
     "home": Page("login", none()),
@@ -214,6 +236,20 @@ EXPECTED: dict[str, Page] = {
     "incident-review-save": Page(Capability.RESPOND, incident("restored"), ACTION),
     "incident-review-action": Page(Capability.RESPOND, incident("restored"), ACTION),
     "incident-review-action-done": Page(Capability.RESPOND, incident_action, ACTION),
+    # Downtime records: VIEW to see, RESPOND to record, re-enter and check; EDIT to allocate ID ranges.
+    "incident-downtime": Page(Capability.VIEW, incident()),
+    "downtime-worklist": Page(Capability.VIEW, incident()),
+    "downtime-record": Page(Capability.RESPOND, incident()),
+    "downtime-record-kind": Page(Capability.RESPOND, incident(kind="examination"), FORM),
+    "downtime-upload": Page(Capability.RESPOND, incident(), FORM),
+    "downtime-draw": Page(Capability.RESPOND, incident(), ACTION),
+    "downtime-report": Page(Capability.VIEW, incident()),
+    "downtime-record-detail": Page(Capability.VIEW, downtime_record),
+    "downtime-reenter": Page(Capability.RESPOND, downtime_record, ACTION),
+    "downtime-check": Page(Capability.RESPOND, downtime_record, ACTION),
+    "downtime-resolve": Page(Capability.RESPOND, downtime_record, ACTION),
+    "downtime-ids": Page(Capability.VIEW, org()),
+    "downtime-ids-allocate": Page(Capability.EDIT, org(), ACTION),
     # Notifications: RESPOND (as for tasks) to send again or record a call; the signed link acknowledges.
     "callout-resend": Page(Capability.RESPOND, incident_callout, ACTION),
     "callout-call": Page(Capability.RESPOND, incident_callout, ACTION),

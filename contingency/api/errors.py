@@ -19,9 +19,12 @@ from typing import Any, TypeVar, cast
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
+from ninja.parser import Parser
+from ninja.types import DictStrAny
 from pydantic.alias_generators import to_camel
 
 from contingency.core.errors import Kind, Refused
+from contingency.plans.limits import parse_json
 from contingency.plans.problems import PlanInvalid, Problem, format_path
 
 from .auth import UNAUTHENTICATED
@@ -33,6 +36,7 @@ NOT_JSON = "The request body is not valid JSON."
 REFUSED_STATUS = {Kind.INVALID: 422, Kind.CONFLICT: 409, Kind.NOT_FOUND: 404}
 # The services name fields as Python does; the API's bodies are camelCase, and a few differ.
 BODY_FIELDS = {"to_user": "to"}
+TOO_COMPLEX = "The request body is too large, too deeply nested or has a number too long to read."
 
 # Pydantic's words for the request shapes the API accepts, in the plan format's words.
 _REQUEST_WORDS = {
@@ -95,6 +99,14 @@ def _json_kind(value: Any) -> str:
     return "null" if value is None else names.get(type(value), "something else")
 
 
+class BoundedJson(Parser):
+    """JSON bodies within the plan limits: a deep body or a huge number is a 400, never a 500."""
+
+    def parse_body(self, request: HttpRequest) -> DictStrAny:
+        data: DictStrAny = parse_json(request.body)
+        return data
+
+
 class Api(NinjaAPI):
     def validation_error_from_error_contexts(
         self, error_contexts: list[ValidationErrorContext[Any]]
@@ -122,6 +134,10 @@ def install(api: NinjaAPI) -> None:
 
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         body: dict[str, Any] = {"detail": str(exc)}
+        if exc.status_code == 400 and isinstance(exc.__cause__, PlanInvalid):
+            # JSON, but beyond the limits (BoundedJson): unprocessable, like an invalid plan.
+            errors = [problem_error(p) for p in exc.__cause__.problems]
+            return api.create_response(request, {"detail": TOO_COMPLEX, "errors": errors}, status=422)
         if exc.status_code == 400 and exc.__cause__ is not None:
             # ninja could not parse the body; it keeps the reason as the cause.
             body = {"detail": NOT_JSON, "errors": [json_error(exc.__cause__)]}

@@ -41,6 +41,7 @@ def report_out(found: reports.HandoverReport | dict[str, Any]) -> dict[str, Any]
         "next_triggers": [{"when": w, "what": t} for w, t in data["next_triggers"]],
         "decisions": [{"when": w, "who": p, "text": t} for w, p, t in data["decisions"]],
         "updates": [{"when": w, "audience": a, "text": t} for w, a, t in data["updates"]],
+        "work": [{"title": t, "summary": s, "lines": list(lines)} for t, s, lines in data.get("work", [])],
     }
 
 

@@ -373,6 +373,12 @@ class UpdateLine(Out):
     text: str
 
 
+class Work(Out):
+    title: str
+    summary: str
+    lines: list[str]
+
+
 class HandoverReport(Out):
     incident: int
     title: str
@@ -386,6 +392,7 @@ class HandoverReport(Out):
     next_triggers: list[When]
     decisions: list[Decision]
     updates: list[UpdateLine]
+    work: list[Work] = Field(default_factory=list, description="Work still owed, e.g. downtime records to re-enter.")
 
 
 class HandoverRecord(Out):

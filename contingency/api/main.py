@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import errors, incidents, mirror, notify, parts, plans, workflow
+from . import downtime, errors, incidents, mirror, notify, parts, plans, workflow
 from .auth import BearerToken, Session
 
 DESCRIPTION = """Plans of the organisations you belong to, with the same permissions as the pages.
@@ -24,6 +24,7 @@ api = errors.Api(
     description=DESCRIPTION,
     urls_namespace="api-v1",
     auth=[BearerToken(), Session()],
+    parser=errors.BoundedJson(),
 )
 errors.install(api)
 api.add_router("", plans.router, tags=["plans"])
@@ -31,4 +32,5 @@ api.add_router("", parts.router, tags=["parts"])
 api.add_router("", workflow.router, tags=["workflow"])
 api.add_router("", incidents.router, tags=["incidents"])
 api.add_router("", notify.router, tags=["notifications"])
+api.add_router("", downtime.router, tags=["downtime"])
 api.add_router("", mirror.router, tags=["laptop copies"])

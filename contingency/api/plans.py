@@ -10,7 +10,8 @@ from ninja.errors import HttpError
 from ninja.params import functions as params
 from pydantic import Field
 
-from contingency.core.access import organisations_of, roles_in
+from contingency.core import audit as audit_log
+from contingency.core.access import capabilities, organisations_of, roles_in
 from contingency.core.models import AuditEntry
 from contingency.core.permissions import Capability, capabilities_of
 from contingency.plans.editing import plan_data, save_document
@@ -22,7 +23,7 @@ from contingency.plans.workflow import local_today
 from contingency.plans.yamlform import to_yaml
 
 from . import schemas as s
-from .access import audit_needs, organisation_for, plan_for
+from .access import audit_needs, organisation_for, plan_for, refusal
 from .auth import caller
 from .errors import where
 
@@ -138,9 +139,13 @@ class AuditFilter(Schema):
 
 @router.get(ORG + "/audit", response={200: list[s.AuditEntry], **DENIED, 422: s.Invalid}, url_name="audit")
 def audit(request: HttpRequest, org: str, filters: Query[AuditFilter]) -> list[dict[str, Any]]:
-    """The audit log, newest first: all of it for administrators, one object's history for viewers."""
+    """The audit log, newest first: all of it for administrators; one object's history (its exact key) for
+    viewers, never entries about members, passwords, tokens or lock-outs."""
     organisation = organisation_for(request, org, audit_needs(filters.key))
-    entries = AuditEntry.objects.filter(organisation=organisation)
+    administrator = Capability.ADMINISTER in capabilities(caller(request), organisation)
+    if filters.object_type and audit_log.private(filters.object_type) and not administrator:
+        raise HttpError(403, refusal(Capability.ADMINISTER, organisation.name))
+    entries = audit_log.visible(AuditEntry.objects.filter(organisation=organisation), administrator=administrator)
     if filters.object_type:
         entries = entries.filter(object_type=filters.object_type)
     if filters.key:

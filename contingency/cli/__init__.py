@@ -9,6 +9,8 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .archive import archive
+from .downtime import downtime
 from .incidents import incident
 from .mirror import mirror, mirror_key
 from .notify import notify
@@ -25,5 +27,20 @@ def main() -> None:
     """Contingency: business continuity and disaster recovery plans that run."""
 
 
-for command in (plan, incident, notify, mirror, mirror_key, user, migrate, demo, serve, worker_command, manage):
+for command in (
+    plan,
+    incident,
+    downtime,
+    notify,
+    mirror,
+    mirror_key,
+    user,
+    migrate,
+    demo,
+    serve,
+    worker_command,
+    manage,
+):
     main.add_command(command)
+for name, command in archive.commands.items():  # echo, reconcile, cd, demo-archive
+    downtime.add_command(command, name)

@@ -52,13 +52,13 @@ def _wall_clock(organisation: Any, text: str | None, field: str) -> Any:
 
     if text is None:
         return None
+    zone = from_organisation(organisation).zone
     try:
-        naive = datetime.strptime(text.strip(), WALL_CLOCK)
+        moment = datetime.strptime(text.strip(), WALL_CLOCK).replace(tzinfo=zone)
     except ValueError:
         _error(field, f"{text!r} is not a time: give YYYY-MM-DD HH:MM on the organisation's clock")
-    zone = from_organisation(organisation).zone
-    moment = naive.replace(tzinfo=zone)
-    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+    # A wall-clock time skipped when the clocks go forward comes back from UTC as another time.
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment.replace(tzinfo=None):
         _error(field, f"{text} does not exist in {zone.key}: the clocks go forward then")
     return moment
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -104,9 +105,13 @@ def import_(paths: tuple[str, ...], issued: bool) -> None:
 @click.argument("destination", type=click.Path())
 @click.option("--plan", "plan_ids", multiple=True, help="Plan id to export (default: every plan).")
 @click.option("--organisation", help="Organisation id, when plan ids repeat across organisations.")
-def export(destination: str, plan_ids: tuple[str, ...], organisation: str | None) -> None:
-    """Export plans as YAML: to a directory (one file per plan), a file, or - for standard output."""
+@click.option("--force", is_flag=True, help="Overwrite files that already exist (refused otherwise).")
+def export(destination: str, plan_ids: tuple[str, ...], organisation: str | None, force: bool) -> None:
+    """Export plans as YAML: to a directory (made if need be; one file per plan, <organisation>/<plan>.yaml),
+    to a file (one plan, named *.yaml or *.yml), or to - for standard output. Existing files are not
+    overwritten without --force."""
     _django()
+    from ..plans.files import SUFFIXES
     from ..plans.models import Plan
     from ..plans.store import export_plan
     from ..plans.yamlform import to_yaml
@@ -123,19 +128,45 @@ def export(destination: str, plan_ids: tuple[str, ...], organisation: str | None
         _fail([f"{destination}: no plan with id {m!r}" for m in missing])
     if not plans:
         _fail([f"{destination}: there are no plans to export"])
-    target = Path(destination)
-    if destination != "-" and not target.is_dir() and len(plans) > 1:
-        _fail([f"{destination}: {len(plans)} plans to export: name a directory, or choose one with --plan"])
-    with _progress(len(plans), "Exporting plans") as advance:
+    if destination == "-":
         for stored in plans:
-            text = to_yaml(export_plan(stored))
-            if destination == "-":
-                click.echo(text, nl=False)
-            else:
-                out = target / f"{stored.key}.yaml" if target.is_dir() else target
-                out.write_text(text, encoding="utf-8")
-                click.echo(f"exported {stored.key} to {out}", err=True)
+            click.echo(to_yaml(export_plan(stored)), nl=False)
+        return
+    target = Path(destination)
+    one_file = target.is_file() or (not target.exists() and target.suffix in SUFFIXES)
+    if one_file and len(plans) > 1:
+        _fail([f"{destination}: {len(plans)} plans to export: name a directory, or choose one with --plan"])
+    if target.exists() and not one_file and not target.is_dir():
+        _fail([f"{destination}: not a directory or a plan file"])
+    outs = [target if one_file else target / p.organisation.slug / f"{p.key}.yaml" for p in plans]
+    taken = [out for out in outs if out.exists()]
+    if taken and not force:
+        _fail([f"{out}: already exists: export to an empty directory, or give --force to overwrite" for out in taken])
+    with _progress(len(plans), "Exporting plans") as advance:
+        texts = []
+        for stored in plans:
+            texts.append(to_yaml(export_plan(stored)))
             advance()
+    _write_all(dict(zip(outs, texts, strict=True)))
+    for stored, out in zip(plans, outs, strict=True):
+        click.echo(f"exported {stored.key} ({stored.organisation.slug}) to {out}", err=True)
+
+
+def _write_all(files: dict[Path, str]) -> None:
+    """Write every file or none: each to a temporary name first, renamed into place once all are written."""
+    written: list[Path] = []
+    try:
+        for out, text in files.items():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            temporary = out.with_name(f".{out.name}.partial")
+            written.append(temporary)
+            temporary.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        for temporary in written:
+            temporary.unlink(missing_ok=True)
+        _fail([f"{exc.filename}: cannot be written: {exc.strerror}"])
+    for out, temporary in zip(files, written, strict=True):
+        temporary.replace(out)
 
 
 @plan.command()
@@ -151,10 +182,11 @@ def lint(paths: tuple[str, ...], fmt: str, output: str | None, today: Any, max_r
     from ..plans.lint.report import locate, render_json, render_sarif, render_text
 
     loaded = _load(paths)
-    options = Options(today=today.date() if today else date.today(), max_responsibilities=max_responsibilities)
     results = []
     for item in loaded:
-        findings = run_lint(item.plan, options)
+        # "Today" is the date where the plan's organisation is, not where this command runs.
+        day = today.date() if today else datetime.now(ZoneInfo(item.plan.organisation.timezone)).date()
+        findings = run_lint(item.plan, Options(today=day, max_responsibilities=max_responsibilities))
         results += locate(findings, file=item.file, plan=item.plan.id, positions=item.positions)
     if fmt == "json":
         report = render_json(results)

@@ -38,7 +38,14 @@ def demo() -> None:
         _fail([*problems, *found])
     plans = demo_data.load_plans(loaded)
     users = demo_data.create_users()
+    from ..downtime import demo as downtime_demo
+
+    outage = downtime_demo.load()
     click.echo(f"Demo data loaded: {len(plans)} plan(s).")
+    if outage is not None:
+        click.echo(
+            f"Demo incident #{outage.number}: {outage.title}, with {outage.downtime_records.count()} downtime records."
+        )
     click.echo(f"Demo users (password {demo_data.DEMO_PASSWORD!r} for each):")
     for user in users:
         where = "every organisation" if user.organisation == "*" else user.organisation

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import AuditEntry, Organisation
@@ -21,6 +22,36 @@ class Verb:
     CREATE = "create"
     CHANGE = "change"
     DELETE = "delete"
+
+
+# Entries about people rather than plans: who holds which role ("membership"), who changed their
+# password ("user"), who made or revoked a token ("api-token"), and who was locked out or let back in
+# ("lock-out"). They are for administrators only, on every page and endpoint; see private().
+MEMBERSHIP = "membership"
+USER = "user"
+API_TOKEN = "api-token"
+LOCK_OUT = "lock-out"
+PRIVATE_TYPES = frozenset({MEMBERSHIP, USER, API_TOKEN, LOCK_OUT})
+
+
+def private(object_type: str) -> bool:
+    return object_type in PRIVATE_TYPES
+
+
+def visible(entries: QuerySet[AuditEntry], *, administrator: bool) -> QuerySet[AuditEntry]:
+    """The entries a member may read: every one for an administrator, none of the private types otherwise."""
+    return entries if administrator else entries.exclude(object_type__in=PRIVATE_TYPES)
+
+
+def history_of(
+    entries: QuerySet[AuditEntry], object_type: str, key: str, *, with_parts: bool = False
+) -> QuerySet[AuditEntry]:
+    """One object's entries, by its exact type and key; `with_parts` adds its parts (`<key>/...`), which are
+    never of a private type (a token's key also starts with its owner's name and a slash)."""
+    match = Q(object_type=object_type, object_key=key)
+    if with_parts:
+        match |= Q(object_key__startswith=f"{key}/") & ~Q(object_type__in=PRIVATE_TYPES)
+    return entries.filter(match)
 
 
 def actor_name(actor: AbstractBaseUser | AnonymousUser | None, via: str) -> str:

@@ -29,6 +29,15 @@ def production_safety(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
                 id="contingency.W002",
             )
         )
+    elif settings.CONTINGENCY_TRUSTED_PROXIES == 0:
+        found.append(
+            Warning(
+                "HTTPS comes through a proxy, but TRUSTED_PROXIES is 0: wrong-password delays and lock-outs would "
+                "see every user at the proxy's address.",
+                hint="Set TRUSTED_PROXIES to the number of proxies in front of the server (usually 1).",
+                id="contingency.W004",
+            )
+        )
     return found
 
 

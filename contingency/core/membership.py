@@ -21,7 +21,7 @@ from .errors import Kind, Refused
 from .models import Membership, Organisation, Role
 
 Actor = AbstractBaseUser | AnonymousUser | None
-OBJECT_TYPE = "membership"
+OBJECT_TYPE = audit.MEMBERSHIP
 
 
 class MembershipRefused(Refused):

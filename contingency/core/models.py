@@ -171,3 +171,32 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SignInAddress(models.Model):
+    """An address a user has signed in from: failures from elsewhere never lock them out here (ADR 0008)."""
+
+    username = models.CharField(max_length=255)
+    address = models.CharField(max_length=64, help_text="The client's IP address as the server sees it.")
+    last_signed_in_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("username", "address"), name="core_signin_address_once")]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address}"
+
+
+class SignInThrottle(models.Model):
+    """Wrong passwords for one username from one address, which slow its next attempt (ADR 0008)."""
+
+    username = models.CharField(max_length=255)
+    address = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("username", "address"), name="core_signin_throttle_once")]
+
+    def __str__(self) -> str:
+        return f"{self.failures} wrong password(s) for {self.username} from {self.address}"

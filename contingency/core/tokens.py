@@ -94,7 +94,7 @@ def _audit(user: User, token: ApiToken, verb: str) -> None:
             organisation=organisation,
             actor=user,
             verb=verb,
-            object_type="api-token",
+            object_type=audit.API_TOKEN,
             object_key=f"{user.get_username()}/{token.prefix}",
             label=token.name,
             after=None if verb == "delete" else _token_state(token),

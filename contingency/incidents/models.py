@@ -216,6 +216,7 @@ class EventKind(models.TextChoices):
     RESTORED = "restored"
     STOOD_DOWN = "stood-down"
     REVIEW = "review"
+    DOWNTIME = "downtime"  # downtime records: imported, spot checks drawn, a discrepancy found
 
 
 class TimelineEntry(models.Model):

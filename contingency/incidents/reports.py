@@ -12,6 +12,7 @@ from typing import Any
 
 from .assess import elapsed_words
 from .models import DueAction, DueState, EventKind, Handover, Incident, Task, TaskState
+from .outstanding import outstanding
 from .snapshot import calendar_of
 from .urgency import FunctionClock, impact_now
 
@@ -48,6 +49,7 @@ class HandoverReport:
     next_triggers: tuple[tuple[str, str], ...]  # (when, what)
     decisions: tuple[tuple[str, str, str], ...]  # (when, who, text) since the last hand-over
     updates: tuple[tuple[str, str, str], ...]
+    work: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (title, summary, lines): e.g. downtime records
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -162,6 +164,7 @@ def handover_report(incident: Incident, now: datetime) -> HandoverReport:
             (_clock(incident, e.at) or "", e.actor_name, e.text) for e in events.filter(kind=EventKind.DECISION)
         ),
         updates=tuple((_clock(incident, e.at) or "", e.audience, e.text) for e in events.filter(kind=EventKind.UPDATE)),
+        work=tuple((w.title, w.summary, w.lines) for w in outstanding(incident, now)),
     )
 
 
@@ -204,6 +207,8 @@ def briefing(incident: Incident, now: datetime) -> str:
     tasks = list(incident.tasks.exclude(state=TaskState.REROUTED))
     done = sum(1 for t in tasks if t.state == TaskState.DONE)
     lines += ["", f"Actions: {done} of {len(tasks)} done, {sum(1 for t in tasks if t.is_open)} open."]
+    for work in outstanding(incident, now):
+        lines += ["", f"{work.title}: {work.summary}"] + [f"- {line}" for line in work.lines]
     decisions = list(incident.timeline.filter(kind=EventKind.DECISION).order_by("-at")[:5])
     if decisions:
         lines += ["", "Decisions:"] + [f"- {_clock(incident, e.at)}: {e.text}" for e in reversed(decisions)]

@@ -39,6 +39,7 @@ from .models import (
     Task,
     TaskSource,
 )
+from .outstanding import open_work
 from .reports import objectives, objectives_text
 from .routing import tasks_for_now
 from .snapshot import document_of, resolver_for, snapshot_of
@@ -378,7 +379,8 @@ def restore(
             f"Service restored at {_wall(calendar.local(when))}, after {downtime} of downtime."
             + (f" {against}" if against else "")
             + (f" {note_text.strip()}" if note_text.strip() else "")
-            + (f" {cancelled} timed escalation(s) will not happen." if cancelled else ""),
+            + (f" {cancelled} timed escalation(s) will not happen." if cancelled else "")
+            + "".join(f" Still to do: {w.summary}." for w in open_work(incident, now)),
             at=now,
             actor=_name(actor, via),
         )
@@ -426,6 +428,10 @@ def stand_down(
         incident = _locked(incident)
         if incident.state not in (State.INVOKED, State.RESTORED):
             raise IncidentError(f"incident #{incident.number} is {incident.state}: only a running incident stands down")
+        work = open_work(incident, now)
+        if work and not reason.strip():
+            still = "; ".join(w.summary for w in work)
+            raise IncidentError(f"{still}: say why the incident stands down with this outstanding", "reason")
         before = state_of(incident)
         incident.state = State.STOOD_DOWN
         incident.stood_down_at = now
@@ -442,11 +448,12 @@ def stand_down(
             EventKind.STOOD_DOWN,
             "Stood down."
             + (f" {reason.strip()}" if reason.strip() else "")
-            + (f" {open_tasks} task(s) were still open." if open_tasks else ""),
+            + (f" {open_tasks} task(s) were still open." if open_tasks else "")
+            + "".join(f" Outstanding: {w.summary}." for w in work),
             actor=actor,
             via=via,
             now=now,
-            what="stood down",
+            what="stood down" + "".join(f"; outstanding: {w.summary}" for w in work),
             before=before,
         )
     return incident

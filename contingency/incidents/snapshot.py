@@ -14,6 +14,7 @@ from typing import Any
 from contingency.lib.calendar import WorkingCalendar, from_organisation
 from contingency.plans.guidance import Resolver
 from contingency.plans.spec import PlanDocument
+from contingency.plans.spec.types import STORED
 
 from .models import Incident
 
@@ -29,13 +30,13 @@ def snapshot_of(document: PlanDocument) -> dict[str, Any]:
 def document_of(incident: Incident) -> PlanDocument:
     """The plan the incident runs on."""
     if incident.pk is None:
-        return PlanDocument.model_validate(incident.snapshot)
+        return PlanDocument.model_validate(incident.snapshot, context=STORED)
     key = (incident.pk, incident.reported_at.isoformat())
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    document = PlanDocument.model_validate(incident.snapshot)
+    document = PlanDocument.model_validate(incident.snapshot, context=STORED)
     with _LOCK:
         _CACHE[key] = document
         while len(_CACHE) > _SIZE:

@@ -1,11 +1,18 @@
-"""The words of a notification: a plan's message template, or the default, filled in (pure)."""
+"""The words of a notification: a plan's message template, or the default, filled in within limits (pure)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from contingency.plans.spec import PlanDocument
-from contingency.plans.spec.calltree import MessageTemplate
+from contingency.plans.spec.calltree import MessageTemplate, template_parts
+
+# What one message may carry, whatever its template and facts (docs/guide/notifications.md):
+SMS_LIMIT = 918  # GOV.UK Notify's limit for a text message: six SMS fragments
+SUBJECT_LIMIT = 200  # an e-mail subject, and the title of a Teams or Slack post
+BODY_LIMIT = 5_000  # an e-mail body, and the text of a Teams, Slack or JSON webhook post
+CUT = "..."  # marks words cut at a limit (GSM characters, so an SMS is not made Unicode)
 
 DEFAULT = MessageTemplate(
     id="default",
@@ -43,15 +50,49 @@ def template(document: PlanDocument, key: str | None) -> MessageTemplate:
     return next((m for m in document.messages if m.id == key), DEFAULT) if key else DEFAULT
 
 
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """The template with each plain placeholder filled in. Anything else stays as written - a format
+    (`{recipient:>100000000}`), a conversion, an attribute or a stray brace - so words stored before
+    the plan format refused them can neither grow without bound nor reach into Python objects."""
+    try:
+        parts = template_parts(text)
+    except ValueError:
+        return text
+    return "".join(literal + (values[name] if name and name in values else written) for literal, name, written in parts)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - len(CUT), 0)] + CUT
+
+
+def _within(text: str, limit: int, tail: str, *, always: bool, keep: str) -> str:
+    """`text` within `limit` characters with `tail` whole at its end: always, or when cutting lost `keep`."""
+    if not always:
+        cut = _cut(text, limit)
+        if not keep or keep in cut:
+            return cut
+    return _cut(text, limit - len(tail)) + tail
+
+
 def render(message: MessageTemplate, facts: Facts) -> Rendered:
-    """Fill in the placeholders; add the acknowledgement link and code when the words leave them out."""
-    values = asdict(facts)
-    subject = message.subject.format(**values)
-    body = message.body.format(**values)
-    short = (message.sms or message.subject).format(**values)
-    if facts.ack_link and "{ack_link}" not in message.body:
-        body += f"\n\nPlease acknowledge: {facts.ack_link}"
+    """Fill in the placeholders, each channel within its limit; the acknowledgement link (and code) is
+    added when the words leave it out, or when the limit cut it off."""
+    values = {key: str(value) for key, value in asdict(facts).items()}
+    subject = _cut(" ".join(fill(message.subject, values).split()), SUBJECT_LIMIT)
+    body = fill(message.body, values)
+    short = fill(message.sms or message.subject, values)
+    link, code = facts.ack_link, facts.ack_code
+    if not link:
+        return Rendered(subject=subject, body=_cut(body, BODY_LIMIT), short=_cut(short, SMS_LIMIT))
     sms = message.sms or ""
-    if facts.ack_link and "{ack_link}" not in sms and "{ack_code}" not in sms:
-        short += f" Ack: {facts.ack_link}" + (f" or reply {facts.ack_code}" if facts.ack_code else "")
-    return Rendered(subject=" ".join(subject.split()), body=body, short=short)
+    body = _within(
+        body, BODY_LIMIT, f"\n\nPlease acknowledge: {link}", always="{ack_link}" not in message.body, keep=link
+    )
+    short = _within(
+        short,
+        SMS_LIMIT,
+        f" Ack: {link}" + (f" or reply {code}" if code else ""),
+        always="{ack_link}" not in sms and "{ack_code}" not in sms,
+        keep=link if "{ack_link}" in sms else code,
+    )
+    return Rendered(subject=subject, body=body, short=short)

@@ -275,6 +275,17 @@ class CriticalFunction(KeyedPart):
     procedures = models.JSONField(default=list, blank=True, help_text="Procedure keys.")
 
 
+class RecordKind(KeyedPart):
+    """A kind of record kept by hand during downtime; its fields and verification rule are JSON."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="record_kinds")
+    name = LineField()
+    description = ProseField(null=True, blank=True)
+    system = models.ForeignKey(System, models.RESTRICT, related_name="record_kinds")
+    fields = models.JSONField(default=list, blank=True)
+    verification = models.JSONField(default=dict, blank=True, help_text="Empty: the default rule (check 100%).")
+
+
 class Risk(KeyedPart):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="risks")
     title = LineField()
@@ -477,6 +488,7 @@ PART_MODELS: tuple[type[PlanPart], ...] = (
     ContactList,
     System,
     CriticalFunction,
+    RecordKind,
     Risk,
     EscalationLevel,
     Procedure,

@@ -32,6 +32,7 @@ COLLECTIONS: dict[str, str] = {
     "suppliers": "supplier",
     "systems": "system",
     "functions": "function",
+    "record_kinds": "record-kind",
     "risks": "risk",
     "procedures": "procedure",
     "triggers": "trigger",
@@ -245,8 +246,9 @@ def index(plan: PlanDocument) -> tuple[dict[str, Entry], list[Problem]]:
         found[item_id] = Entry(kind, path, item)
 
     for collection, kind in COLLECTIONS.items():
+        key = PlanDocument.model_fields[collection].alias or collection
         for i, item in enumerate(getattr(plan, collection)):
-            add(item.id, kind, (collection, i), item)
+            add(item.id, kind, (key, i), item)
     for i, procedure in enumerate(plan.procedures):
         for j, check in enumerate(procedure.confirm):
             add(check.id, "check", ("procedures", i, "confirm", j), check)
@@ -302,14 +304,15 @@ def _partial_reference_problems(data: dict[str, Any]) -> list[Problem]:
     kinds: dict[str, str] = {}
     problems: list[Problem] = []
     for collection, kind in COLLECTIONS.items():
-        items = data.get(PlanDocument.model_fields[collection].alias or collection)
+        key = PlanDocument.model_fields[collection].alias or collection
+        items = data.get(key)
         for i, item in enumerate(items if isinstance(items, list) else []):
             item_id = item.get("id") if isinstance(item, dict) else None
             if not isinstance(item_id, str):
                 continue
             if item_id in kinds:
                 message = f"duplicate id {item_id!r}: already used by a {kinds[item_id]}"
-                problems.append(Problem("id.duplicate", message, (collection, i, "id")))
+                problems.append(Problem("id.duplicate", message, (key, i, "id")))
             kinds.setdefault(item_id, kind)
     refs: list[tuple[Path, str, tuple[str, ...]]] = []
     procedures: list[tuple[Path, Procedure]] = []

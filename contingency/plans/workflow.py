@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from contingency.core import audit
 from contingency.core.errors import Kind, Refused
-from contingency.core.models import Organisation
+from contingency.core.models import AuditEntry, Organisation
 from contingency.lib.durations import Duration, DurationError, Unit
 
 from .editing import Actor, plan_data, save_document
@@ -213,8 +213,20 @@ def return_to_draft(plan: Plan, *, actor: Actor, reason: str, via: str = "web") 
     _reload(plan)
 
 
+def authors(plan: Plan) -> set[int]:
+    """The users whose edits are in the working copy: every change to the plan's content since its last issue."""
+    since = PlanIssue.objects.filter(plan=plan).aggregate(at=Max("issued_at"))["at"]
+    entries = AuditEntry.objects.filter(organisation=plan.organisation, actor__isnull=False)
+    edits = audit.history_of(entries, "plan", plan.key, with_parts=True).filter(
+        verb__in=(audit.Verb.CREATE, audit.Verb.CHANGE, audit.Verb.DELETE)
+    )
+    if since is not None:
+        edits = edits.filter(at__gt=since)
+    return {actor for actor in edits.values_list("actor_id", flat=True).distinct() if actor is not None}
+
+
 def approve(plan: Plan, *, actor: Actor, via: str = "web") -> None:
-    """Approve a submitted plan; whoever submitted it may not approve it too."""
+    """Approve a submitted plan; whoever submitted it, or wrote any of its changes, may not approve it too."""
     with transaction.atomic():
         row = _locked(plan)
         if row.status != PlanStatus.SUBMITTED:
@@ -222,6 +234,8 @@ def approve(plan: Plan, *, actor: Actor, via: str = "web") -> None:
         user = _user(actor)
         if user is not None and row.submitted_by_id == user.pk:
             raise WorkflowError("You submitted this draft, so another approver must approve it.")
+        if user is not None and user.pk in authors(row):
+            raise WorkflowError("You wrote changes in this draft, so another approver must approve it.")
         row.status = PlanStatus.APPROVED
         row.approved_by_user = user
         row.approved_at = timezone.now()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 from .offline import OWNER_HEADER, owner_of
 
@@ -24,7 +25,17 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if signed_in(request):
+            # What a signed-in user sees carries staff mobile numbers and plans: no shared or disk cache
+            # (a proxy, a kiosk browser's history) may keep it.
+            patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+def signed_in(request: HttpRequest) -> bool:
+    """A user signed in with a session, or an API caller with a token (set on the request by the API)."""
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated) or getattr(request, "auth", None) is not None
 
 
 class OfflineOwnerMiddleware:

@@ -32,6 +32,8 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("plan history", "history", {"org": ORG, "object_type": "plan", "key": PLAN}),
     ("change password", "password-change", {}),
     ("call trees and messages", "plan-messages", {"org": ORG, "plan": PLAN}),
+    ("record kind form", "part-edit", {"org": ORG, "plan": PLAN, "section": "recordKinds", "key": "examination"}),
+    ("downtime ID ranges", "downtime-ids", {"org": ORG}),
 ]
 
 # The incident pages, for incidents made in the test: (label, URL name, which incident, query string).
@@ -46,6 +48,10 @@ INCIDENT_PAGES: list[tuple[str, str, str | None, str]] = [
     ("board briefing", "incident-briefing", "invoked", ""),
     ("review, not open yet", "incident-review", "invoked", ""),
     ("review", "incident-review", "restored", ""),
+    ("downtime records", "incident-downtime", "invoked", ""),
+    ("record on a phone: which kind", "downtime-record", "invoked", ""),
+    ("upload downtime records", "downtime-upload", "invoked", ""),
+    ("downtime records report", "downtime-report", "restored", ""),
 ]
 
 

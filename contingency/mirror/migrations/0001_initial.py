@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('core', '0003_token_scope_expiry'),
+        ('core', '0004_token_scope_expiry'),
     ]
 
     operations = [

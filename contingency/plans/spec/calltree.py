@@ -11,12 +11,12 @@ import string
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from contingency.lib.durations import Duration, Unit
 
 from .directory import Text
-from .types import AudienceRef, DurationText, Id, MessageRef, RoleRef, Shorthand, Spec
+from .types import AudienceRef, DurationText, Id, MessageRef, RoleRef, Shorthand, Spec, stored
 
 
 class Channel(StrEnum):
@@ -80,13 +80,36 @@ PLACEHOLDERS = {
 }
 
 
-def _placeholders(value: str | None) -> str | None:
-    if value is None:
+def template_parts(value: str) -> list[tuple[str, str | None, str]]:
+    """(literal text, placeholder, the placeholder as written) for each piece of a template; the
+    placeholder is None after the last literal, and "" unless it is a plain name. ValueError for a
+    brace left open or unmatched."""
+    found: list[tuple[str, str | None, str]] = []
+    for literal, name, spec, conversion in string.Formatter().parse(value):
+        if name is None:
+            found.append((literal, None, ""))
+            continue
+        written = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+        plain = not spec and conversion is None and name.isidentifier()
+        found.append((literal, name if plain else "", written))
+    return found
+
+
+def _placeholders(value: str | None, info: ValidationInfo) -> str | None:
+    if value is None or stored(info):  # stored before these rules: rendering treats the rest as text
         return value
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        found = [(name, written) for _, name, written in template_parts(value) if name is not None]
     except ValueError as exc:
         raise ValueError(f"{exc}; write {{{{ and }}}} for a literal brace") from None
+    # A placeholder is a plain name: no format spec ({recipient:>1000000} pads to a million characters),
+    # no conversion ({recipient!r}) and no attribute or index ({recipient.__class__}, {x[0]}).
+    if plain := [written for name, written in found if not name]:
+        raise ValueError(
+            f"{plain[0]} is not a placeholder: write the name alone in braces, e.g. {{recipient}}; "
+            "formats, conversions (!r) and attributes are not allowed"
+        )
+    names = {name for name, _ in found}
     if unknown := sorted(names - set(PLACEHOLDERS)):
         raise ValueError(
             f"unknown placeholder {', '.join('{' + n + '}' for n in unknown)}; "

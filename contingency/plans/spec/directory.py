@@ -13,6 +13,7 @@ from .types import (
     AudienceRef,
     Count,
     DurationText,
+    Email,
     HoursText,
     Id,
     PersonRef,
@@ -24,6 +25,7 @@ from .types import (
     Spec,
     SupplierRef,
     SystemDependencyRef,
+    WebAddress,
 )
 
 Text = Annotated[str, Field(min_length=1)]
@@ -106,7 +108,7 @@ class Person(Spec):
     job_title: str | None = None
     employer: str | None = None
     phones: list[Phone] = []
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    email: Email | None = None
     deputy: PersonRef | None = None  # who a call tree tries when this person does not acknowledge
 
 
@@ -115,7 +117,7 @@ class Contact(Spec):
 
     person: PersonRef | None = None
     phones: list[Phone] = []
-    email: str | None = None
+    email: Email | None = None
     note: str | None = None
 
 
@@ -157,8 +159,8 @@ class SupplierKind(StrEnum):
 
 class Helpdesk(Spec):
     phones: list[Phone] = []
-    email: str | None = None
-    portal: str | None = None
+    email: Email | None = None
+    portal: WebAddress | None = None
     hours: HoursText | None = None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -22,6 +22,7 @@ from .directory import (
     System,
     Text,
 )
+from .records import RecordKind
 from .types import (
     AudienceRef,
     CallTreeRef,
@@ -32,6 +33,7 @@ from .types import (
     MessageRef,
     PersonRef,
     ProcedureRef,
+    RecordKindRef,
     RiskRef,
     Shorthand,
     SiteRef,
@@ -155,11 +157,19 @@ class Resources(Spec):
 
 
 class DataRecovery(Spec):
-    """How data collected (or that should have been collected) during downtime is recovered."""
+    """How data collected (or that should have been collected) during downtime is recovered.
+
+    `records` names the kinds of record staff keep by hand meanwhile (see `recordKinds`);
+    `nothingByHand: true` says there are none, so the linter does not ask for them.
+    """
+
+    edit_inline: ClassVar[bool] = True
 
     method: Text
     owner: WhoRef | None = None
     verification: str | None = None
+    records: list[RecordKindRef] = []
+    nothing_by_hand: bool = False
 
 
 class DurationRule(Spec):
@@ -376,6 +386,7 @@ class PlanDocument(Spec):
     suppliers: list[Supplier] = []
     systems: list[System] = []
     functions: list[CriticalFunction] = []
+    record_kinds: list[RecordKind] = []
     risks: list[Risk] = []
     escalation: list[EscalationLevel] = []
     procedures: list[Procedure] = []

@@ -16,6 +16,7 @@ from pydantic import (
     GetJsonSchemaHandler,
     PlainSerializer,
     SerializerFunctionWrapHandler,
+    ValidationInfo,
     WithJsonSchema,
     model_serializer,
     model_validator,
@@ -25,6 +26,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
 from contingency.lib.durations import Duration, DurationError
+from contingency.lib.hrefs import EMAIL_PATTERN, is_email, is_web_address
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 _ID_RE = re.compile(ID_PATTERN)
@@ -54,10 +56,57 @@ def _check_id(value: str) -> str:
 
 Id = Annotated[str, AfterValidator(_check_id), WithJsonSchema({"type": "string", "pattern": ID_PATTERN})]
 
+# The validation context for plan data read back from the database (a stored plan, an incident's
+# snapshot): rules added after it was stored (plain e-mail addresses, http(s) portals, plain
+# placeholders) do not stop it loading; pages and messages treat such values as text instead.
+STORED: dict[str, bool] = {"stored": True}
+
+
+def stored(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get("stored"))
+
+
+def _check_email(value: str, info: ValidationInfo) -> str:
+    if not is_email(value) and not stored(info):
+        raise PydanticCustomError(
+            "email",
+            "'{value}' is not an e-mail address: write a plain address such as helpdesk@example.org, "
+            "without spaces, a name or a '?' part",
+            {"value": value},
+        )
+    return value
+
+
+def _check_web_address(value: str, info: ValidationInfo) -> str:
+    if not is_web_address(value) and not stored(info):
+        raise PydanticCustomError(
+            "web_address",
+            "'{value}' is not a web address: write it in full, starting https:// (or http://)",
+            {"value": value},
+        )
+    return value
+
+
+Email = Annotated[
+    str, AfterValidator(_check_email), WithJsonSchema({"type": "string", "format": "email", "pattern": EMAIL_PATTERN})
+]
+WebAddress = Annotated[
+    str,
+    AfterValidator(_check_web_address),
+    WithJsonSchema({"type": "string", "format": "uri", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s]+$"}),
+]
+
 # Counts and numbers (issues, copies, levels, quantities) are stored in 32-bit integer columns;
 # bounding them here gives a located message instead of a database error at import.
 MAX_COUNT = 2_147_483_647
 Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
+
+
+@dataclass(frozen=True)
+class FormHint:
+    """Marks a field the edit form takes as plain text, with this hint (e.g. a share such as 10%)."""
+
+    hint: str
 
 
 @dataclass(frozen=True)
@@ -80,6 +129,7 @@ ProcedureRef = Annotated[str, _ID_CHECK, RefTo(("procedure",)), _REF_SCHEMA]
 RoleRef = Annotated[str, _ID_CHECK, RefTo(("role",)), _REF_SCHEMA]
 CallTreeRef = Annotated[str, _ID_CHECK, RefTo(("call-tree",)), _REF_SCHEMA]
 MessageRef = Annotated[str, _ID_CHECK, RefTo(("message",)), _REF_SCHEMA]
+RecordKindRef = Annotated[str, _ID_CHECK, RefTo(("record-kind",)), _REF_SCHEMA]
 SiteOrSystemRef = Annotated[str, _ID_CHECK, RefTo(("site", "system")), _REF_SCHEMA]
 WhoRef = Annotated[str, _ID_CHECK, RefTo(("person", "role", "supplier")), _REF_SCHEMA]
 AudienceRef = Annotated[str, _ID_CHECK, RefTo(("person", "role", "supplier", "list")), _REF_SCHEMA]

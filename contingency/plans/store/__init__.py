@@ -19,6 +19,7 @@ from ..models import PART_MODELS, Plan
 from ..problems import PlanInvalid, Problem
 from ..spec import PlanDocument
 from ..spec import directory as d
+from ..spec.types import STORED
 from ..validate import check_references
 from .reader import Reader, organisation_data
 from .writer import Writer, data_or_none
@@ -46,7 +47,7 @@ def import_plans(documents: Iterable[PlanDocument], *, sources: Sequence[str | N
 
 def export_plan(plan: Plan) -> PlanDocument:
     """Rebuild the plan's document exactly as it was imported (or as since edited)."""
-    return PlanDocument.model_validate(Reader(plan).document())
+    return PlanDocument.model_validate(Reader(plan).document(), context=STORED)
 
 
 def organisation_document(organisation: Organisation) -> d.Organisation:

@@ -20,6 +20,7 @@ from ..models import (
     PlanPart,
     Procedure,
     ProcedureStep,
+    RecordKind,
     Risk,
     Role,
     Site,
@@ -43,6 +44,7 @@ class Reader:
         self.person_key = {row.pk: row.key for row in self.rows[Person]}
         self.site_key = {row.pk: row.key for row in self.rows[Site]}
         self.supplier_key = {row.pk: row.key for row in self.rows[Supplier]}
+        self.system_key = {row.pk: row.key for row in self.rows[System]}
 
     def document(self) -> dict[str, Any]:
         plan, rows = self.plan, self.rows
@@ -121,6 +123,17 @@ class Reader:
                 for x in rows[System]
             ],
             "functions": [self.function(x) for x in rows[CriticalFunction]],
+            "recordKinds": [
+                {
+                    "id": x.key,
+                    "name": x.name,
+                    "description": x.description,
+                    "system": self.system_key[x.system_id],
+                    "fields": x.fields,
+                    "verification": x.verification,
+                }
+                for x in rows[RecordKind]
+            ],
             "risks": [
                 {
                     "id": x.key,

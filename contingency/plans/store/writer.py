@@ -21,6 +21,7 @@ from ..models import (
     Plan,
     Procedure,
     ProcedureStep,
+    RecordKind,
     Risk,
     Role,
     Site,
@@ -147,7 +148,7 @@ class Writer:
                 for i, x in enumerate(doc.lists)
             ]
         )
-        _bulk(
+        systems = _bulk(
             [
                 System(
                     plan=plan,
@@ -164,6 +165,25 @@ class Writer:
                     failover=data_or_none(x.failover),
                 )
                 for i, x in enumerate(doc.systems)
+            ]
+        )
+        self.write_record_kinds(systems)
+
+    def write_record_kinds(self, systems: dict[str, System]) -> None:
+        plan, doc = self.plan, self.doc
+        _bulk(
+            [
+                RecordKind(
+                    plan=plan,
+                    position=i,
+                    key=x.id,
+                    name=x.name,
+                    description=x.description,
+                    system=systems[x.system],
+                    fields=_data_list(x.fields),
+                    verification=part_to_data(x.verification),
+                )
+                for i, x in enumerate(doc.record_kinds)
             ]
         )
 

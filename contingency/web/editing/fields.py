@@ -2,7 +2,11 @@
 
 Each field of a part becomes one form field named by its camelCase alias. The kind of input
 follows the field's type: plain values get inputs, lists of text a textarea one per line, and
-anything nested (a mapping, a list of mappings) a YAML fragment, parsed like a plan file.
+anything nested (a mapping, a list of mappings) a YAML fragment, parsed like a plan file -
+except the small parts marked `edit_inline` (data recovery, a record kind's fields and its
+verification rule), which get real inputs: a "group" of sub-fields named `dataRecovery.method`,
+present when its box is ticked, or "rows" of sub-fields named `fields.0.type`, one fieldset per
+row plus empty ones to add (an empty row is left out, a row marked for removal too).
 The submitted form becomes the part's plan data; editing.save_part validates it.
 """
 
@@ -24,8 +28,10 @@ from pydantic.fields import FieldInfo
 from contingency.lib.durations import Duration
 from contingency.plans import yamlio
 from contingency.plans.compare import COLLECTION_KEYS, HEADER_FIELDS
+from contingency.plans.limits import number_message, too_long_number
 from contingency.plans.problems import Location, PlanInvalid
 from contingency.plans.spec import PlanDocument, RefTo, ServiceHours
+from contingency.plans.spec.types import FormHint
 
 # Free text that is often more than a line gets a textarea rather than a one-line input.
 LONG_TEXT = frozenset({"aim", "description", "impact", "address", "advice", "note", "when", "verification", "summary"})
@@ -37,7 +43,10 @@ KIND_HINTS = {
     "lines": "One per line.",
     "refs": "One id per line.",
     "yaml": "YAML, written as in a plan file; leave empty for none.",
+    "rows": "Fill in a row for each; empty rows are left out.",
 }
+SPARE_ROWS = 2  # empty rows offered after the filled ones
+MAX_ROWS = 60  # rows a form may show or submit
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class FieldSpec:
     choices: tuple[str, ...] = ()  # allowed values of a select
     ref_kinds: tuple[str, ...] = ()  # kinds of part a ref or refs field may name
     default: Any = None  # the model's default, as plan data (shown, and a checkbox's initial state)
+    children: tuple[FieldSpec, ...] = ()  # the sub-fields of a group or of each row
 
 
 def humanise(alias: str) -> str:
@@ -130,11 +140,25 @@ def _spec(name: str, info: FieldInfo) -> FieldSpec:
     metadata += info.metadata
     refs = next((m.kinds for m in metadata if isinstance(m, RefTo)), ())
     kind, choices = _kind(alias, bare, is_list, bool(refs))
-    help_text = " ".join(filter(None, [info.description or _doc(bare), KIND_HINTS.get(kind, "")]))
-    return FieldSpec(alias, humanise(alias), kind, info.is_required(), help_text, choices, refs, _default(info))
+    hint = next((m.hint for m in metadata if isinstance(m, FormHint)), "")
+    if hint:
+        kind = "text"
+    help_text = " ".join(filter(None, [info.description or _doc(bare), hint or KIND_HINTS.get(kind, "")]))
+    children: tuple[FieldSpec, ...] = ()
+    if kind in ("group", "rows"):
+        children = tuple(_spec(n, i) for n, i in bare.model_fields.items())
+    return FieldSpec(
+        alias, humanise(alias), kind, info.is_required(), help_text, choices, refs, _default(info), children
+    )
+
+
+def _inline(bare: Any) -> bool:
+    return isinstance(bare, type) and issubclass(bare, BaseModel) and bool(getattr(bare, "edit_inline", False))
 
 
 def _kind(alias: str, bare: Any, is_list: bool, is_ref: bool) -> tuple[str, tuple[str, ...]]:
+    if _inline(bare):
+        return ("rows" if is_list else "group"), ()
     if isinstance(bare, type) and issubclass(bare, BaseModel):
         return "yaml", ()
     if is_list:
@@ -167,7 +191,17 @@ def initial_values(specs: list[FieldSpec], part: Mapping[str, Any] | None) -> di
     values: dict[str, str] = {}
     for spec in specs:
         value = part.get(spec.name)
-        if spec.kind == "checkbox":
+        if spec.kind == "group":
+            values[spec.name] = "on" if isinstance(value, dict) else ""
+            inner = initial_values(list(spec.children), value if isinstance(value, dict) else {})
+            values |= {f"{spec.name}.{k}": v for k, v in inner.items()}
+        elif spec.kind == "rows":
+            items = value if isinstance(value, list) else []
+            values[spec.name] = str(len(items) + SPARE_ROWS)
+            for i, item in enumerate(items):
+                inner = initial_values(list(spec.children), item if isinstance(item, dict) else {})
+                values |= {f"{spec.name}.{i}.{k}": v for k, v in inner.items()}
+        elif spec.kind == "checkbox":
             values[spec.name] = "on" if (spec.default if value is None else value) else ""
         elif value is None:
             values[spec.name] = ""
@@ -181,8 +215,41 @@ def initial_values(specs: list[FieldSpec], part: Mapping[str, Any] | None) -> di
 
 
 def submitted_values(specs: list[FieldSpec], post: Mapping[str, str]) -> dict[str, str]:
-    """The text as submitted, to show again with the errors."""
-    return {s.name: ("on" if s.name in post else "") if s.kind == "checkbox" else post.get(s.name, "") for s in specs}
+    """The text as submitted, to show again with the errors (sub-fields of groups and rows included)."""
+    values: dict[str, str] = {}
+    for spec in specs:
+        if spec.kind == "group":
+            values[spec.name] = "on" if spec.name in post else ""
+            inner = submitted_values(list(spec.children), _below(post, f"{spec.name}."))
+            values |= {f"{spec.name}.{k}": v for k, v in inner.items()}
+        elif spec.kind == "rows":
+            count = row_count(spec, post)
+            values[spec.name] = str(count)
+            for i in range(count):
+                prefix = f"{spec.name}.{i}."
+                inner = submitted_values(list(spec.children), _below(post, prefix))
+                values |= {f"{prefix}{k}": v for k, v in inner.items()}
+                if f"{prefix}_remove" in post:
+                    values[f"{prefix}_remove"] = "on"
+        elif spec.kind == "checkbox":
+            values[spec.name] = "on" if spec.name in post else ""
+        else:
+            values[spec.name] = post.get(spec.name, "")
+    return values
+
+
+def _below(values: Mapping[str, str], prefix: str) -> dict[str, str]:
+    return {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
+
+
+def row_count(spec: FieldSpec, values: Mapping[str, str]) -> int:
+    """How many rows a form shows: as asked (the number field), and never fewer than those filled in."""
+    asked = values.get(spec.name, "")
+    count = int(asked) if asked.strip().isdigit() else 0
+    prefix = f"{spec.name}."
+    indices = [k[len(prefix) :].split(".", 1)[0] for k in values if k.startswith(prefix)]
+    filled = max((int(i) + 1 for i in indices if i.isdigit() and int(i) < MAX_ROWS), default=0)
+    return min(max(count, filled), MAX_ROWS)
 
 
 @dataclass
@@ -197,7 +264,23 @@ def parse_values(specs: list[FieldSpec], values: Mapping[str, str]) -> Parsed:
     parsed = Parsed()
     for spec in specs:
         text = values.get(spec.name, "")
-        if spec.kind == "checkbox":
+        if spec.kind == "group":
+            if text == "on" or spec.required:
+                _nested(parsed, spec.name, parse_values(list(spec.children), _below(values, f"{spec.name}.")))
+        elif spec.kind == "rows":
+            rows: list[Any] = []
+            for i in range(row_count(spec, values)):
+                prefix = f"{spec.name}.{i}."
+                row = _below(values, prefix)
+                if row.get("_remove") == "on" or not any(v.strip() for v in row.values() if v != ""):
+                    continue
+                inner = parse_values(list(spec.children), row)
+                for name, messages in inner.errors.items():
+                    parsed.errors.setdefault(spec.name, []).extend(f"{spec.name}[{i}].{name}: {m}" for m in messages)
+                rows.append(inner.data)
+            if rows or spec.required:
+                parsed.data[spec.name] = rows
+        elif spec.kind == "checkbox":
             parsed.data[spec.name] = text == "on"
         elif spec.kind in ("lines", "refs"):
             lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -216,6 +299,8 @@ def parse_values(specs: list[FieldSpec], values: Mapping[str, str]) -> Parsed:
             stripped = text.replace("\r\n", "\n").strip()
             if stripped or spec.required:
                 parsed.data[spec.name] = stripped
+        elif spec.kind == "number" and too_long_number(text.strip()):
+            parsed.errors[spec.name] = [number_message(text.strip())]
         else:
             stripped = text.strip()
             if stripped or spec.required:
@@ -223,9 +308,16 @@ def parse_values(specs: list[FieldSpec], values: Mapping[str, str]) -> Parsed:
     return parsed
 
 
+def _nested(parsed: Parsed, name: str, inner: Parsed) -> None:
+    """A group's data as its sub-fields parsed it; their problems are the group's, with the sub-field named."""
+    parsed.data[name] = inner.data
+    for sub, messages in inner.errors.items():
+        parsed.errors.setdefault(name, []).extend(f"{name}.{sub}: {m}" for m in messages)
+
+
 def _number(text: str) -> int | str:
     """A whole number, or the text itself so validation says what is wrong with it."""
-    return int(text) if re.fullmatch(r"[-+]?\d+", text) else text
+    return int(text) if re.fullmatch(r"[-+]?[0-9]+", text) else text
 
 
 def _yaml_message(message: str, location: Location | None) -> str:

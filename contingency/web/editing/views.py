@@ -6,7 +6,7 @@ returns an issued plan to draft and audits each changed part.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -40,10 +40,12 @@ class Row:
     value: str
     errors: list[str]
     options: list[tuple[str, str]]  # (value, label) of a select or the ids a ref field may name
+    children: list[Row] = field(default_factory=list)  # a group's sub-fields
+    items: list[list[Row]] = field(default_factory=list)  # each row's sub-fields, for "rows"
 
     @property
     def id(self) -> str:
-        return f"f-{self.spec.name}"
+        return "f-" + self.spec.name.replace(".", "-")
 
     @property
     def hint(self) -> str:
@@ -113,6 +115,27 @@ def _options(spec: f.FieldSpec, refs: dict[str, list[tuple[str, str]]], value: s
     return []
 
 
+def form_rows(
+    specs: list[f.FieldSpec], values: dict[str, str], errors: dict[str, list[str]], refs: dict[str, Any]
+) -> list[Row]:
+    """The rows the template lays out: each field with its value, errors and choices; groups and rows nested."""
+    found: list[Row] = []
+    for spec in specs:
+        value = values.get(spec.name, "")
+        row = Row(spec, value, errors.get(spec.name, []), _options(spec, refs, value))
+        if spec.kind == "group":
+            row.children.extend(form_rows(_below(spec, f"{spec.name}."), values, {}, refs))
+        elif spec.kind == "rows":
+            count = f.row_count(spec, values)
+            row.items.extend(form_rows(_below(spec, f"{spec.name}.{i}."), values, {}, refs) for i in range(count))
+        found.append(row)
+    return found
+
+
+def _below(spec: f.FieldSpec, prefix: str) -> list[f.FieldSpec]:
+    return [replace(child, name=prefix + child.name) for child in spec.children]
+
+
 def _part_page(request: HttpRequest, ctx: OrgContext, plan: Plan, section: str, key: str | None) -> HttpResponse:
     if section not in editing.SECTIONS:
         raise Http404("No such section.")
@@ -127,7 +150,9 @@ def _part_page(request: HttpRequest, ctx: OrgContext, plan: Plan, section: str, 
         values = f.submitted_values(specs, request.POST)
         parsed = f.parse_values(specs, values)
         errors = parsed.errors
-        if not errors:
+        if "_rows" in request.POST:
+            errors = {}  # only more (or fewer) rows asked for: show the form again, unsaved
+        elif not errors:
             was = plan.status
             refused = _try_save(request, plan, section, key, parsed.data, specs)
             if refused is None:
@@ -136,9 +161,7 @@ def _part_page(request: HttpRequest, ctx: OrgContext, plan: Plan, section: str, 
     else:
         values = f.initial_values(specs, current if isinstance(current, dict) else {})
     refs = ref_options(export_plan(plan))
-    rows = [
-        Row(s, values.get(s.name, ""), errors.get(s.name, []), _options(s, refs, values.get(s.name, ""))) for s in specs
-    ]
+    rows = form_rows(specs, values, errors, refs)
     context = {
         "ctx": ctx,
         "plan": plan,

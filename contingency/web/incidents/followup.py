@@ -14,6 +14,7 @@ from contingency.core.permissions import Capability
 from contingency.incidents import handover as handovers
 from contingency.incidents import reports, review, tasks
 from contingency.incidents.models import EventKind, Handover, Incident, Review, ReviewAction
+from contingency.incidents.outstanding import outstanding
 from contingency.incidents.snapshot import calendar_of
 from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
@@ -174,6 +175,7 @@ def _review_context(ctx: OrgContext, incident: Incident, form: ReviewForm, actio
             "functions": present.functions(incident, context["now"]),
             "summary": incident.timeline.exclude(kind__in=DETAIL).order_by("at", "id"),
             "calendar_zone": calendar_of(incident).zone,
+            "work": outstanding(incident, context["now"]),
         }
     )
     return context

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from contingency.core.permissions import Capability
 from contingency.incidents import assess, services
 from contingency.incidents.models import Incident, State
+from contingency.incidents.outstanding import outstanding
 from contingency.incidents.queries import ranked_open
 from contingency.incidents.snapshot import calendar_of, document_of
 from contingency.lib.calendar import from_organisation
@@ -147,7 +148,10 @@ def page_context(
 def render_page(
     request: HttpRequest, ctx: OrgContext, incident: Incident, problem: Problem | None = None, status: int = 200
 ) -> HttpResponse:
-    return render(request, "web/incidents/incident.html", page_context(request, ctx, incident, problem), status=status)
+    context = page_context(request, ctx, incident, problem)
+    # Work other parts still owe the incident (downtime records): on the full page, not the polled region.
+    context["work"] = outstanding(incident, context["now"])
+    return render(request, "web/incidents/incident.html", context, status=status)
 
 
 @org_page(Capability.VIEW)

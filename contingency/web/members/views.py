@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,13 +24,14 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contingency.core import audit, tokens
+from contingency.core import audit, signin, tokens
 from contingency.core.access import organisations_of, roles_in
 from contingency.core.membership import add_member, remove_member, set_roles
 from contingency.core.models import ApiToken, AuditEntry, Membership, Role, TokenScope
 from contingency.core.permissions import Capability
 from contingency.lib.keys import KeyUnusable
 from contingency.mirror.signer import public_key
+from contingency.plans.models import Plan
 from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 
@@ -40,8 +41,6 @@ from .forms import AddExistingForm, AuditFilterForm, CreateUserForm, RolesForm, 
 MIRROR_TOKEN_DAYS = 90
 
 PAGE_SIZE = 50
-# Who holds which role, and who has a token, is for administrators only.
-PRIVATE_TYPES = frozenset({"membership", "api-token", "user"})
 
 
 @dataclass
@@ -83,6 +82,8 @@ def members(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
             done = _add(request, ctx, create_form, creating=True)
         elif action in ("roles", "remove"):
             done = _change(request, ctx, rows, action)
+        elif action == "unlock":
+            done = _unlock(request, ctx)
         else:
             messages.error(request, "Nothing was changed: the form was not recognised.")
             done = False
@@ -97,8 +98,21 @@ def members(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
         "create_form": create_form,
         "capabilities": [(cap.value, CAPABILITY_TEXT[cap]) for cap in Capability],
         "role_table": role_table(),
+        "locks": signin.current_locks([row.user.username for row in rows], timezone.now()),
+        "zone": ctx.organisation.timezone,
     }
     return render(request, "web/members/members.html", context, status=status)
+
+
+def _unlock(request: HttpRequest, ctx: OrgContext) -> bool:
+    username = request.POST.get("username", "")
+    try:
+        signin.lift(organisation=ctx.organisation, username=username, actor=request.user)
+    except signin.LockRefused as refused:
+        messages.error(request, f"Nothing was changed: {refused}")
+        return False
+    messages.success(request, f"{username} can sign in again: the lock-out and any delay are lifted.")
+    return True
 
 
 def _add(request: HttpRequest, ctx: OrgContext, form: Form, *, creating: bool) -> bool:
@@ -194,13 +208,12 @@ def _filtered(entries: QuerySet[AuditEntry], data: dict[str, Any], zone: ZoneInf
 @require_GET
 def history(request: HttpRequest, ctx: OrgContext, object_type: str, key: str) -> HttpResponse:
     """Every recorded change of one object; a plan's history includes all its parts."""
-    if object_type in PRIVATE_TYPES and not ctx.can_administer:
-        raise PermissionDenied("The history of members and tokens is for administrators.")
+    if audit.private(object_type) and not ctx.can_administer:
+        raise PermissionDenied("The history of members, passwords, tokens and lock-outs is for administrators.")
+    # A plan's history includes its parts (`<plan>/<section>/<part>`), only for a plan that exists.
+    parts = object_type == "plan" and Plan.objects.filter(organisation=ctx.organisation, key=key).exists()
     entries = AuditEntry.objects.filter(organisation=ctx.organisation)
-    match = Q(object_type=object_type, object_key=key)
-    if object_type == "plan":
-        match |= Q(object_key__startswith=f"{key}/")
-    entries = entries.filter(match).order_by("-at", "-id")
+    entries = audit.history_of(entries, object_type, key, with_parts=parts).order_by("-at", "-id")
     context = {
         "ctx": ctx,
         "nav": "history",
@@ -287,7 +300,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
                     organisation=organisation,
                     actor=self.request.user,
                     verb=audit.Verb.CHANGE,
-                    object_type="user",
+                    object_type=audit.USER,
                     object_key=self.request.user.get_username(),
                     note="password changed",
                 )

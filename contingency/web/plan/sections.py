@@ -424,6 +424,31 @@ def function_rows(plan: PlanDocument) -> list[FunctionRow]:
 
 
 @dataclass(frozen=True)
+class RecordKindRow:
+    id: str
+    name: str
+    functions: tuple[str, ...]  # the functions that keep it
+    system: str
+    fields: tuple[str, ...]  # "NHS number (required)"
+    rule: str  # "10% a day, at least 2; 100% after a failed check"
+
+
+def record_kind_rows(plan: PlanDocument) -> list[RecordKindRow]:
+    """The records kept by hand during downtime, for the plan page and its print."""
+    who = names(plan)
+    rows = []
+    for kind in plan.record_kinds:
+        keeps = tuple(f.name for f in plan.functions if f.data_recovery and kind.id in f.data_recovery.records)
+        rule = kind.verification
+        words = f"{rule.share}% a day, at least {rule.at_least}"
+        if rule.widen_to > rule.share:
+            words += f"; {rule.widen_to}% after a failed check"
+        fields = tuple(f"{f.shown}{' (required)' if f.required else ''}" for f in kind.fields)
+        rows.append(RecordKindRow(kind.id, kind.name, keeps, who.get(kind.system, kind.system), fields, words))
+    return rows
+
+
+@dataclass(frozen=True)
 class ContactView:
     person: str | None
     phones: list[PhoneLink]

@@ -72,6 +72,7 @@ def page_context(ctx: OrgContext, plan: Plan, fail: str | None) -> dict[str, Any
         "procedures": sections.procedures_by_function(document),
         "timeline": sections.trigger_views(document),
         "functions": sections.function_rows(document),
+        "record_kinds": sections.record_kind_rows(document),
         "directory": sections.directory(document),
         "lint": sections.lint_groups(document, today),
         "deps": sections.dependencies(document, fail),

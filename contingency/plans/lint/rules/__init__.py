@@ -1,5 +1,5 @@
 """The rule catalogue; each module registers its rules on import."""
 
-from . import contacts, document, functions, notifications, procedures, risks, systems
+from . import contacts, document, functions, notifications, procedures, records, risks, systems
 
-__all__ = ["contacts", "document", "functions", "notifications", "procedures", "risks", "systems"]
+__all__ = ["contacts", "document", "functions", "notifications", "procedures", "records", "risks", "systems"]

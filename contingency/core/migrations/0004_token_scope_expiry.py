@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_roles_audit_tokens'),
+        ('core', '0003_signin_addresses_and_throttles'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0004_call_trees'),
+        ('plans', '0005_record_kinds'),
     ]
 
     operations = [

@@ -15,7 +15,7 @@ def give_each_incident_a_uid(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("incidents", "0003_due_action_backoff"),
+        ("incidents", "0004_timeline_downtime"),
     ]
 
     operations = [

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class DowntimeConfig(AppConfig):
+    name = "contingency.downtime"
+    label = "downtime"
+    verbose_name = "Downtime data"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import progress
+        from .archive import checks
+
+        progress.connect()
+        del checks  # the archive's configuration check registers itself on import

@@ -1,0 +1,179 @@
+"""Downtime data in the database: ranges of downtime IDs, the ledger of records, spot-check draws.
+
+A record belongs to an incident and names its function, kind and target system by the keys of the
+incident's plan snapshot (the plan may change; the incident runs on what it was). Its field values
+are JSON checked against the kind (checks.py); the identifiers the database must constrain or the
+archive reconciliation must match on are copied into columns of their own.
+
+For the imaging archive (downtime/archive/): a record's `system_key` says which system it must
+reach; `accession_number`, `patient_id` (hospital number, else NHS number), `study_uid`,
+`modality`, `occurred_at` and `expected_instances` are what a study is matched on.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from contingency.core.models import LineField, Organisation, ProseField
+from contingency.incidents.models import Incident
+from contingency.plans.models import KEY_LENGTH
+
+ID_LENGTH = 24  # a downtime ID: 8 letters, 12 digits, a check character, with room
+IDENTIFIER_LENGTH = 64  # accession numbers, hospital numbers, references, DICOM UIDs (64 by the standard)
+
+
+class IdRange(models.Model):
+    """Downtime IDs pre-allocated to a site or department: prefix + serial numbers first..last."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="downtime_id_ranges")
+    prefix = models.CharField(max_length=8, help_text="Capital letters, e.g. CT.")
+    first = models.BigIntegerField()
+    last = models.BigIntegerField()
+    digits = models.PositiveSmallIntegerField(help_text="The serial number is zero-padded to this many digits.")
+    allocated_to = LineField(help_text="The site or department the IDs are for, e.g. CT, main department.")
+    forms = LineField(blank=True, default="", help_text="The paper forms they are printed on.")
+    note = ProseField(blank=True, default="")
+    created_at = models.DateTimeField()
+    created_by_name = LineField()
+
+    class Meta:
+        ordering = ("organisation_id", "prefix", "first")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(first__lte=models.F("last")), name="downtime_range_order"),
+            models.CheckConstraint(condition=models.Q(first__gte=0), name="downtime_range_positive"),
+            models.UniqueConstraint(fields=("organisation", "prefix", "first"), name="downtime_range_unique_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.first}-{self.last} ({self.allocated_to})"
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first + 1
+
+
+class RecordState(models.TextChoices):
+    RECORDED = "recorded"  # written during downtime, not yet in the system
+    REENTERED = "re-entered"  # typed into the system: who, when, the system's own reference
+    VERIFIED = "verified"  # spot-checked against the system by a second person: it matches
+    DISCREPANCY = "discrepancy"  # spot-checked and found wrong: why
+    RESOLVED = "resolved"  # the discrepancy put right
+
+
+# Still to do: not yet re-entered, or found wrong and not yet put right.
+OUTSTANDING_STATES = (RecordState.RECORDED, RecordState.DISCREPANCY)
+
+
+class DowntimeRecord(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="downtime_records")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="downtime_records")
+    number = models.PositiveIntegerField(help_text="Numbered from 1 within the incident.")
+    function_key = models.CharField(max_length=KEY_LENGTH)
+    kind_key = models.CharField(max_length=KEY_LENGTH)
+    system_key = models.CharField(max_length=KEY_LENGTH, help_text="The system the record must reach.")
+    values = models.JSONField(default=dict, help_text="The record's fields by name, as checked against its kind.")
+    # Copied from the values: what the database constrains and the archive reconciliation matches on.
+    downtime_id = models.CharField(max_length=ID_LENGTH, blank=True, default="")
+    nhs_number = models.CharField(max_length=10, blank=True, default="")
+    hospital_number = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    accession_number = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    study_uid = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    reference = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    occurred_at = models.DateTimeField(null=True, blank=True, help_text="When it was done (the kind's time field).")
+    day = models.DateField(help_text="The local day it was done (else recorded): spot checks are drawn per day.")
+    site_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+    department_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+    modality = models.CharField(max_length=8, blank=True, default="")
+    expected_instances = models.PositiveIntegerField(null=True, blank=True)
+    # The ledger.
+    state = models.CharField(max_length=16, choices=RecordState.choices, default=RecordState.RECORDED)
+    client_key = models.CharField(
+        max_length=64, blank=True, default="", help_text="Sent by a phone or laptop: the same key twice is one record."
+    )
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    recorded_by_name = LineField()
+    recorded_via = models.CharField(max_length=64, help_text="phone, web, upload, api, command line ...")
+    reentered_at = models.DateTimeField(null=True, blank=True)
+    reentered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    reentered_by_name = LineField(blank=True, default="")
+    system_reference = LineField(blank=True, default="", help_text="The system's own reference for the record.")
+    sampled_in = models.ForeignKey(
+        "SpotCheckDraw", models.SET_NULL, null=True, blank=True, related_name="records", help_text="Drawn for a check."
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    checked_by_name = LineField(blank=True, default="")
+    discrepancy = ProseField(blank=True, default="", help_text="What the spot check found wrong.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by_name = LineField(blank=True, default="")
+    resolution = ProseField(blank=True, default="")
+
+    class Meta:
+        ordering = ("incident_id", "number")
+        constraints = [
+            models.UniqueConstraint(fields=("incident", "number"), name="downtime_record_unique_number"),
+            models.UniqueConstraint(
+                fields=("organisation", "downtime_id"),
+                condition=~models.Q(downtime_id=""),
+                name="downtime_record_id_used_once",
+            ),
+            models.UniqueConstraint(
+                fields=("organisation", "client_key"),
+                condition=~models.Q(client_key=""),
+                name="downtime_record_unique_client_key",
+            ),
+            *(
+                models.UniqueConstraint(
+                    fields=("incident", "kind_key", column),
+                    condition=~models.Q(**{column: ""}),
+                    name=f"downtime_record_unique_{column}",
+                )
+                for column in ("accession_number", "study_uid", "reference")
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("incident", "state"), name="downtime_record_state"),
+            models.Index(fields=("incident", "kind_key", "day"), name="downtime_record_day"),
+            models.Index(fields=("organisation", "state"), name="downtime_record_org_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.incident_id}/{self.number} {self.kind_key}"
+
+    @property
+    def patient_id(self) -> str:
+        """The patient id an archive holds (DICOM PatientID): the hospital number, else the NHS number."""
+        return self.hospital_number or self.nhs_number
+
+    @property
+    def is_outstanding(self) -> bool:
+        return self.state in OUTSTANDING_STATES
+
+
+class SpotCheckDraw(models.Model):
+    """One draw of records for spot checks: which kind and day, the rule, the seed, the population and the picks.
+
+    Anyone can repeat a draw: rank the population by sampling.rank(seed, number) and take the lowest
+    until the target is met, skipping those drawn before (sampling.draw).
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="spot_check_draws")
+    kind_key = models.CharField(max_length=KEY_LENGTH)
+    day = models.DateField(help_text="The day the records were made, on the organisation's clock.")
+    seed = models.CharField(max_length=64)
+    share = models.PositiveSmallIntegerField(help_text="The share in force for this draw (widened after a failure).")
+    at_least = models.PositiveIntegerField()
+    population = models.JSONField(help_text="Numbers of the day's re-entered records when drawn.")
+    target = models.PositiveIntegerField(help_text="How many of the population are to be checked in all.")
+    drawn = models.JSONField(help_text="Record numbers picked by this draw, in the order drawn.")
+    reason = LineField()
+    drawn_at = models.DateTimeField()
+    drawn_by_name = LineField()
+
+    class Meta:
+        ordering = ("incident_id", "kind_key", "day", "drawn_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.kind_key} {self.day}: {len(self.drawn)} drawn"
