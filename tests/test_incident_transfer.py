@@ -2,25 +2,27 @@
 and bad files refused with file, line and field. (The laptop and the main server as two real installs:
 tests/test_mirror_pull.py.)
 
-Here both sides share the test database: the "laptop's" incident is exported, and its uid is swapped
-in the file for another, which is what an incident made on another install looks like on import.
+Here both sides share the test database: the "laptop's" incident of Northwick is exported, its uid is
+swapped in the file for another (what an incident made on another install looks like), and the file is
+imported into the other organisation, standing for the main server's (downtime IDs are unique within an
+organisation, so the laptop's records must not meet themselves).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import time_machine
 from click.testing import CliRunner
 from django.utils import timezone
 
 from contingency.cli import main
 from contingency.core.models import AuditEntry, Organisation
+from contingency.downtime import services as downtime
+from contingency.downtime.models import DowntimeRecord
 from contingency.incidents import services, tasks
 from contingency.incidents.models import ImportedRow, Incident, Task, TaskState, TimelineEntry
 from contingency.incidents.review import save_review
@@ -29,32 +31,34 @@ from contingency.incidents.transfer.exporting import export_incidents
 from contingency.incidents.transfer.importing import TransferRefused, import_bundle
 from contingency.incidents.transfer.sections import sections
 from contingency.notify.models import Callout, Notification, NotificationState
-from contingency.plans.models import Plan
 
+from .downtime_support import dtid, exam, eye_incident, id_range, pacs_incident
 from .support.live_channels import LiveChannels
-from .web import HOME_ORG, PACS
+from .web import HOME_ORG, OTHER_ORG
 
 CHECKS = {"several-patients": True, "several-pcs": True, "several-modalities": True}
 
 
 @pytest.fixture
-def laptop_incident(demo_plans: list[object], channels: LiveChannels) -> Iterator[Incident]:
-    """An invoked PACS outage, with messages waiting in the outbox (no delivery worker runs here)."""
-    with time_machine.travel(timezone.now(), tick=True):
-        pacs = Plan.objects.get(organisation__slug=HOME_ORG, key=PACS)
-        found = services.report(plan=pacs, subject="system:pacs", actor=None, answers=CHECKS, via="test")
-        yield services.invoke(incident=found, actor=None, via="test")
+def laptop_incident(demo_plans: list[object], channels: LiveChannels) -> Incident:
+    """An invoked PACS outage, with messages waiting in the outbox (no delivery worker runs here) and three
+    examinations logged by hand, one of them re-entered."""
+    found = pacs_incident()
+    id_range()
+    made = [downtime.record(incident=found, kind="examination", values=exam(found, n), actor=None) for n in (1, 2, 3)]
+    downtime.reenter(record=made[0], system_reference="RIS-1", actor=None)
+    return found
 
 
-def exported(incident: Incident, uid: str) -> str:
-    """The export of `incident`, as another install with this incident `uid` would write it."""
-    organisation = incident.organisation
-    data = export_incidents(organisation=organisation, incidents=[incident], now=timezone.now(), source={})
+def exported(incident: Incident, uid: str, organisation: str = OTHER_ORG) -> str:
+    """The export of `incident`, as another install would write it with this incident `uid`, for `organisation`."""
+    data = export_incidents(organisation=incident.organisation, incidents=[incident], now=timezone.now(), source={})
+    data["organisation"] = organisation
     return json.dumps(data, indent=1).replace(str(incident.uid), uid)
 
 
 def import_text(text: str, file: str = "laptop.json") -> list[Any]:
-    organisation = Organisation.objects.get(slug=HOME_ORG)
+    organisation = Organisation.objects.get(slug=OTHER_ORG)
     bundle = read_bundle(text.encode(), file)
     return import_bundle(bundle=bundle, organisation=organisation, actor=None, via="test")
 
@@ -63,6 +67,7 @@ def shape(incident: Incident) -> dict[str, list[dict[str, Any]]]:
     """Every row of every section, without the ids that differ between installs."""
     data = json.loads(exported(incident, "x"))["incidents"][0]["sections"]
     links = {"originKey", "incident", "task", "replacedBy", "callout", "fallbackOf", "informTask", "notification"}
+    links |= {"sampledIn"}
     return {name: [{k: v for k, v in row.items() if k not in links} for row in rows] for name, rows in data.items()}
 
 
@@ -70,12 +75,16 @@ def test_round_trip_then_twice_is_a_no_op(laptop_incident: Incident) -> None:
     assert Notification.objects.filter(incident=laptop_incident, state=NotificationState.PENDING).exists()
     uid = str(uuid.uuid4())
     text = exported(laptop_incident, uid)
+    here = eye_incident()  # the main server has incidents of its own: the import takes the next number
     [done] = import_text(text)
     imported = Incident.objects.get(uid=uid)
-    assert done.created and imported.number == done.number != laptop_incident.number
-    assert imported.plan == laptop_incident.plan and imported.organisation == laptop_incident.organisation
+    assert done.created and imported.number == done.number == here.number + 1
+    assert imported.organisation.slug == OTHER_ORG and imported.plan_key == laptop_incident.plan_key
     before, after = shape(laptop_incident), shape(imported)
-    assert set(before) == {s.name for s in sections()} and {"callouts", "notifications"} <= set(before)
+    assert set(before) == {s.name for s in sections()} and {"callouts", "notifications", "downtimeRecords"} <= set(
+        before
+    )
+    assert len(after["downtimeRecords"]) == 3 and after["downtimeRecords"][0]["state"] == "re-entered"
     for name in before:
         if name == "notifications":
             continue  # messages not sent on the laptop are recorded as not sent here (below)
@@ -138,6 +147,21 @@ def test_a_row_changed_on_both_sides_refuses_the_whole_import(laptop_incident: I
     assert not imported.timeline.filter(text="An update that must not arrive").exists()
 
 
+def test_a_downtime_id_recorded_on_both_sides_refuses_the_import(laptop_incident: Incident) -> None:
+    uid = str(uuid.uuid4())
+    import_text(exported(laptop_incident, uid))
+    imported = Incident.objects.get(uid=uid)
+    assert DowntimeRecord.objects.filter(incident=imported).count() == 3
+    # The same paper form, number 4, typed in on the main server and on the laptop.
+    id_range(OTHER_ORG)
+    downtime.record(incident=imported, kind="examination", values=exam(imported, 4), actor=None)
+    downtime.record(incident=laptop_incident, kind="examination", values=exam(laptop_incident, 4), actor=None)
+    with pytest.raises(TransferRefused) as refused:
+        import_text(exported(laptop_incident, uid))
+    message = refused.value.conflicts[0]
+    assert f"downtimeId {dtid(4).replace('-', '')!r}" in message and f"incident #{imported.number}" in message
+
+
 def test_a_row_made_on_both_sides_refuses_the_import(laptop_incident: Incident) -> None:
     laptop_incident = services.restore(incident=laptop_incident, actor=None, via="test")
     uid = str(uuid.uuid4())
@@ -152,10 +176,14 @@ def test_a_row_made_on_both_sides_refuses_the_import(laptop_incident: Incident) 
 
 
 def test_an_incident_made_here_or_in_another_organisation_is_not_replaced(laptop_incident: Incident) -> None:
+    organisation = laptop_incident.organisation
+    bundle = read_bundle(exported(laptop_incident, str(laptop_incident.uid), HOME_ORG).encode(), "laptop.json")
     with pytest.raises(TransferRefused, match="was made here, not imported"):
+        import_bundle(bundle=bundle, organisation=organisation, actor=None, via="test")
+    with pytest.raises(TransferRefused, match="is already here, in another organisation"):
         import_text(exported(laptop_incident, str(laptop_incident.uid)))
-    text = exported(laptop_incident, str(uuid.uuid4())).replace(f'"{HOME_ORG}"', '"clearview-eyecare"', 1)
-    with pytest.raises(TransferRefused, match="holds incidents of 'clearview-eyecare', not 'northwick-general'"):
+    text = exported(laptop_incident, str(uuid.uuid4()), HOME_ORG)
+    with pytest.raises(TransferRefused, match=f"holds incidents of '{HOME_ORG}', not '{OTHER_ORG}'"):
         import_text(text)
 
 
@@ -191,7 +219,7 @@ def test_bad_files_are_refused_with_file_line_and_field(laptop_incident: Inciden
         del sections_["timeline"][0]["text"]
         sections_["timeline"][1]["colour"] = "red"
         sections_["targets"][0]["task"] = "nowhere"
-        sections_["downtimeRecords"] = []
+        sections_["shiftRota"] = []
 
     found = problems_of(edited(laptop_incident, spoil))
     expected = [
@@ -200,7 +228,7 @@ def test_bad_files_are_refused_with_file_line_and_field(laptop_incident: Inciden
         "incidents[0].sections.timeline[0].text: this is required",
         "incidents[0].sections.timeline[1].colour: unknown field of a timeline row",
         "incidents[0].sections.targets[0].task: names 'nowhere', which is not a tasks row of this incident",
-        "incidents[0].sections.downtimeRecords: unknown section 'downtimeRecords': this install knows incident,",
+        "incidents[0].sections.shiftRota: unknown section 'shiftRota': this install knows incident,",
     ]
     for message in expected:
         [line] = [p for p in found if message in p]
@@ -214,7 +242,8 @@ def test_the_command_line_round_trip_and_bad_files(laptop_incident: Incident, tm
     result = runner.invoke(main, ["incident", "export", "--org", HOME_ORG, "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert f"note: #{laptop_incident.number} is still invoked here" in result.stderr
-    out.write_text(out.read_text().replace(str(laptop_incident.uid), str(uuid.uuid4())))
+    text = out.read_text().replace(str(laptop_incident.uid), str(uuid.uuid4()))
+    out.write_text(text.replace(f'"organisation": "{HOME_ORG}"', f'"organisation": "{OTHER_ORG}"', 1))
     first = runner.invoke(main, ["incident", "import", str(out)])
     assert first.exit_code == 0, first.output
     assert "imported as #" in first.stdout

@@ -247,8 +247,9 @@ def test_an_incident_run_on_the_laptop_comes_back_once(server: Server, laptop: I
 
     first = server.contingency("incident", "import", str(export), check=True)
     assert "imported as #" in first.stdout
-    [(number, state)] = server.query("SELECT number, state FROM incidents_incident WHERE uid = ?", uid)
+    [(number, state, plan)] = server.query("SELECT number, state, plan_id FROM incidents_incident WHERE uid = ?", uid)
     assert state == "stood-down"
+    assert plan == server.query("SELECT id FROM plans_plan WHERE key = ?", PACS)[0][0]  # the server's own plan
     query = "SELECT count(*) FROM incidents_task t JOIN incidents_incident i ON i.id = t.incident_id WHERE i.uid = ?"
     assert server.query(query, uid)[0][0] == laptop_tasks
     second = server.contingency("incident", "import", str(export), check=True)

@@ -26,7 +26,7 @@ from contingency.plans.models import Plan
 from ..models import EventKind, ImportedRow, Incident, TimelineEntry
 from ..services import Actor, _name, incident_key
 from .bundle import Bundle, IncidentIn, RowIn
-from .sections import OriginOf, Section, digest, row_out, section_of, sections
+from .sections import OriginOf, Section, digest, json_name, row_out, section_of, sections
 
 
 class TransferRefused(Refused):
@@ -161,6 +161,10 @@ def _add(run: _Run, sec: Section, row: RowIn, organisation: Organisation) -> Non
         if parent_id is None:  # its parent was refused: that conflict is already named
             return
         values[f"{sec.parent[0]}_id"] = parent_id
+        if _has_field(sec.model, "organisation"):
+            values["organisation"] = organisation  # a row that also names its organisation: the one imported into
+        if not _unique_here(run, sec, values, organisation, exclude=None):
+            return
         if sec.natural is not None and not run.outcome.created:
             clash = {f"{sec.parent[0]}_id": parent_id, **{name: values[name] for name in sec.natural}}
             if sec.model._default_manager.filter(**clash).exists():
@@ -187,11 +191,36 @@ def _update(run: _Run, sec: Section, row: RowIn, found: ImportedRow, check: Orig
             f"also here since it was imported on {found.imported_at:%d %b %Y %H:%M}"
         )
         return
-    for name, value in _fields(sec, row, created=False).items():
+    values = _fields(sec, row, created=False)
+    if not _unique_here(run, sec, values, getattr(obj, "organisation", None), exclude=int(obj.pk)):
+        return
+    for name, value in values.items():
         setattr(obj, name, value)
     obj.save()
     run.touched.append((sec, row, obj))
     run.outcome.updated += 1
+
+
+def _has_field(model: type[models.Model], name: str) -> bool:
+    return any(field.name == name for field in model._meta.concrete_fields)
+
+
+def _unique_here(run: _Run, sec: Section, values: dict[str, Any], organisation: Any, *, exclude: int | None) -> bool:
+    """Whether the row's organisation-wide unique values (a downtime ID) are free here; names the clash if not."""
+    for name in sec.unique_in_organisation:
+        value = values.get(name)
+        if not value or organisation is None:
+            continue
+        taken = sec.model._default_manager.filter(organisation=organisation, **{name: value}).exclude(pk=exclude)
+        other = taken.select_related("incident").first()
+        if other is not None:
+            where = getattr(getattr(other, "incident", None), "number", "?")
+            run.conflicts.append(
+                f"incident #{run.outcome.number_there} there: its {sec.name} row with {json_name(name)} {value!r} "
+                f"clashes with one already recorded here (incident #{where})"
+            )
+            return False
+    return True
 
 
 def _fields(sec: Section, row: RowIn, *, created: bool) -> dict[str, Any]:

@@ -43,6 +43,8 @@ class Section:
     fields: tuple[str, ...]
     refs: dict[str, str] = field(default_factory=dict)  # optional foreign key field -> section of its target
     natural: tuple[str, ...] | None = None  # with the parent, identifies a row (() = one per parent)
+    # Fields that, when not empty, no two rows of the organisation share (a downtime ID is used once).
+    unique_in_organisation: tuple[str, ...] = ()
     # Adjusts the values of a row written here on import (values, origin, created): e.g. an unsent
     # message is not sent again, and acknowledgement codes are made anew.
     on_import: Callable[[dict[str, Any], str, bool], dict[str, Any]] | None = None
