@@ -41,6 +41,8 @@ def test_only_the_what_to_do_and_contacts_pages_are_kept(member: Callable[..., C
     for url in (NOW, CONTACTS):
         response = viewer.get(url)
         assert response.status_code == 200 and response[SAVE_HEADER] == "save", url
+        # No HTTP cache may keep them: the service worker keeps them, deliberately, in a cache of its own.
+        assert "no-store" in response["Cache-Control"], url
     for url in (f"/o/{HOME_ORG}/", f"/o/{HOME_ORG}/plans/{PACS}/", f"/o/{HOME_ORG}/incidents/", "/account/"):
         response = viewer.get(url)
         assert SAVE_HEADER not in response, url
