@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "ninja",
     "contingency.core",
     "contingency.plans",
+    "contingency.mirror",
     "contingency.incidents",
     "contingency.notify",
     "contingency.packs",
@@ -132,6 +133,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "contingency.web.middleware.SecurityHeadersMiddleware",
+    "contingency.web.middleware.OfflineOwnerMiddleware",
     # Last, as django-axes requires: it turns a locked-out log-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -272,3 +274,10 @@ LOGGING = {
 CONTINGENCY_BASE_URL = os.environ.get("CONTINGENCY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # How long an acknowledgement link keeps working after it was sent.
 CONTINGENCY_ACK_LINK_HOURS = _env_int("CONTINGENCY_ACK_LINK_HOURS", 72, 1, 24 * 30)
+
+# ---------------------------------------------------------------- laptop copies (the mirror)
+# The private key the server signs the mirror feed with (made on first use); laptops pin its
+# public key, which `contingency mirror-key` prints. Every web process must read the same file.
+CONTINGENCY_MIRROR_KEY_FILE = Path(
+    os.environ.get("CONTINGENCY_MIRROR_KEY_FILE", "") or DATA_DIR / "mirror_signing_key.pem"
+).resolve()

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from contingency.web import views
+from contingency.web import offline, views
 from contingency.web.control import urls as control
 from contingency.web.downtime import urls as downtime
 from contingency.web.editing import urls as editing
@@ -34,6 +34,9 @@ admin.site.login_form = views.AdminSignInForm  # slowed down after wrong passwor
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # At the root, so that the worker's scope covers every page.
+    path("sw.js", offline.service_worker, name="service-worker"),
+    path("manifest.webmanifest", offline.manifest, name="web-manifest"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("o/<slug:org>/", include(organisation_pages)),

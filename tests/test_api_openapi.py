@@ -74,6 +74,9 @@ EXPECTED_PATHS = {
     ),
     "/api/v1/notify/inbound-sms",
     "/api/v1/notify/delivery-status",
+    "/api/v1/mirror/organisations",
+    "/api/v1/mirror/organisations/{org}/feed",
+    "/api/v1/mirror/organisations/{org}/plans/{plan}/issues/{issue}",
 }
 REGENERATE = (
     "contingency manage export_openapi_schema --api contingency.api.main.api --indent 2 --output schema/openapi-v1.json"
@@ -87,7 +90,12 @@ def test_openapi_json_is_served_and_lists_every_path(db: None) -> None:
     assert schema["info"]["title"] == "Contingency API"
     assert schema["info"]["version"] == "1"
     assert set(schema["paths"]) == EXPECTED_PATHS
-    assert set(schema["components"]["securitySchemes"]) == {"BearerToken", "Session", "NotifyCallbackToken"}
+    assert set(schema["components"]["securitySchemes"]) == {
+        "BearerToken",
+        "Session",
+        "NotifyCallbackToken",
+        "MirrorToken",
+    }
     summary = schema["components"]["schemas"]["PlanSummary"]["properties"]
     assert {"issueDate", "reviewDate", "lint"} <= set(summary)
     put = schema["paths"]["/api/v1/organisations/{org}/plans/{plan}"]["put"]

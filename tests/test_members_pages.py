@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from contingency.core import tokens
 from contingency.core.membership import MembershipRefused, add_member, remove_member, roles_of, set_roles
@@ -292,3 +296,23 @@ def test_password_change_applies_policy(member: MemberFactory) -> None:
     user = User.objects.get(username="viewer-1")
     assert user.check_password(new)
     assert AuditEntry.objects.filter(object_type="user", object_key="viewer-1", note="password changed").exists()
+
+
+def test_a_laptop_copy_token_expires_reads_only_the_feed_and_says_how_to_set_up(
+    member: MemberFactory, settings: Any, tmp_path: Path
+) -> None:
+    settings.CONTINGENCY_MIRROR_KEY_FILE = tmp_path / "key.pem"
+    client = member(Role.VIEWER)
+    response = client.post("/account/tokens/", {"name": "control room laptop", "scope": "mirror", "days": "30"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    token = ApiToken.objects.get(name="control room laptop")
+    assert token.scope == "mirror" and token.expires_at is not None
+    assert timedelta(days=29) < token.expires_at - timezone.now() <= timedelta(days=30)
+    from contingency.mirror.signer import public_key
+
+    assert f"--server-key {public_key()} --every 15m" in page
+    assert "laptop copy, until" in client.get("/account/").content.decode()
+    refused = client.post("/account/tokens/", {"name": "too long", "scope": "mirror", "days": "400"})
+    assert refused.status_code == 400 and "At most 366 days" in refused.content.decode()
+    assert client.post("/account/tokens/", {"name": "odd", "scope": "root"}).status_code == 400

@@ -290,6 +290,8 @@ def status_incident(visit: Visit) -> dict[str, Any]:
 EXPECTED: dict[str, Page] = {
     # Outside any organisation.
     "home": Page("login", none()),
+    "service-worker": Page("public", none()),
+    "web-manifest": Page("public", none()),
     "login": Page("public", none(), FORM),
     "logout": Page("public", none(), ACTION),
     "account": Page("login", none()),
@@ -303,6 +305,7 @@ EXPECTED: dict[str, Page] = {
     # Overview.
     "dashboard": Page(Capability.VIEW, org()),
     "function-now": Page(Capability.VIEW, plan(function=FUNCTION)),
+    "contacts": Page(Capability.VIEW, org()),
     # Plan pages.
     "plan": Page(Capability.VIEW, plan()),
     "plan-dependencies": Page(Capability.VIEW, plan()),

@@ -14,19 +14,34 @@ from django.http import HttpRequest
 from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from contingency.core.tokens import user_for_token
+from contingency.core.models import TokenScope
+from contingency.core.tokens import check_token
 
 UNAUTHENTICATED = "Authentication required: send 'Authorization: Bearer <token>' or sign in."
-BAD_TOKEN = "The API token is not valid: it is unknown or revoked, or its user is inactive."
+MIRROR_ONLY = (
+    "This token is for a laptop copy: it may only read the mirror feed. Make an API token on your account page."
+)
 
 
 class BearerToken(HttpBearer):
+    """A personal token; `scopes` are the kinds of token this endpoint takes."""
+
+    scopes: tuple[str, ...] = (TokenScope.API,)
+
     def authenticate(self, request: HttpRequest, token: str) -> User:
-        user = user_for_token(token.strip())
-        if user is None:
-            # A token was presented and is wrong: say so, rather than falling back to the session.
-            raise AuthenticationError(401, BAD_TOKEN)
-        return user
+        checked = check_token(token.strip())
+        if checked.user is None:
+            # A token was presented and is wrong: say why, rather than falling back to the session.
+            raise AuthenticationError(401, checked.refusal)
+        if checked.scope not in self.scopes:
+            raise AuthenticationError(403, MIRROR_ONLY)
+        return checked.user
+
+
+class MirrorToken(BearerToken):
+    """The mirror feed takes a mirror token or an API token."""
+
+    scopes = (TokenScope.API, TokenScope.MIRROR)
 
 
 class Session(APIKeyCookie):

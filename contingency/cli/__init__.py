@@ -12,10 +12,12 @@ from .. import __version__
 from .archive import archive
 from .downtime import downtime
 from .incidents import incident
+from .mirror import mirror, mirror_key
 from .notify import notify
 from .packs import pack
 from .plans import plan
 from .server import demo, manage, migrate, serve, worker_command
+from .users import user
 
 __all__ = ["main"]
 
@@ -26,7 +28,21 @@ def main() -> None:
     """Contingency: business continuity and disaster recovery plans that run."""
 
 
-for command in (plan, incident, downtime, notify, pack, migrate, demo, serve, worker_command, manage):
+for command in (
+    plan,
+    incident,
+    downtime,
+    notify,
+    pack,
+    mirror,
+    mirror_key,
+    user,
+    migrate,
+    demo,
+    serve,
+    worker_command,
+    manage,
+):
     main.add_command(command)
 for name, command in archive.commands.items():  # echo, reconcile, cd, demo-archive
     downtime.add_command(command, name)

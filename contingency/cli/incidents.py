@@ -6,6 +6,7 @@ Bad input prints `error: <field>: <message>` and exits 2 with nothing written.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -266,3 +267,96 @@ def incident_stand_down(org_slug: str, number: int, reason: str) -> None:
     with refusals({"reason": "--reason"}, otherwise="incident"):
         inc = services.stand_down(incident=inc, actor=None, reason=reason, via="command line")
     click.echo(f"stood down incident #{inc.number}")
+
+
+# ---------------------------------------------------------------- bringing incidents across
+
+
+@incident.command(name="export")
+@org_option
+@click.argument("numbers", nargs=-1, type=click.IntRange(min=1))
+@click.option("--output", "-o", default="-", show_default=True, help="The file to write (- for standard output).")
+def incident_export(org_slug: str, numbers: tuple[int, ...], output: str) -> None:
+    """Write incidents (all of the organisation's, or those numbered) to a file for `incident import`.
+
+    Run it on a laptop copy once the main server is back, and import the file there: the timeline,
+    tasks, trigger points, call-outs and messages come across, and importing it twice adds nothing.
+    """
+    organisation = _organisation(org_slug)
+    import json
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from ..incidents.models import Incident
+    from ..incidents.transfer.exporting import export_incidents
+    from ..mirror.models import MirrorSource
+
+    chosen = Incident.objects.filter(organisation=organisation).order_by("number")
+    if numbers:
+        missing = sorted(set(numbers) - set(chosen.filter(number__in=numbers).values_list("number", flat=True)))
+        if missing:
+            _error("NUMBERS", f"{organisation.slug} has no incident #{missing[0]}")
+        chosen = chosen.filter(number__in=numbers)
+    incidents = list(chosen)
+    copied_from = MirrorSource.objects.filter(organisation=organisation).values_list("server__url", flat=True)
+    source = {"site": settings.CONTINGENCY_BASE_URL, "copyOf": list(copied_from)}
+    data = export_incidents(organisation=organisation, incidents=incidents, now=timezone.now(), source=source)
+    text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _error("--output", f"{output} cannot be written: {exc.strerror}")
+    click.echo(f"exported {len(incidents)} incident(s) of {organisation.slug}", err=True)
+    for inc in incidents:
+        if inc.is_open:
+            click.echo(
+                f"note: #{inc.number} is still {inc.state} here: once imported, the main server carries it on "
+                "(its trigger points fire there). Stop this install's worker, or stand it down here first.",
+                err=True,
+            )
+
+
+@incident.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--org", "org_slug", help="The organisation to import into (default: the one the file names).")
+def incident_import(file: str, org_slug: str | None) -> None:
+    """Bring incidents exported from a laptop copy into this server, all or nothing.
+
+    New incidents get numbers here; an incident imported before is found again, so importing the
+    same file twice changes nothing, and a later export adds what the laptop did since.
+    """
+    _django()
+    _require_migrated()
+    from ..core.models import Organisation
+    from ..incidents.transfer.bundle import TransferInvalid, read_bundle
+    from ..incidents.transfer.importing import TransferRefused, import_bundle
+    from .common import _fail
+
+    try:
+        raw = Path(file).read_bytes()
+    except OSError as exc:
+        _error(file, f"cannot be read: {exc.strerror}")
+    try:
+        bundle = read_bundle(raw, file)
+    except TransferInvalid as invalid:
+        _fail(invalid.problems)
+    slug = org_slug or bundle.organisation
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None:
+        _error("--org" if org_slug else file, f"there is no organisation {slug!r} here")
+    try:
+        done = import_bundle(bundle=bundle, organisation=organisation, actor=None, via="command line")
+    except TransferRefused as refused:
+        _fail([f"{file}: {conflict}" for conflict in refused.conflicts])
+    for item in done:
+        if item.created:
+            what = f"imported as #{item.number} ({item.added} rows)"
+        elif item.changed:
+            what = f"#{item.number} here updated: {item.added} row(s) added, {item.updated} changed"
+        else:
+            what = f"#{item.number} here, already imported: nothing new"
+        click.echo(f"incident #{item.number_there} of the file: {what}")

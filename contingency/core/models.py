@@ -142,17 +142,27 @@ class AuditEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.verb} {self.object_type} {self.object_key}"
 
 
+class TokenScope(models.TextChoices):
+    """What a token may be used for."""
+
+    API = "api", "the whole API, with your roles"
+    MIRROR = "mirror", "a laptop copy: read the issued plans only"
+
+
 class ApiToken(models.Model):
     """A personal token for the JSON API; it acts as its user, with the user's roles.
 
-    Only a SHA-256 digest is stored: the token itself is shown once, when it is made.
+    Only a SHA-256 digest is stored: the token itself is shown once, when it is made. A mirror
+    token reads only the mirror feed (issued plans) and expires, because it lives on a laptop.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = LineField()
     prefix = models.CharField(max_length=12, help_text="The token's first characters, to tell tokens apart.")
     digest = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=16, choices=TokenScope.choices, default=TokenScope.API)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="None: until revoked.")
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

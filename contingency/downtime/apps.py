@@ -8,8 +8,9 @@ class DowntimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import progress
+        from . import progress, transfer
         from .archive import checks
 
         progress.connect()
+        transfer.register_sections()
         del checks  # the archive's configuration check registers itself on import

@@ -55,6 +55,9 @@ class Incident(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="incidents")
     number = models.PositiveIntegerField(help_text="Numbered from 1 within the organisation.")
+    uid = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="Names the incident across installs (export)."
+    )
     plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents")
     plan_key = models.CharField(max_length=KEY_LENGTH)
     plan_title = LineField()
@@ -365,3 +368,27 @@ class ReviewAction(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class ImportedRow(models.Model):
+    """A row brought across from another install (a laptop copy) by `contingency incident import`.
+
+    `origin` is the row's stable name there (the incident's uid, the section, its id there), so the
+    same export imported twice finds its rows again instead of adding them twice. `source_digest` is
+    the row as the file had it, `local_digest` the row as written here: a later import updates a row
+    only if the laptop changed it and nobody here has since.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="imported_rows")
+    origin = models.CharField(max_length=200, unique=True)
+    section = models.CharField(max_length=32)
+    object_id = models.PositiveBigIntegerField()
+    source_digest = models.CharField(max_length=64)
+    local_digest = models.CharField(max_length=64)
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=("section", "object_id"), name="incidents_imported_object")]
+
+    def __str__(self) -> str:
+        return self.origin

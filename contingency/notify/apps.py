@@ -8,7 +8,8 @@ class NotifyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, hooks
+        from . import checks, hooks, transfer
 
         hooks.connect()
+        transfer.register_sections()
         del checks  # registered on import

@@ -76,6 +76,8 @@ def save_document(
         raise PlanInvalid([Problem("edit.plan-id", message, ("id",), source)])
     with transaction.atomic():
         plan = plan or Plan.objects.filter(organisation=organisation, key=document.id).first()
+        if plan is not None and plan.read_only_reason:
+            raise PlanInvalid([Problem("edit.mirrored", plan.read_only_reason, (), source)])
         old = current if current is not None else plan_data(plan) if plan else {}
         new = document_to_data(document)
         changes = part_changes(old, new)

@@ -121,6 +121,10 @@ class Plan(Timestamped):
     revision = models.CharField(
         max_length=32, default=new_revision, editable=False, help_text="Changes with every write (see above)."
     )
+    # On a laptop copy: the server the plan is mirrored from. Such a plan is read-only here.
+    mirrored_from = models.CharField(
+        max_length=500, blank=True, default="", help_text="The server this plan is a read-only copy of."
+    )
 
     class Meta:
         ordering = ("organisation_id", "key")
@@ -134,6 +138,16 @@ class Plan(Timestamped):
         if update_fields is not None:
             update_fields = {*update_fields, "revision"}
         super().save(*args, update_fields=update_fields, **kwargs)
+
+    @property
+    def read_only_reason(self) -> str:
+        """Why this plan cannot be changed here ("" when it can): a laptop copy is changed on its server."""
+        if not self.mirrored_from:
+            return ""
+        return (
+            f"This plan is a read-only copy of issue {self.issue} from {self.mirrored_from}: it cannot be changed "
+            "here. Change it there; the laptop copy brings the new issue across once it is issued."
+        )
 
     def clean(self) -> None:
         for name in ("originator", "owner", "approved_by"):

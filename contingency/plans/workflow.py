@@ -139,7 +139,11 @@ def _user(actor: Actor) -> Any:
 
 
 def _locked(plan: Plan) -> Plan:
-    return Plan.objects.select_for_update().select_related("organisation").get(pk=plan.pk)
+    """The plan row locked for the step; a read-only copy (a laptop's mirror) takes no workflow step."""
+    row = Plan.objects.select_for_update().select_related("organisation").get(pk=plan.pk)
+    if row.read_only_reason:
+        raise WorkflowError(row.read_only_reason)
+    return row
 
 
 def _refused(plan: Plan, step: str, allowed: str) -> WorkflowError:

@@ -58,6 +58,13 @@ class OrgContext:
         found.organisation = self.organisation
         return found
 
+    def editable_plan(self, key: str) -> Plan:
+        """A plan of this organisation that may be changed here: 404, or 403 for a read-only laptop copy."""
+        plan = self.plan(key)
+        if plan.read_only_reason:
+            raise PermissionDenied(plan.read_only_reason)
+        return plan
+
 
 OrgView = Callable[Concatenate[HttpRequest, OrgContext, P], HttpResponse]
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
+from .offline import OWNER_HEADER, owner_of
+
 # Scripts come only from this site (htmx is vendored) and never inline; inline style attributes
 # are allowed because the admin uses them.
 CONTENT_SECURITY_POLICY = (
@@ -34,3 +36,16 @@ def signed_in(request: HttpRequest) -> bool:
     """A user signed in with a session, or an API caller with a token (set on the request by the API)."""
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated) or getattr(request, "auth", None) is not None
+
+
+class OfflineOwnerMiddleware:
+    """Name each page's viewer for the phone's service worker, which forgets saved pages of anyone else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            response[OWNER_HEADER] = owner_of(request)
+        return response

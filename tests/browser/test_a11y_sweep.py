@@ -21,6 +21,7 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("dashboard", "dashboard", {"org": ORG}),
     ("plan page", "plan", {"org": ORG, "plan": PLAN}),
     ("what to do now", "function-now", {"org": ORG, "plan": PLAN, "function": FUNCTION}),
+    ("contacts", "contacts", {"org": ORG}),
     ("edit index", "plan-edit", {"org": ORG, "plan": PLAN}),
     ("control", "plan-control", {"org": ORG, "plan": PLAN}),
     ("members", "members", {"org": ORG}),

@@ -21,10 +21,10 @@ from ..spec import PlanDocument
 from ..spec import directory as d
 from ..spec.types import STORED
 from ..validate import check_references
-from .reader import Reader
+from .reader import Reader, organisation_data
 from .writer import Writer, data_or_none
 
-__all__ = ["export_plan", "import_plan", "import_plans"]
+__all__ = ["export_plan", "import_plan", "import_plans", "organisation_document", "upsert_organisation"]
 
 
 def import_plan(document: PlanDocument, *, source: str | None = None) -> Plan:
@@ -48,6 +48,11 @@ def import_plans(documents: Iterable[PlanDocument], *, sources: Sequence[str | N
 def export_plan(plan: Plan) -> PlanDocument:
     """Rebuild the plan's document exactly as it was imported (or as since edited)."""
     return PlanDocument.model_validate(Reader(plan).document(), context=STORED)
+
+
+def organisation_document(organisation: Organisation) -> d.Organisation:
+    """The organisation as a plan file describes it."""
+    return d.Organisation.model_validate(organisation_data(organisation))
 
 
 def _batch_conflicts(docs: list[PlanDocument], files: list[str | None]) -> list[Problem]:
@@ -76,7 +81,7 @@ def _import(document: PlanDocument, source: str | None) -> Plan:
     # surface as a KeyError half-way through the writes.
     if problems := check_references(document):
         raise PlanInvalid(problems)
-    organisation = _upsert_organisation(document.organisation)
+    organisation = upsert_organisation(document.organisation)
     control = document.document
     plan, _ = Plan.objects.update_or_create(
         organisation=organisation,
@@ -116,7 +121,8 @@ def _import(document: PlanDocument, source: str | None) -> Plan:
     return plan
 
 
-def _upsert_organisation(organisation: d.Organisation) -> Organisation:
+def upsert_organisation(organisation: d.Organisation) -> Organisation:
+    """Create or update the organisation a plan file describes (call inside a transaction)."""
     hours = organisation.working_hours
     described = {
         "name": organisation.name,

@@ -53,7 +53,7 @@ class Reader:
             "kind": "Plan",
             "id": plan.key,
             "title": plan.title,
-            "organisation": _organisation(plan.organisation),
+            "organisation": organisation_data(plan.organisation),
             "document": self.document_control(),
             "aim": plan.aim,
             "objectives": plan.objectives,
@@ -287,7 +287,7 @@ class Reader:
         ]
 
 
-def _organisation(row: Organisation) -> dict[str, Any]:
+def organisation_data(row: Organisation) -> dict[str, Any]:
     hours = ServiceHours(tuple(row.working_days), row.working_start, row.working_end)
     return {
         "id": row.slug,

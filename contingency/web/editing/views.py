@@ -208,7 +208,7 @@ def _saved(request: HttpRequest, plan: Plan, section: str, key: str | None, data
 
 @org_page(Capability.EDIT)
 def plan_edit(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
-    found = ctx.plan(plan)
+    found = ctx.editable_plan(plan)
     context = {
         "ctx": ctx,
         "plan": found,
@@ -221,19 +221,19 @@ def plan_edit(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
 @org_page(Capability.EDIT)
 def section_or_add(request: HttpRequest, ctx: OrgContext, plan: str, section: str) -> HttpResponse:
     """A single section's form, or the form for a new item of a collection."""
-    return _part_page(request, ctx, ctx.plan(plan), section, None)
+    return _part_page(request, ctx, ctx.editable_plan(plan), section, None)
 
 
 @org_page(Capability.EDIT)
 def part_edit(request: HttpRequest, ctx: OrgContext, plan: str, section: str, key: str) -> HttpResponse:
     if section not in COLLECTION_KEYS:
         raise Http404("No such part.")
-    return _part_page(request, ctx, ctx.plan(plan), section, key)
+    return _part_page(request, ctx, ctx.editable_plan(plan), section, key)
 
 
 @org_page(Capability.EDIT)
 def part_delete(request: HttpRequest, ctx: OrgContext, plan: str, section: str, key: str) -> HttpResponse:
-    found = ctx.plan(plan)
+    found = ctx.editable_plan(plan)
     if section not in COLLECTION_KEYS:
         raise Http404("No such part.")
     item = editing.part_of(editing.plan_data(found), section, key)
@@ -273,7 +273,7 @@ def plan_upload(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
 
 @org_page(Capability.EDIT)
 def plan_replace(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
-    return _upload_page(request, ctx, ctx.plan(plan))
+    return _upload_page(request, ctx, ctx.editable_plan(plan))
 
 
 def _upload_page(request: HttpRequest, ctx: OrgContext, plan: Plan | None) -> HttpResponse:

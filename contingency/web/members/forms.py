@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from contingency.core.models import Role
+from contingency.core.models import Role, TokenScope
 
 ROLE_CHOICES = [(role.value, str(role.label)) for role in Role]
 
@@ -45,6 +45,29 @@ class TokenForm(forms.Form):
             "max_length": "Keep the name to 100 characters or fewer.",
         },
     )
+    scope = forms.ChoiceField(
+        label="What it is for",
+        choices=TokenScope.choices,
+        initial=TokenScope.API,
+        widget=forms.RadioSelect,
+        required=False,  # an API token unless said otherwise
+        error_messages={"invalid_choice": "Choose what the token is for."},
+    )
+    days = forms.IntegerField(
+        label="A laptop copy's token works for (days)",
+        min_value=1,
+        max_value=366,
+        initial=90,
+        required=False,
+        error_messages={
+            "min_value": "At least 1 day.",
+            "max_value": "At most 366 days: make a new token each year.",
+            "invalid": "Enter a number of days.",
+        },
+    )
+
+    def clean_scope(self) -> str:
+        return str(self.cleaned_data.get("scope") or TokenScope.API)
 
 
 class AuditFilterForm(forms.Form):

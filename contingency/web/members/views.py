@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -25,14 +27,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from contingency.core import audit, signin, tokens
 from contingency.core.access import organisations_of, roles_in
 from contingency.core.membership import add_member, remove_member, set_roles
-from contingency.core.models import ApiToken, AuditEntry, Membership, Role
+from contingency.core.models import ApiToken, AuditEntry, Membership, Role, TokenScope
 from contingency.core.permissions import Capability
+from contingency.lib.keys import KeyUnusable
+from contingency.mirror.signer import public_key
 from contingency.plans.models import Plan
 from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 
 from .display import CAPABILITY_TEXT, ChangeRow, change_rows, day_bounds, role_table
 from .forms import AddExistingForm, AuditFilterForm, CreateUserForm, RolesForm, TokenForm
+
+MIRROR_TOKEN_DAYS = 90
 
 PAGE_SIZE = 50
 
@@ -252,8 +258,24 @@ def token_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "web/members/account.html", _account_context(request, form), status=400)
     user = _signed_in(request)
-    token, plain = tokens.create_token(user, form.cleaned_data["name"])
-    return render(request, "web/members/token_created.html", {"nav": "account", "token": token, "plain": plain})
+    scope = form.cleaned_data["scope"]
+    expires = None
+    if scope == TokenScope.MIRROR:
+        expires = timezone.now() + timedelta(days=form.cleaned_data["days"] or MIRROR_TOKEN_DAYS)
+    token, plain = tokens.create_token(user, form.cleaned_data["name"], scope=scope, expires_at=expires)
+    context: dict[str, Any] = {"nav": "account", "token": token, "plain": plain}
+    if scope == TokenScope.MIRROR:
+        context |= _mirror_setup()
+    return render(request, "web/members/token_created.html", context)
+
+
+def _mirror_setup() -> dict[str, Any]:
+    """What a laptop needs besides the token: this server's address and the public key to pin."""
+    try:
+        key, problem = public_key(), ""
+    except KeyUnusable as exc:
+        key, problem = "", str(exc)
+    return {"server": settings.CONTINGENCY_BASE_URL, "server_key": key, "key_problem": problem}
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""The organisation's dashboard, and the "it's broken - what do I do?" page of each function."""
+"""The organisation's dashboard, the "it's broken - what do I do?" page of each function, and the contacts."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from contingency.plans.spec import PlanDocument
 from contingency.plans.workflow import local_today
 from contingency.web.access import OrgContext, org_page
 from contingency.web.fragments import Fragments
+from contingency.web.offline import save_offline
+from contingency.web.plan.sections import directory
 
 from .summary import (
     LintCounts,
@@ -139,7 +141,14 @@ def _summary(ctx: OrgContext, plans: list[Plan], today: date) -> str:
 
 
 NOW_FRAGMENTS: Fragments[str] = Fragments(1024)
-NOW_COLUMNS = ("organisation", "key", "title", "revision")  # what the page reads of the plan's row
+NOW_COLUMNS = (
+    "organisation",
+    "key",
+    "title",
+    "revision",
+    "issue",
+    "mirrored_from",
+)  # what the page reads of the plan's row
 
 
 @org_page(Capability.VIEW)
@@ -163,10 +172,21 @@ def function_now(request: HttpRequest, ctx: OrgContext, plan: str, function: str
         return render_to_string("web/overview/_function_now.html", context)
 
     body = NOW_FRAGMENTS.get(key, draw)
-    return render(request, "web/overview/function_now.html", {"ctx": ctx, "body": body, "function_name": name})
+    page = render(request, "web/overview/function_now.html", {"ctx": ctx, "body": body, "function_name": name})
+    return save_offline(page)
+
+
+@org_page(Capability.VIEW)
+def contacts(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
+    """Every plan's contact directory on one page: whom to ring, saved on a phone for when all is down."""
+    plans = Plan.objects.filter(organisation=ctx.organisation).order_by("title", "key")
+    found = [(plan, directory(readmodel.view(plan).document)) for plan in plans]
+    page = render(request, "web/overview/contacts.html", {"ctx": ctx, "nav": "contacts", "plans": found})
+    return save_offline(page)
 
 
 urlpatterns: list[URLPattern] = [
     path("", dashboard, name="dashboard"),
     path("plans/<slug:plan>/functions/<slug:function>/now/", function_now, name="function-now"),
+    path("contacts/", contacts, name="contacts"),
 ]

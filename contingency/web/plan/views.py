@@ -49,7 +49,7 @@ def _urls(ctx: OrgContext, plan: Plan) -> dict[str, str | None]:
         "page": reverse("plan", kwargs={"org": org, "plan": plan.key}),
         "dependencies": reverse("plan-dependencies", kwargs={"org": org, "plan": plan.key}),
         "download": optional_url("plan-download", org=org, plan=plan.key),
-        "edit": optional_url("plan-edit", org=org, plan=plan.key) if ctx.can_edit else None,
+        "edit": optional_url("plan-edit", org=org, plan=plan.key) if ctx.can_edit and not plan.mirrored_from else None,
         "control": optional_url("plan-control", org=org, plan=plan.key),
         "pack": optional_url("plan-pack", org=org, plan=plan.key),
         "pack_print": optional_url("plan-pack-print", org=org, plan=plan.key) if ctx.can_edit else None,
