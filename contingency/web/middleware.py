@@ -46,6 +46,8 @@ class OfflineOwnerMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.get("Content-Type", "").startswith("text/html"):
+        # The public status page is the same for everyone (and is answered before Django, without this
+        # header, when nothing has changed): it names no viewer, so it never makes a phone forget its pages.
+        if response.get("Content-Type", "").startswith("text/html") and not request.path.startswith("/status/"):
             response[OWNER_HEADER] = owner_of(request)
         return response

@@ -25,6 +25,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,7 +144,7 @@ class FakeNotify(BackgroundHTTPServer):
         sms, email = Template("sms"), Template("email")
         self.templates: dict[str, Template] = {sms.id: sms, email.id: email}
         self.sms_template_id, self.email_template_id = sms.id, email.id
-        self._failures: list[int] = []
+        self._failures: list[tuple[int, Callable[[dict[str, Any]], bool] | None]] = []
         self._slow: list[float] = []
         self._window: collections.deque[float] = collections.deque()
         self._notifications: list[NotifyRecord] = []
@@ -159,10 +160,11 @@ class FakeNotify(BackgroundHTTPServer):
             self.templates[template.id] = template
         return template.id
 
-    def fail_next(self, count: int, status: int = 500) -> None:
-        """Answer the next `count` authenticated requests with `status` (429, 500, 503...), accepting nothing."""
+    def fail_next(self, count: int, status: int = 500, *, only: Callable[[dict[str, Any]], bool] | None = None) -> None:
+        """Answer the next `count` authenticated requests (those whose JSON body `only` accepts, when given)
+        with `status` (429, 500, 503...), accepting nothing."""
         with self.lock:
-            self._failures += [status] * count
+            self._failures += [(status, only)] * count
 
     def slow_next(self, count: int, seconds: float) -> None:
         """Answer the next `count` requests only after `seconds` (they are still handled and recorded)."""
@@ -197,8 +199,7 @@ class FakeNotify(BackgroundHTTPServer):
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         try:
             self._authenticate(authorization)
-            with self.lock:
-                scripted = self._failures.pop(0) if self._failures else None
+            scripted = self._scripted_failure(raw)
             if scripted is not None:
                 raise _scripted(scripted, self.rate_limit)
             kind = {"/v2/notifications/sms": "sms", "/v2/notifications/email": "email"}.get(path)
@@ -214,6 +215,18 @@ class FakeNotify(BackgroundHTTPServer):
             self._notifications.append(record)
             self._requests.append(RequestRecord(path, 201, received))
         return 201, answer, {}
+
+    def _scripted_failure(self, raw: bytes) -> int | None:
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = {}
+        with self.lock:
+            for n, (status, only) in enumerate(self._failures):
+                if only is None or (isinstance(body, dict) and only(body)):
+                    del self._failures[n]
+                    return status
+        return None
 
     def _authenticate(self, authorization: str | None) -> None:
         if not authorization:
