@@ -8,8 +8,9 @@ class DowntimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import progress
+        from . import progress, proof
         from .archive import checks
 
+        progress.reconciliation = proof.outstanding
         progress.connect()
         del checks  # the archive's configuration check registers itself on import
