@@ -19,6 +19,8 @@ from contingency.core.models import LineField, Organisation, ProseField
 from contingency.incidents.models import Incident
 from contingency.plans.models import KEY_LENGTH
 
+from .archive.matching import BUCKET_LABELS
+
 ID_LENGTH = 24  # a downtime ID: 8 letters, 12 digits, a check character, with room
 IDENTIFIER_LENGTH = 64  # accession numbers, hospital numbers, references, DICOM UIDs (64 by the standard)
 
@@ -276,6 +278,15 @@ class StudyColumns(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def taken(self) -> str:
+        """StudyDate and StudyTime as the modality's clock had them: `2026-03-02 08:15`."""
+        day, time = self.study_date, self.study_time
+        if len(day) != 8:
+            return day
+        shown = f"{day[:4]}-{day[4:6]}-{day[6:]}"
+        return f"{shown} {time[:2]}:{time[2:4]}" if len(time) >= 4 else shown
+
 
 class Outcome(StudyColumns):
     """Where one expected study of a run landed, the study the archive has for it (if any), and why."""
@@ -284,7 +295,7 @@ class Outcome(StudyColumns):
     position = models.PositiveIntegerField()
     record = models.ForeignKey(DowntimeRecord, on_delete=models.CASCADE, related_name="outcomes")
     cd_study = models.ForeignKey(CdStudy, models.SET_NULL, null=True, blank=True, related_name="outcomes")
-    bucket = models.CharField(max_length=24)
+    bucket = models.CharField(max_length=24, choices=[(str(b), label) for b, label in BUCKET_LABELS.items()])
     matched_by = models.CharField(max_length=16, blank=True, default="")
     note = ProseField(blank=True, default="")
     # What was looked for (the record's identifiers then, or its CD's study).

@@ -20,7 +20,7 @@ from contingency.incidents.models import Incident
 from contingency.incidents.snapshot import calendar_of
 
 from .archive import ArchiveConfig, Bucket
-from .models import CdStudy, DowntimeRecord, Outcome, ReconciliationRun, RunStatus
+from .models import CdStudy, DowntimeRecord, Outcome, ReconciliationRun, RunStatus, UnloggedStudy
 from .reconciliation import CORRECTION, ReconciliationError, bound_records, configured
 
 TITLE = "Imaging archive"
@@ -126,3 +126,29 @@ def record_outcomes(record: DowntimeRecord) -> list[Outcome]:
     if last is None:
         return []
     return list(Outcome.objects.filter(record=record, run_id=last).select_related("run").order_by("position"))
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """A run's report in short, for the post-incident review: its counts, and what was not proved."""
+
+    run: ReconciliationRun
+    problems: list[Outcome]  # the first `limit` outcomes not present, by record
+    unlogged: list[UnloggedStudy]
+    more: int  # problems and unlogged studies left out
+
+
+def latest_report(incident: Incident, *, limit: int = 50) -> RunReport | None:
+    """The latest run's report (the finished one, else the latest failed), or None when no run was made."""
+    run = latest_run(incident, ok=True) or latest_run(incident)
+    if run is None:
+        return None
+    problems = list(
+        Outcome.objects.filter(run=run)
+        .exclude(bucket=Bucket.PRESENT)
+        .select_related("record")
+        .order_by("position")[:limit]
+    )
+    unlogged = list(run.unlogged.order_by("position")[:limit])
+    more = run.missing + run.count_mismatch + run.identity_mismatch - len(problems) + run.not_logged - len(unlogged)
+    return RunReport(run, problems, unlogged, more)
