@@ -22,7 +22,7 @@ import click
 from .common import EXIT_INVALID, _error
 
 if TYPE_CHECKING:
-    from ..downtime.archive import ArchiveConfig, ArchiveError, ExpectedStudy
+    from ..downtime.archive import ArchiveConfig, ArchiveError, ExpectedStudy, Reconciliation
 
 EXIT_DISCREPANCIES = 1
 EXIT_ARCHIVE = 3
@@ -118,6 +118,9 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 @archive.command()
+@click.argument("incident", required=False, type=click.IntRange(min=1))
+@click.option("--org", "org_slug", help="With INCIDENT: the organisation; the run is kept with the incident.")
+@click.option("--as", "username", help="With INCIDENT: the member running it (a username).")
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="The downtime log typed up (see the guide).")
 @click.option("--dicomdir", type=click.Path(path_type=Path), help="A CD's top folder, or its DICOMDIR file.")
 @click.option("--label", default="", help="What to call the CD in the result (with --dicomdir).")
@@ -127,6 +130,9 @@ def _write_atomically(path: Path, text: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
 @click.option("--output", type=click.Path(path_type=Path), help="Also write the JSON result to this file.")
 def reconcile(
+    incident: int | None,
+    org_slug: str | None,
+    username: str | None,
     csv_path: Path | None,
     dicomdir: Path | None,
     label: str,
@@ -136,8 +142,21 @@ def reconcile(
     as_json: bool,
     output: Path | None,
 ) -> None:
-    """Prove the downtime's studies reached the archive: missing, mismatched, and not logged."""
-    from ..downtime.archive import BUCKET_LABELS, Bucket
+    """Prove the downtime's studies reached the archive: missing, mismatched, and not logged.
+
+    `--org ORG INCIDENT` reconciles the incident's downtime records over its downtime and keeps the run (as
+    "Check the archive" does); `--csv` or `--dicomdir` reconciles a log or a CD and keeps nothing."""
+    if incident is not None or org_slug is not None:
+        if incident is None or org_slug is None:
+            _error("--org", "give the organisation and the incident: --org ORG INCIDENT")
+        if csv_path is not None or dicomdir is not None:
+            _error(
+                "--csv", "reconcile an incident's records (--org ORG INCIDENT) or a file (--csv, --dicomdir), not both"
+            )
+        if start_text or end_text:
+            _error("--from", "an incident's run covers its downtime: --from and --to are for a file")
+        _incident_run(org_slug, incident, username, as_json, output)
+        return
     from ..downtime.archive import reconcile as run_reconciliation
 
     config = _config()
@@ -162,34 +181,85 @@ def reconcile(
     assert run.matching is not None
     if not as_json:
         click.echo(f"{len(expected)} records, window {start.isoformat()} to {end.isoformat()}, {run.archive}")
-        click.echo(
-            f"{run.archive_studies} studies in the archive, {len(run.windows)} queries, "
-            f"{run.lookups} look-ups, {run.duration:.1f} s"
-        )
-        for bucket in Bucket:
-            click.echo(f"  {BUCKET_LABELS[bucket]}: {run.counts[str(bucket)]}")
-        click.echo(f"  in the archive but not logged: {len(run.matching.unlogged)}")
-        for m in run.matching.matches:
-            if m.bucket != Bucket.PRESENT:
-                e = m.expected
-                line = f"{m.bucket}: {e.record_id} accession {e.accession_number or '-'} patient {e.patient_id or '-'}"
-                click.echo(line + (f" - {m.note}" if m.note else ""))
-        for s in run.matching.unlogged:
-            click.echo(
-                f"not logged: {s.study_date} {s.study_time[:6]} accession {s.accession_number or '-'} "
-                f"patient {s.patient_id or '-'} {'/'.join(s.modalities)} {s.study_uid}"
-            )
-        for warning in run.warnings:
-            click.echo(f"warning: {warning}")
+        _print_outcome(run)
     sys.exit(0 if run.clean else EXIT_DISCREPANCIES)
+
+
+def _print_outcome(run: Reconciliation) -> None:
+    from ..downtime.archive import BUCKET_LABELS, Bucket
+
+    assert run.matching is not None
+    click.echo(
+        f"{run.archive_studies} studies in the archive, {len(run.windows)} queries, "
+        f"{run.lookups} look-ups, {run.duration:.1f} s"
+    )
+    for bucket in Bucket:
+        click.echo(f"  {BUCKET_LABELS[bucket]}: {run.counts[str(bucket)]}")
+    click.echo(f"  in the archive but not logged: {len(run.matching.unlogged)}")
+    for m in run.matching.matches:
+        if m.bucket != Bucket.PRESENT:
+            e = m.expected
+            line = f"{m.bucket}: {e.record_id} accession {e.accession_number or '-'} patient {e.patient_id or '-'}"
+            click.echo(line + (f" - {m.note}" if m.note else ""))
+    for s in run.matching.unlogged:
+        click.echo(
+            f"not logged: {s.study_date} {s.study_time[:6]} accession {s.accession_number or '-'} "
+            f"patient {s.patient_id or '-'} {'/'.join(s.modalities)} {s.study_uid}"
+        )
+    for warning in run.warnings:
+        click.echo(f"warning: {warning}")
+
+
+def _incident_run(org_slug: str, number: int, username: str | None, as_json: bool, output: Path | None) -> None:
+    """An incident's records reconciled through the service, the run kept; its counts, or the failure."""
+    import logging
+
+    from ..downtime.archive import BUCKET_LABELS, Bucket
+    from ..downtime.models import RunStatus
+    from ..downtime.reconciliation import run_reconciliation
+    from .common import refusals
+    from .downtime import _incident, _member
+
+    logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)  # our own messages say what went wrong
+    found = _incident(org_slug, number)
+    actor = _member(found.organisation, username)
+    with refusals({}, otherwise="CONTINGENCY_ARCHIVE_HOST"):
+        run = run_reconciliation(incident=found, actor=actor, via="command line")
+    if output is not None:
+        _write_atomically(output, json.dumps(run.result, indent=2) + "\n")
+    if as_json:
+        click.echo(json.dumps(run.result, indent=2))
+    if run.status == RunStatus.FAILED:
+        click.echo(f"error: {run.failure}", err=True)
+        click.echo(f"run {run.number} of incident #{found.number} is recorded as failed", err=True)
+        sys.exit(EXIT_ARCHIVE)
+    if not as_json:
+        click.echo(
+            f"run {run.number} of incident #{found.number}: {run.expected} looked for, window "
+            f"{run.window_start.isoformat()} to {run.window_end.isoformat()}, {run.archive}"
+        )
+        counts = run.result["counts"]
+        for bucket in Bucket:
+            click.echo(f"  {BUCKET_LABELS[bucket]}: {counts[str(bucket)]}")
+        click.echo(f"  in the archive but not logged: {run.not_logged}")
+        click.echo("clean" if run.is_clean else f"{run.problems} to put right: see the run's report")
+    sys.exit(0 if run.is_clean else EXIT_DISCREPANCIES)
 
 
 @archive.command("cd")
 @click.argument("path", type=click.Path(path_type=Path))
-def cd_command(path: Path) -> None:
-    """List the patients and studies on a CD (its DICOMDIR)."""
+@click.option("--org", "org_slug", help="With --incident and --record: the organisation.")
+@click.option("--incident", "number", type=click.IntRange(min=1), help="The incident the CD's record belongs to.")
+@click.option("--record", type=click.IntRange(min=1), help="The record of the CD (burnt or received): its number.")
+@click.option("--as", "username", help="The member listing it (a username).")
+def cd_command(path: Path, org_slug: str | None, number: int | None, record: int | None, username: str | None) -> None:
+    """List the patients and studies on a CD (its DICOMDIR); with --org, --incident and --record, list them on the
+    CD's record, so that they are reconciled with the rest (all of them, or nothing)."""
     from ..downtime.archive import DicomdirError, read_dicomdir
 
+    attach = (org_slug, number, record)
+    if any(v is not None for v in attach) and not all(v is not None for v in attach):
+        _error("--record", "to list the CD on its record, give --org, --incident and --record together")
     try:
         studies = read_dicomdir(path)
     except DicomdirError as exc:
@@ -200,6 +270,18 @@ def cd_command(path: Path) -> None:
             f"{s.accession_number or '-'}  {s.series} series, {s.instances} instances  {s.study_uid}"
         )
     click.echo(f"{len(studies)} studies")
+    if org_slug is None or number is None or record is None:
+        return
+    from ..downtime import cds
+    from .common import refusals
+    from .downtime import _incident, _member, _record
+
+    found = _incident(org_slug, number)
+    actor = _member(found.organisation, username)
+    the_record = _record(found, record)
+    with refusals({"file": "PATH"}, otherwise="--record"):
+        made = cds.list_cd(record=the_record, studies=studies, source=path.name, actor=actor, via="command line")
+    click.echo(f"listed {len(made)} studies on record {record} of incident #{found.number}")
 
 
 @archive.command("demo-archive")

@@ -210,7 +210,7 @@ def cd(request: HttpRequest, ctx: OrgContext, number: int, record: int) -> HttpR
     upload = request.FILES.get("dicomdir")
     with refusals.caught() as caught:
         if upload is None:
-            raise DowntimeError("choose the CD's DICOMDIR file (in the CD's top folder)", "dicomdir")
+            raise DowntimeError("Choose the CD's DICOMDIR file (in the CD's top folder).", "dicomdir")
         name = upload.name or "DICOMDIR"
         if (upload.size or 0) > MAX_BYTES:
             raise DowntimeError(f"{name}: is larger than {MAX_BYTES // 1048576} MB: not a CD's DICOMDIR", "dicomdir")
