@@ -214,15 +214,16 @@ def _incident_run(org_slug: str, number: int, username: str | None, as_json: boo
     """An incident's records reconciled through the service, the run kept; its counts, or the failure."""
     import logging
 
-    from ..downtime.archive import BUCKET_LABELS, Bucket
-    from ..downtime.models import RunStatus
-    from ..downtime.reconciliation import run_reconciliation
     from .common import refusals
     from .downtime import _incident, _member
 
     logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)  # our own messages say what went wrong
-    found = _incident(org_slug, number)
+    found = _incident(org_slug, number)  # Django is set up from here on
     actor = _member(found.organisation, username)
+    from ..downtime.archive import BUCKET_LABELS, Bucket
+    from ..downtime.models import RunStatus
+    from ..downtime.reconciliation import run_reconciliation
+
     with refusals({}, otherwise="CONTINGENCY_ARCHIVE_HOST"):
         run = run_reconciliation(incident=found, actor=actor, via="command line")
     if output is not None:
@@ -272,12 +273,13 @@ def cd_command(path: Path, org_slug: str | None, number: int | None, record: int
     click.echo(f"{len(studies)} studies")
     if org_slug is None or number is None or record is None:
         return
-    from ..downtime import cds
     from .common import refusals
     from .downtime import _incident, _member, _record
 
-    found = _incident(org_slug, number)
+    found = _incident(org_slug, number)  # Django is set up from here on
     actor = _member(found.organisation, username)
+    from ..downtime import cds
+
     the_record = _record(found, record)
     with refusals({"file": "PATH"}, otherwise="--record"):
         made = cds.list_cd(record=the_record, studies=studies, source=path.name, actor=actor, via="command line")
