@@ -15,7 +15,7 @@ import tempfile
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -289,22 +289,30 @@ def cd_command(path: Path, org_slug: str | None, number: int | None, record: int
 @archive.command("demo-archive")
 @click.option("--dicom-port", default=4242, show_default=True, help="The DICOM port on 127.0.0.1.")
 @click.option("--http-port", default=8042, show_default=True, help="The HTTP (DICOMweb) port on 127.0.0.1.")
-@click.option("--from", "start_text", help="Start of the demo outage (default: 36 hours ago).")
-@click.option("--to", "end_text", help="End of the demo outage (default: 4 hours ago).")
+@click.option("--from", "start_text", help="Start of the outage (default: the demo outage's, else 36 hours ago).")
+@click.option("--to", "end_text", help="End of the outage (default: the demo outage's, else 4 hours ago).")
 @click.option("--log", "log_path", type=click.Path(path_type=Path), help="Write the demo downtime log (CSV) here.")
 def demo_archive(
     dicom_port: int, http_port: int, start_text: str | None, end_text: str | None, log_path: Path | None
 ) -> None:
-    """Start a local Orthanc holding the demo outage's studies (some missing), until Ctrl-C."""
+    """Start a local Orthanc holding the demo outage's studies (some missing), until Ctrl-C.
+
+    The outage is the demo incident's (`contingency demo`) when the database has it, so that "Check the archive"
+    on its page finds exactly the problems planted here; --from and --to choose another."""
     from ..downtime.archive.config import ArchiveConfig
-    from ..downtime.archive.demo import archive_studies, demo_examinations, write_log
+    from ..downtime.archive.demo import archive_studies, demo_examinations, received_cd, write_log
     from ..downtime.archive.localorthanc import CALLER_AET, LocalOrthanc, LocalOrthancError, OrthancOptions
     from ..downtime.archive.synthetic import store
 
     zone = ArchiveConfig().zone
     now = datetime.now(zone).replace(minute=0, second=0, microsecond=0)
-    start = _moment(start_text, "--from", ArchiveConfig()) or now - timedelta(hours=36)
-    end = _moment(end_text, "--to", ArchiveConfig()) or now - timedelta(hours=4)
+    start = _moment(start_text, "--from", ArchiveConfig())
+    end = _moment(end_text, "--to", ArchiveConfig())
+    outage = _demo_outage() if start is None and end is None else None
+    if outage is not None:
+        start, end = outage.began_at, outage.restored_at
+    start = start or now - timedelta(hours=36)
+    end = end or now - timedelta(hours=4)
     exams = demo_examinations(start, end)
     orthanc = LocalOrthanc(
         options=OrthancOptions(aet="DEMO-PACS", limit_find_results=25), dicom_port=dicom_port, http_port=http_port
@@ -315,16 +323,22 @@ def demo_archive(
         _error("orthanc", str(exc))
     try:
         held = archive_studies(exams, zone)
-        store(held, host="127.0.0.1", port=orthanc.dicom_port, called_aet="DEMO-PACS", calling_aet=CALLER_AET)
+        cd = received_cd(start, zone)  # imported from a CD received during the outage; dated before it
+        store([*held, cd], host="127.0.0.1", port=orthanc.dicom_port, called_aet="DEMO-PACS", calling_aet=CALLER_AET)
         if log_path is not None:
             write_log(log_path, exams)
-        click.echo(f"Demo archive: Orthanc on 127.0.0.1 ({len(held)} studies, {len(exams)} in the downtime log)")
+        click.echo(
+            f"Demo archive: Orthanc on 127.0.0.1 ({len(held)} studies, {len(exams)} in the downtime log) "
+            "and a study imported from a CD"
+        )
+        click.echo("Set these where `contingency serve` runs (or for `contingency downtime reconcile`):")
         click.echo(f"  export CONTINGENCY_ARCHIVE_HOST=127.0.0.1 CONTINGENCY_ARCHIVE_PORT={orthanc.dicom_port}")
         click.echo(f"  export CONTINGENCY_ARCHIVE_CALLED_AET=DEMO-PACS CONTINGENCY_ARCHIVE_CALLING_AET={CALLER_AET}")
-        click.echo("  export CONTINGENCY_ARCHIVE_RESULT_CAP=25")
+        click.echo("  export CONTINGENCY_ARCHIVE_RESULT_CAP=25 CONTINGENCY_ARCHIVE_SYSTEM=pacs")
         if orthanc.dicomweb_url:
             click.echo(f"  (DICOMweb: CONTINGENCY_ARCHIVE_DICOMWEB_URL={orthanc.dicomweb_url})")
-        click.echo(f"Outage window: --from {start.isoformat()} --to {end.isoformat()}")
+        whose = f" (the demo incident #{outage.number})" if outage is not None else ""
+        click.echo(f"Outage window: --from {start.isoformat()} --to {end.isoformat()}{whose}")
         click.echo("Ctrl-C stops it.", nl=True)
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -332,3 +346,22 @@ def demo_archive(
         stop.wait()
     finally:
         orthanc.stop()  # and its temporary storage with it
+
+
+def _demo_outage() -> Any:
+    """The demo outage (an Incident), when the database is set up and has it (nothing is created otherwise)."""
+    from .common import _django
+
+    _django()
+    from django.conf import settings
+    from django.db import DatabaseError
+
+    from ..downtime.demo import outage
+
+    database = settings.DATABASES["default"]
+    if "sqlite" in str(database["ENGINE"]) and not Path(str(database["NAME"])).is_file():
+        return None  # no database yet: connecting would make an empty one
+    try:
+        return outage()
+    except DatabaseError:  # not migrated, or not reachable: the default window
+        return None

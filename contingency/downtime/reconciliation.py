@@ -101,7 +101,8 @@ def bound_records(incident: Incident, systems: tuple[str, ...] | list[str]) -> A
 
 @dataclass(frozen=True, slots=True)
 class Looked:
-    """One study a run looks for, and the record (and CD study) it stands for."""
+    """One study a run looks for, and the record (and CD study) it stands for. Its `record_id` is the record's id,
+    zero-padded so that the run's order (by record_id) is the records' order."""
 
     study: ExpectedStudy
     record: int  # DowntimeRecord pk
@@ -124,7 +125,7 @@ def expected_of(incident: Incident, systems: tuple[str, ...] | list[str]) -> lis
             found.append(
                 Looked(
                     ExpectedStudy(
-                        str(record.pk),
+                        f"{record.pk:012d}",
                         record.accession_number,
                         record.patient_id,
                         record.study_uid,
@@ -142,7 +143,7 @@ def expected_of(incident: Incident, systems: tuple[str, ...] | list[str]) -> lis
             found.append(
                 Looked(
                     ExpectedStudy(
-                        f"{record.pk}-cd{cd.position}",
+                        f"{record.pk:012d}-cd{cd.position:04d}",
                         cd.accession_number if own else "",
                         ours or cd.patient_id,
                         cd.study_uid,
