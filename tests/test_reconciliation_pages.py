@@ -136,7 +136,7 @@ def test_the_review_carries_the_latest_run(configured: LoadedArchive, member: Ca
     log_records(incident, scenario)
     member("responder").post(url("downtime-archive-run", incident))
     review = text(member("viewer").get(url("incident-review", incident)))
-    assert "<h3>Imaging archive reconciliation</h3>" in review
+    assert "Imaging archive reconciliation</h3>" in review
     assert url("downtime-archive-report", incident, run=1) in review
     assert "<td>502</td><td>488</td><td>7</td><td>4</td><td>3</td><td>5</td>" in review
     assert "needs a correction in the archive (IHE PIR / IOCM)" in review
