@@ -85,6 +85,16 @@ def test_the_system_check_explains_at_start_up(monkeypatch):
     assert archive_configuration() == []
 
 
+def test_the_system_check_warns_of_an_archive_standing_for_no_system(monkeypatch):
+    monkeypatch.setenv("CONTINGENCY_ARCHIVE_HOST", "pacs.example.org")
+    monkeypatch.setenv("CONTINGENCY_ARCHIVE_CALLED_AET", "PACS")
+    monkeypatch.delenv("CONTINGENCY_ARCHIVE_SYSTEM", raising=False)
+    [warning] = archive_configuration()
+    assert warning.id == "contingency.W021" and "CONTINGENCY_ARCHIVE_SYSTEM" in str(warning.hint)
+    monkeypatch.setenv("CONTINGENCY_ARCHIVE_SYSTEM", "pacs")
+    assert archive_configuration() == []
+
+
 def test_the_archive_names_the_plan_systems_it_stands_for():
     dicom = {"CONTINGENCY_ARCHIVE_HOST": "pacs.example.org", "CONTINGENCY_ARCHIVE_CALLED_AET": "PACS"}
     config = load_config({**dicom, "CONTINGENCY_ARCHIVE_SYSTEM": " pacs, vna,pacs "})
