@@ -216,6 +216,23 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedArchive]
         orthanc.stop()
 
 
+@pytest.fixture
+def archive_configured(archive: LoadedArchive, monkeypatch: pytest.MonkeyPatch) -> LoadedArchive:
+    """The session's Orthanc as this installation's archive (CONTINGENCY_ARCHIVE_*), standing for `pacs`."""
+    from .reconcile_support import archive_environ
+
+    for name, value in archive_environ(archive).items():
+        monkeypatch.setenv(name, value)
+    return archive
+
+
+@pytest.fixture
+def archive_unconfigured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No imaging archive configured here, whatever the environment says."""
+    for name in ("CONTINGENCY_ARCHIVE_HOST", "CONTINGENCY_ARCHIVE_DICOMWEB_URL", "CONTINGENCY_ARCHIVE_SYSTEM"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     url = os.environ.get("DATABASE_URL", "")
     profile = hypothesis_settings.get_current_profile_name()

@@ -10,7 +10,7 @@ from django.test import Client
 
 from contingency.downtime.models import ReconciliationRun
 
-from .reconcile_support import archive_environ, log_records, numbers, scenario_incident
+from .reconcile_support import log_records, numbers, scenario_incident
 from .support.orthanc import LoadedArchive
 from .web import HOME_ORG, OTHER_ORG
 
@@ -21,12 +21,8 @@ def runs_url(number: int, org: str = HOME_ORG) -> str:
     return f"/api/v1/organisations/{org}/incidents/{number}/downtime/archive/runs"
 
 
-def test_check_list_and_read_runs(
-    archive: LoadedArchive, monkeypatch: pytest.MonkeyPatch, api_as: Callable[..., Client]
-) -> None:
-    for name, value in archive_environ(archive).items():
-        monkeypatch.setenv(name, value)
-    scenario = archive.scenario
+def test_check_list_and_read_runs(archive_configured: LoadedArchive, api_as: Callable[..., Client]) -> None:
+    scenario = archive_configured.scenario
     incident = scenario_incident()
     log_records(incident, scenario)
     responder, viewer = api_as("responder"), api_as("viewer")
@@ -57,11 +53,8 @@ def test_check_list_and_read_runs(
     assert viewer.get(runs_url(incident.number) + "/1?bucket=lost").status_code == 422
 
 
-def test_no_archive_configured_is_409_with_what_to_set(
-    monkeypatch: pytest.MonkeyPatch, api_as: Callable[..., Client]
-) -> None:
-    for name in ("CONTINGENCY_ARCHIVE_HOST", "CONTINGENCY_ARCHIVE_DICOMWEB_URL", "CONTINGENCY_ARCHIVE_SYSTEM"):
-        monkeypatch.delenv(name, raising=False)
+@pytest.mark.usefixtures("archive_unconfigured")
+def test_no_archive_configured_is_409_with_what_to_set(api_as: Callable[..., Client]) -> None:
     incident = scenario_incident()
     refused = api_as("responder").post(runs_url(incident.number))
     assert refused.status_code == 409

@@ -12,7 +12,7 @@ from contingency.cli import main
 from contingency.core.models import Role
 from contingency.downtime.models import ReconciliationRun
 
-from .reconcile_support import archive_environ, as_logged, log_records, records_of, scenario_incident
+from .reconcile_support import as_logged, log_records, records_of, scenario_incident
 from .support.orthanc import WINDOW_START, LoadedArchive
 from .web import HOME_ORG, make_user
 
@@ -24,16 +24,9 @@ def cli(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.fixture
-def configured(archive: LoadedArchive, monkeypatch: pytest.MonkeyPatch) -> LoadedArchive:
-    for name, value in archive_environ(archive).items():
-        monkeypatch.setenv(name, value)
-    return archive
-
-
-def test_an_incident_reconciled_from_the_command_line_is_kept(configured: LoadedArchive) -> None:
+def test_an_incident_reconciled_from_the_command_line_is_kept(archive_configured: LoadedArchive) -> None:
     incident = scenario_incident()
-    log_records(incident, configured.scenario)
+    log_records(incident, archive_configured.scenario)
     lead = make_user("pacs-lead", HOME_ORG, Role.RESPONDER)
     code, out, err = cli("--org", HOME_ORG, str(incident.number), "--as", lead.username)
     assert code == 1, err
@@ -53,20 +46,20 @@ def test_an_incident_reconciled_from_the_command_line_is_kept(configured: Loaded
     assert (run.run_by_name, run.via, run.outcomes.count()) == ("pacs-lead", "command line", 502)
 
 
-def test_a_clean_incident_exits_0(configured: LoadedArchive) -> None:
+def test_a_clean_incident_exits_0(archive_configured: LoadedArchive) -> None:
     end = WINDOW_START + timedelta(hours=2)
     incident = scenario_incident(WINDOW_START, end)
-    records_of(incident, as_logged(configured.scenario.loaded, WINDOW_START, end))
+    records_of(incident, as_logged(archive_configured.scenario.loaded, WINDOW_START, end))
     code, out, err = cli("--org", HOME_ORG, str(incident.number))
     assert code == 0, err
     assert out.endswith("  in the archive but not logged: 0\nclean\n")
 
 
 def test_the_archive_failing_exits_3_and_the_run_is_kept_as_failed(
-    configured: LoadedArchive, monkeypatch: pytest.MonkeyPatch
+    archive_configured: LoadedArchive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     incident = scenario_incident()
-    log_records(incident, configured.scenario, limit=3)
+    log_records(incident, archive_configured.scenario, limit=3)
     monkeypatch.setenv("CONTINGENCY_ARCHIVE_CALLED_AET", "NOT-THE-PACS")
     code, out, err = cli("--org", HOME_ORG, str(incident.number))
     assert code == 3 and out == ""
@@ -76,11 +69,10 @@ def test_the_archive_failing_exits_3_and_the_run_is_kept_as_failed(
     assert run.status == "failed" and not run.outcomes.exists()
 
 
-def test_bad_input_exits_2_and_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("archive_unconfigured")
+def test_bad_input_exits_2_and_writes_nothing() -> None:
     incident = scenario_incident()
     number = str(incident.number)
-    for name in ("CONTINGENCY_ARCHIVE_HOST", "CONTINGENCY_ARCHIVE_DICOMWEB_URL", "CONTINGENCY_ARCHIVE_SYSTEM"):
-        monkeypatch.delenv(name, raising=False)
     code, _, err = cli("--org", HOME_ORG, number)
     assert code == 2 and "error: CONTINGENCY_ARCHIVE_HOST: no imaging archive is configured" in err
     code, _, err = cli("--org", HOME_ORG)

@@ -23,7 +23,7 @@ from contingency.downtime.archive.localorthanc import CALLER_AET
 
 from .conftest import ROOT
 from .support.chaos import WorkerDatabase, environment
-from .support.orthanc import LONDON, skip_without_orthanc
+from .support.orthanc import LONDON, printed_until_ready, skip_without_orthanc
 
 pytestmark = pytest.mark.subprocess_db
 CLI = [sys.executable, "-m", "contingency.cli"]
@@ -48,12 +48,7 @@ def test_the_demo_outage_against_the_demo_archive(tmp_path: Path) -> None:
         dicom, http = _free_port(), _free_port()
         command = [*CLI, "downtime", "demo-archive", "--dicom-port", str(dicom), "--http-port", str(http)]
         server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        assert server.stdout is not None
-        lines: list[str] = []
-        while not lines or lines[-1] != "Ctrl-C stops it.":
-            line = server.stdout.readline()
-            assert line, server.stderr.read() if server.stderr else ""
-            lines.append(line.strip())
+        lines = printed_until_ready(server)
         printed = "\n".join(lines)
         assert "export CONTINGENCY_ARCHIVE_RESULT_CAP=25 CONTINGENCY_ARCHIVE_SYSTEM=pacs" in printed
         window = next(line for line in lines if line.startswith("Outage window: "))

@@ -15,22 +15,15 @@ from contingency.incidents import reports, services
 from contingency.incidents.outstanding import open_work
 from contingency.incidents.services import IncidentError
 
-from .reconcile_support import archive_environ, as_logged, log_records, records_of, scenario_incident
+from .reconcile_support import as_logged, log_records, records_of, scenario_incident
 from .support.orthanc import WINDOW_START, LoadedArchive
 
 pytestmark = pytest.mark.usefixtures("demo_plans")
 
 
-@pytest.fixture
-def configured(archive: LoadedArchive, monkeypatch: pytest.MonkeyPatch) -> LoadedArchive:
-    for name, value in archive_environ(archive).items():
-        monkeypatch.setenv(name, value)
-    return archive
-
-
-def test_records_not_proved_are_outstanding_until_stand_down_gives_a_reason(configured: LoadedArchive) -> None:
+def test_records_not_proved_are_outstanding_until_stand_down_gives_a_reason(archive_configured: LoadedArchive) -> None:
     incident = scenario_incident()
-    log_records(incident, configured.scenario, limit=30, state=RecordState.VERIFIED)  # the ledger is done
+    log_records(incident, archive_configured.scenario, limit=30, state=RecordState.VERIFIED)  # the ledger is done
     now = timezone.now()
     [work] = open_work(incident, now)
     assert (work.title, work.count) == ("Imaging archive", 30)
@@ -57,9 +50,11 @@ def test_records_not_proved_are_outstanding_until_stand_down_gives_a_reason(conf
     assert "not yet proved in the archive" in entry.note
 
 
-def test_a_failed_run_proves_nothing_and_says_why(configured: LoadedArchive, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_run_proves_nothing_and_says_why(
+    archive_configured: LoadedArchive, monkeypatch: pytest.MonkeyPatch
+) -> None:
     incident = scenario_incident()
-    log_records(incident, configured.scenario, limit=10, state=RecordState.VERIFIED)
+    log_records(incident, archive_configured.scenario, limit=10, state=RecordState.VERIFIED)
     monkeypatch.setenv("CONTINGENCY_ARCHIVE_CALLED_AET", "NOT-THE-PACS")
     run = run_reconciliation(incident=incident, actor=None, via="test")
     assert run.status == "failed"
@@ -68,10 +63,10 @@ def test_a_failed_run_proves_nothing_and_says_why(configured: LoadedArchive, mon
     assert "no reconciliation has finished yet; run #1 failed: The archive refused the association" in work.summary
 
 
-def test_a_clean_run_leaves_nothing_to_do(configured: LoadedArchive) -> None:
+def test_a_clean_run_leaves_nothing_to_do(archive_configured: LoadedArchive) -> None:
     end = WINDOW_START + timedelta(hours=2)
     incident = scenario_incident(WINDOW_START, end)
-    log = as_logged(configured.scenario.loaded, WINDOW_START, end)
+    log = as_logged(archive_configured.scenario.loaded, WINDOW_START, end)
     assert len(log) > 10
     records_of(incident, log, state=RecordState.VERIFIED)
     run = run_reconciliation(incident=incident, actor=None, via="test")
@@ -84,10 +79,8 @@ def test_a_clean_run_leaves_nothing_to_do(configured: LoadedArchive) -> None:
     assert services.stand_down(incident=incident, actor=None, via="test").state == "stood-down"
 
 
-def test_without_an_archive_configured_there_is_no_archive_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CONTINGENCY_ARCHIVE_HOST", raising=False)
-    monkeypatch.delenv("CONTINGENCY_ARCHIVE_DICOMWEB_URL", raising=False)
-    monkeypatch.delenv("CONTINGENCY_ARCHIVE_SYSTEM", raising=False)
+@pytest.mark.usefixtures("archive_unconfigured")
+def test_without_an_archive_configured_there_is_no_archive_line() -> None:
     incident = scenario_incident()
     from .support.orthanc import downtime_scenario
 

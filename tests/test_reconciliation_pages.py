@@ -16,7 +16,7 @@ from django.urls import reverse
 from contingency.downtime.models import ReconciliationRun
 from contingency.incidents.models import Incident
 
-from .reconcile_support import archive_environ, log_records, numbers, scenario_incident
+from .reconcile_support import log_records, numbers, scenario_incident
 from .support.orthanc import LoadedArchive
 
 pytestmark = pytest.mark.usefixtures("demo_plans")
@@ -30,20 +30,7 @@ def text(response: Any) -> str:
     return html.unescape(str(response.content.decode()))
 
 
-@pytest.fixture
-def unconfigured(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CONTINGENCY_ARCHIVE_HOST", "CONTINGENCY_ARCHIVE_DICOMWEB_URL", "CONTINGENCY_ARCHIVE_SYSTEM"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def configured(archive: LoadedArchive, monkeypatch: pytest.MonkeyPatch) -> LoadedArchive:
-    for name, value in archive_environ(archive).items():
-        monkeypatch.setenv(name, value)
-    return archive
-
-
-@pytest.mark.usefixtures("unconfigured")
+@pytest.mark.usefixtures("archive_unconfigured")
 def test_without_an_archive_the_page_says_how_to_configure_one(member: Callable[..., Client]) -> None:
     incident = scenario_incident()
     responder = member("responder")
@@ -62,9 +49,9 @@ def test_without_an_archive_the_page_says_how_to_configure_one(member: Callable[
 
 
 def test_check_the_archive_from_the_page_and_read_the_report(
-    configured: LoadedArchive, member: Callable[..., Client]
+    archive_configured: LoadedArchive, member: Callable[..., Client]
 ) -> None:
-    scenario = configured.scenario
+    scenario = archive_configured.scenario
     incident = scenario_incident()
     records = {r.number: r for r in log_records(incident, scenario)}
     viewer, responder = member("viewer"), member("responder")
@@ -119,10 +106,10 @@ def test_check_the_archive_from_the_page_and_read_the_report(
 
 
 def test_a_failed_run_from_the_page_is_shown_as_failed(
-    configured: LoadedArchive, member: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+    archive_configured: LoadedArchive, member: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     incident = scenario_incident()
-    log_records(incident, configured.scenario, limit=5)
+    log_records(incident, archive_configured.scenario, limit=5)
     monkeypatch.setenv("CONTINGENCY_ARCHIVE_CALLED_AET", "NOT-THE-PACS")
     done = member("responder").post(url("downtime-archive-run", incident), follow=True)
     page = text(done)
@@ -130,8 +117,8 @@ def test_a_failed_run_from_the_page_is_shown_as_failed(
     assert "The archive could not be reconciled" in page and "Missing from the archive (" not in page
 
 
-def test_the_review_carries_the_latest_run(configured: LoadedArchive, member: Callable[..., Client]) -> None:
-    scenario = configured.scenario
+def test_the_review_carries_the_latest_run(archive_configured: LoadedArchive, member: Callable[..., Client]) -> None:
+    scenario = archive_configured.scenario
     incident = scenario_incident()
     log_records(incident, scenario)
     member("responder").post(url("downtime-archive-run", incident))

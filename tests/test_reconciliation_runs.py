@@ -132,9 +132,8 @@ def test_an_archive_fault_nobody_foresaw_is_a_failed_run_too(archive: LoadedArch
     assert run.status == "failed" and run.failure == "The archive did not answer within 0.1 s"
 
 
+@pytest.mark.usefixtures("archive_unconfigured")
 def test_no_archive_configured_is_refused_with_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CONTINGENCY_ARCHIVE_HOST", "CONTINGENCY_ARCHIVE_DICOMWEB_URL", "CONTINGENCY_ARCHIVE_SYSTEM"):
-        monkeypatch.delenv(name, raising=False)
     incident = scenario_incident()
     with pytest.raises(ReconciliationError) as caught:
         run_reconciliation(incident=incident, actor=None, via="test")

@@ -1,6 +1,7 @@
 """A CD's DICOMDIR listed on the record of the CD (burnt or received): its studies, reconciled like the rest.
 
-    studies = list_cd(record=record, path=Path("/media/cdrom"), name="DICOMDIR", actor=user, via="web")
+    studies = read(Path("/media/cdrom"), "cdrom")            # or read_upload(data, "DICOMDIR"): DowntimeError
+    listed = list_cd(record=record, studies=studies, source="cdrom", actor=user, via="command line")
 
 The DICOMDIR is read whole before anything is written (downtime/archive/dicomdir.py); a file that is not a
 DICOMDIR, is truncated or corrupt, too large, or lists no studies is refused naming the file, and nothing

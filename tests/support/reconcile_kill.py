@@ -19,35 +19,15 @@ from tests.support.seeding import command_line, pacs_plan
 
 
 def seed(args: argparse.Namespace) -> None:
-    from contingency.downtime.models import DowntimeRecord
     from contingency.incidents import services
+    from tests.reconcile_support import records_of
     from tests.support.orthanc import WINDOW_END, WINDOW_START, downtime_scenario
 
     plan = pacs_plan()
     incident = services.report(plan=plan, subject="system:pacs", actor=None, began_at=WINDOW_START, via="kill test")
     incident = services.invoke(incident=incident, actor=None, via="kill test")
     incident = services.restore(incident=incident, actor=None, restored_at=WINDOW_END, via="kill test")
-    rows = [
-        DowntimeRecord(
-            organisation=incident.organisation,
-            incident=incident,
-            number=n,
-            function_key="image-acquisition",
-            kind_key="examination",
-            system_key="pacs",
-            values={"accession-number": e.accession_number},
-            hospital_number=e.patient_id,
-            accession_number=e.accession_number,
-            occurred_at=e.done_at,
-            expected_instances=e.expected_instances,
-            day=WINDOW_START.date(),
-            recorded_at=WINDOW_START,
-            recorded_by_name="kill test",
-            recorded_via="kill test",
-        )
-        for n, e in enumerate(downtime_scenario().expected, 1)
-    ]
-    DowntimeRecord.objects.bulk_create(rows)
+    records_of(incident, downtime_scenario().expected)
     print(f"incident={incident.number}", flush=True)
 
 
