@@ -24,6 +24,7 @@ from hypothesis import settings as hypothesis_settings
 
 if TYPE_CHECKING:
     from .support.live_channels import LiveChannels
+    from .support.orthanc import LoadedArchive
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PLANS = ROOT / "demo" / "plans"
@@ -195,6 +196,41 @@ def channels(monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveChannels]:
         registry.reset()
         yield live
     registry.reset()
+
+
+# ------------------------------------------------------------------------------ a real imaging archive
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedArchive]:
+    """A real Orthanc (LimitFindResults 50), one per session (per xdist worker), holding the planted downtime
+    scenario of tests/support/orthanc.py; skipped where Orthanc is not installed."""
+    from .support.orthanc import LoadedArchive, downtime_scenario, skip_without_orthanc, start_loaded
+
+    skip_without_orthanc()
+    scenario = downtime_scenario()
+    orthanc = start_loaded(tmp_path_factory.mktemp("orthanc"), scenario)
+    try:
+        yield LoadedArchive(orthanc, scenario)
+    finally:
+        orthanc.stop()
+
+
+@pytest.fixture
+def archive_configured(archive: LoadedArchive, monkeypatch: pytest.MonkeyPatch) -> LoadedArchive:
+    """The session's Orthanc as this installation's archive (CONTINGENCY_ARCHIVE_*), standing for `pacs`."""
+    from .reconcile_support import archive_environ
+
+    for name, value in archive_environ(archive).items():
+        monkeypatch.setenv(name, value)
+    return archive
+
+
+@pytest.fixture
+def archive_unconfigured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No imaging archive configured here, whatever the environment says."""
+    for name in ("CONTINGENCY_ARCHIVE_HOST", "CONTINGENCY_ARCHIVE_DICOMWEB_URL", "CONTINGENCY_ARCHIVE_SYSTEM"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

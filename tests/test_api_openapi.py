@@ -70,6 +70,8 @@ EXPECTED_PATHS = {
             "/{number}/downtime/records/{record}/resolve",
             "/{number}/downtime/draw",
             "/{number}/downtime/import",
+            "/{number}/downtime/archive/runs",
+            "/{number}/downtime/archive/runs/{run}",
         )
     ),
     "/api/v1/notify/inbound-sms",

@@ -207,6 +207,20 @@ def downtime_record(visit: Visit) -> dict[str, Any]:
     return {"org": HOME_ORG, "number": found.number, "record": made.number}
 
 
+def reconciliation_run(visit: Visit) -> dict[str, Any]:
+    """A failed reconciliation run of a fresh invoked PACS incident (its archive refused; no network used)."""
+    from contingency.downtime.archive import ArchiveConfig, ArchiveError, Failure
+    from contingency.downtime.reconciliation import run_reconciliation
+
+    def refused(config: ArchiveConfig, deadline: float | None = None) -> Any:
+        raise ArchiveError(Failure.REFUSED, "Nothing is listening at 127.0.0.1:9")
+
+    found = _incident("invoked")
+    config = ArchiveConfig(host="127.0.0.1", port=9, called_aet="PACS", systems=("pacs",))
+    made = run_reconciliation(incident=found, actor=None, via="test", config=config, archive=refused)
+    return {"org": HOME_ORG, "number": found.number, "run": made.number}
+
+
 def _ids(serial: int) -> dict[str, str]:
     from tests.downtime_support import dtid
 
@@ -363,6 +377,11 @@ EXPECTED: dict[str, Page] = {
     "downtime-reenter": Page(Capability.RESPOND, downtime_record, ACTION),
     "downtime-check": Page(Capability.RESPOND, downtime_record, ACTION),
     "downtime-resolve": Page(Capability.RESPOND, downtime_record, ACTION),
+    "downtime-record-cd": Page(Capability.RESPOND, downtime_record, ACTION),
+    # The imaging archive: VIEW to see the runs and reports, RESPOND to check the archive (a run queries the PACS).
+    "downtime-archive": Page(Capability.VIEW, incident()),
+    "downtime-archive-run": Page(Capability.RESPOND, incident(), ACTION),
+    "downtime-archive-report": Page(Capability.VIEW, reconciliation_run),
     "downtime-ids": Page(Capability.VIEW, org()),
     "downtime-ids-allocate": Page(Capability.EDIT, org(), ACTION),
     # Notifications: RESPOND (as for tasks) to send again or record a call; the signed link acknowledges.

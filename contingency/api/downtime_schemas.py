@@ -129,3 +129,60 @@ class RangeOut(Out):
     size: int
     used: int
     example: str = Field(description="The first ID as printed, e.g. CT-000001-Q.")
+
+
+class RunCountsOut(Out):
+    present: int
+    missing: int
+    count_mismatch: int
+    identity_mismatch: int = Field(description="Found, but under another patient (or accession): needs a correction.")
+    not_logged: int = Field(description="Studies in the archive from the downtime that no record claims.")
+
+
+class RunOut(Out):
+    number: int
+    status: str = Field(description="ok: the archive answered every query; failed: see `failure`, no outcome.")
+    clean: bool = Field(description="Every record present and complete, and nothing in the archive not logged.")
+    failure: str | None
+    failure_kind: str | None = Field(description="refused, unreachable, timeout, rejected, aborted, status, ...")
+    run_by: str
+    via: str
+    started_at: Instant
+    finished_at: Instant
+    window_start: Instant
+    window_end: Instant
+    archive: str
+    systems: list[str]
+    expected: int = Field(description="Studies looked for: one per record, or one per study on a record's CD.")
+    counts: RunCountsOut
+    archive_studies: int
+    queries: int
+    digest: str = Field(description="SHA-256 of the outcome alone: two runs with the same outcome, the same digest.")
+
+
+class StudyOut(Out):
+    study_uid: str
+    accession_number: str
+    patient_id: str
+    study_date: str
+    study_time: str
+    modalities: str
+    instances: int | None
+
+
+class OutcomeOut(Out):
+    record: int = Field(description="The record's number in the incident.")
+    cd_study: int | None = Field(description="The study's place on the record's CD, when it was looked for by a CD.")
+    bucket: str = Field(description="present, missing, count-mismatch or identity-mismatch.")
+    matched_by: str
+    note: str
+    expected_accession_number: str
+    expected_patient_id: str
+    expected_study_uid: str
+    expected_instances: int | None
+    archive: StudyOut | None = Field(description="The study the archive has for it.")
+
+
+class RunReportOut(RunOut):
+    outcomes: list[OutcomeOut]
+    not_logged_studies: list[StudyOut]

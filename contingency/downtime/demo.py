@@ -5,6 +5,11 @@ the demo outage is left alone). Everything goes through the services, as a perso
 the responder logs examinations, reports and CDs, re-enters most of them; the approver spot-checks,
 finds one discrepancy (which widens that day's sample) and resolves it. NHS numbers are in the
 999 range kept for testing; the rest is fictional.
+
+The examinations are the demo archive's (`archive.demo.demo_examinations` over this outage's downtime) and the
+CD received is the one it holds, so "Check the archive" against `contingency downtime demo-archive` (which
+reads this outage's window from the database) finds exactly the problems planted there: four examinations
+never re-sent, one filed under a temporary patient number, one short of an image, two studies nobody logged.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from contingency.lib.checkchars import make_id
 from contingency.plans.models import Plan
 
 from . import services
+from .archive.demo import demo_examinations, received_cd
 from .models import DowntimeRecord, IdRange
 
 TITLE = "PACS outage (demo: downtime records)"
@@ -42,6 +48,11 @@ def demo_nhs(serial: int) -> str:
         serial += 1
 
 
+def outage(organisation: str = ORGANISATION) -> Incident | None:
+    """The demo outage (restored), if it is in the database: the demo archive serves its downtime."""
+    return Incident.objects.filter(organisation__slug=organisation, title=TITLE, restored_at__isnull=False).first()
+
+
 def load(now: datetime | None = None) -> Incident | None:
     """Create the demo outage once; None when the organisation, plan or users are missing, or it exists."""
     now = now or timezone.now()
@@ -57,7 +68,8 @@ def load(now: datetime | None = None) -> Incident | None:
 
 
 def _load(organisation: Organisation, plan: Plan, clerk: Any, checker: Any, now: datetime) -> Incident:
-    began = now - timedelta(hours=30)
+    began = (now - timedelta(hours=30)).replace(second=0, microsecond=0)
+    restored = began + timedelta(hours=28)
     incident = incidents.report(
         plan=plan,
         subject="system:pacs",
@@ -103,27 +115,34 @@ def _load(organisation: Organisation, plan: Plan, clerk: Any, checker: Any, now:
             at=began + timedelta(hours=hours + 0.1),
         )
 
-    modalities = ["CT", "DX", "MR", "CR", "US", "DX", "CT", "DX", "MR", "DX", "CT", "US"]
+    # The examinations the demo archive knows: most re-sent, a few not, one under another patient, one short.
+    log = demo_examinations(began, restored)
     exams = []
-    for i, modality in enumerate(modalities):
-        serial = next(serials)
+    for i, done in enumerate(log):
+        hours = (done.performed_at - began).total_seconds() / 3600
         exams.append(
             add(
                 "examination",
                 {
-                    "downtime-id": make_id("CT", serial, 6).printed,
-                    "hospital-number": f"NGH{400100 + i}",
+                    "downtime-id": make_id("CT", next(serials), 6).printed,
+                    "hospital-number": done.patient_id,
                     "nhs-number": demo_nhs(4100 + i * 7),
-                    "accession-number": f"NGH-ACC-{880100 + i}",
-                    "done-at": wall(1 + i * 2),
-                    "modality": modality,
-                    "images": str(40 + 17 * i),
+                    "accession-number": done.accession_number,
+                    "done-at": wall(hours),
+                    "modality": done.modality,
+                    "images": str(done.instances),
                     "requested-by": ["emergency-department", "outpatients", "acute-medical-unit"][i % 3],
                     "radiographer": ["A. Okafor", "B. Lindqvist"][i % 2],
                 },
-                1 + i * 2,
+                hours,
             )
         )
+    # Reports and a CD burnt for examinations that reached the archive as they were logged.
+    sound = [
+        record
+        for record, done in zip(exams, log, strict=True)
+        if done.in_archive and not done.archive_patient_id and done.archive_instances is None
+    ]
     reports = [
         add(
             "paper-report",
@@ -131,48 +150,44 @@ def _load(organisation: Organisation, plan: Plan, clerk: Any, checker: Any, now:
                 "downtime-id": make_id("CT", next(serials), 6).printed,
                 "hospital-number": exam.hospital_number,
                 "accession-number": exam.accession_number,
-                "reported-at": wall(2 + i * 2),
+                "reported-at": wall(_hours(began, exam) + 1),
                 "reporter": "Dr R. Hale",
                 "urgent-finding": "yes" if i == 1 else "no",
             },
-            2 + i * 2,
+            _hours(began, exam) + 1,
         )
-        for i, exam in enumerate(exams[:3])
+        for i, exam in enumerate(sound[:3])
     ]
     burnt = add(
         "cd-burnt",
         {
             "downtime-id": make_id("CD", next(cd_serials), 6).printed,
-            "hospital-number": exams[0].hospital_number,
-            "accession-number": exams[0].accession_number,
-            "burnt-at": wall(1.5),
+            "hospital-number": sound[0].hospital_number,
+            "accession-number": sound[0].accession_number,
+            "burnt-at": wall(_hours(began, sound[0]) + 0.5),
             "robot": "CD robot B (emergency department)",
             "given-to": "Ward 7 with the patient",
         },
-        1.5,
+        _hours(began, sound[0]) + 0.5,
     )
+    cd = received_cd(began, zone)
     add(
         "cd-received",
         {
             "downtime-id": make_id("CD", next(cd_serials), 6).printed,
             "nhs-number": demo_nhs(9300),
+            "hospital-number": cd.patient_id,
             "received-at": wall(20),
             "from-hospital": "Ashbrook General Hospital",
-            "study-uid": "1.2.826.0.1.3680043.10.1234.7",
-            "images": "212",
+            "study-uid": cd.study_uid,
+            "images": str(cd.instances),
         },
         20,
     )
     # Service back after 28 hours; re-entry of the first day's records the next morning.
-    incident = incidents.restore(
-        incident=incident,
-        actor=clerk,
-        restored_at=began + timedelta(hours=28),
-        via="demo",
-        at=began + timedelta(hours=28),
-    )
-    later = began + timedelta(hours=28, minutes=30)
-    for i, record in enumerate([*exams[:9], *reports, burnt]):
+    incident = incidents.restore(incident=incident, actor=clerk, restored_at=restored, via="demo", at=restored)
+    later = restored + timedelta(minutes=30)
+    for i, record in enumerate([*exams[:-8], *reports, burnt]):
         services.reenter(
             record=record,
             system_reference=f"RIS-{700200 + i}",
@@ -213,3 +228,8 @@ def _load(organisation: Organisation, plan: Plan, clerk: Any, checker: Any, now:
             at=later + timedelta(hours=2),
         )
     return incident
+
+
+def _hours(began: datetime, record: DowntimeRecord) -> float:
+    assert record.occurred_at is not None
+    return (record.occurred_at - began).total_seconds() / 3600

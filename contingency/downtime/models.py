@@ -19,6 +19,8 @@ from contingency.core.models import LineField, Organisation, ProseField
 from contingency.incidents.models import Incident
 from contingency.plans.models import KEY_LENGTH
 
+from .archive.matching import BUCKET_LABELS
+
 ID_LENGTH = 24  # a downtime ID: 8 letters, 12 digits, a check character, with room
 IDENTIFIER_LENGTH = 64  # accession numbers, hospital numbers, references, DICOM UIDs (64 by the standard)
 
@@ -177,3 +179,152 @@ class SpotCheckDraw(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind_key} {self.day}: {len(self.drawn)} drawn"
+
+
+# ---------------------------------------------------------------- the imaging archive (downtime/reconciliation.py)
+
+
+class CdStudy(models.Model):
+    """A study a CD holds, as its DICOMDIR lists it, attached to the record of the CD (burnt or received).
+
+    A record with a CD listed is reconciled by the CD's studies rather than its own identifiers."""
+
+    record = models.ForeignKey(DowntimeRecord, on_delete=models.CASCADE, related_name="cd_studies")
+    position = models.PositiveIntegerField(help_text="Its place in the DICOMDIR, from 1.")
+    patient_id = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    study_uid = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    accession_number = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    study_date = models.CharField(max_length=8, blank=True, default="")
+    study_time = models.CharField(max_length=16, blank=True, default="")
+    description = LineField(blank=True, default="")
+    series = models.PositiveIntegerField(default=0)
+    instances = models.PositiveIntegerField(default=0)
+    source = LineField(help_text="The file it was read from.")
+    listed_at = models.DateTimeField()
+    listed_by_name = LineField()
+
+    class Meta:
+        ordering = ("record_id", "position")
+        constraints = [models.UniqueConstraint(fields=("record", "position"), name="downtime_cd_study_position")]
+
+    def __str__(self) -> str:
+        return f"CD study {self.position} of record {self.record_id}"
+
+
+class RunStatus(models.TextChoices):
+    OK = "ok"  # the archive answered every query: the buckets are the outcome
+    FAILED = "failed"  # the archive could not be reconciled: the reason, and no outcome
+
+
+class ReconciliationRun(models.Model):
+    """One reconciliation of an incident's records with the imaging archive, written whole when it ends."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="reconciliation_runs")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="reconciliation_runs")
+    number = models.PositiveIntegerField(help_text="Numbered from 1 within the incident.")
+    as_of = models.DateTimeField(help_text="The records (and their CDs) were read as they stood at this moment.")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    run_by_name = LineField()
+    via = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, choices=RunStatus.choices)
+    is_clean = models.BooleanField(default=False, help_text="Every record present and complete, nothing not logged.")
+    failure_kind = models.CharField(max_length=16, blank=True, default="")
+    failure = ProseField(blank=True, default="", help_text="Why the run failed, in words, with the hint.")
+    archive = LineField(help_text="Where the queries went (never a secret).")
+    systems = models.JSONField(default=list, help_text="The plan systems the archive stands for.")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    expected = models.PositiveIntegerField(help_text="Studies looked for (records, or the studies on their CDs).")
+    present = models.PositiveIntegerField(default=0)
+    missing = models.PositiveIntegerField(default=0)
+    count_mismatch = models.PositiveIntegerField(default=0)
+    identity_mismatch = models.PositiveIntegerField(default=0)
+    not_logged = models.PositiveIntegerField(default=0)
+    archive_studies = models.PositiveIntegerField(default=0)
+    queries = models.PositiveIntegerField(default=0, help_text="Query windows asked, and look-ups one by one.")
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the outcome alone: equal runs, equal digests.")
+    result = models.JSONField(help_text="The whole result as the archive package gives it (Reconciliation.to_json).")
+
+    class Meta:
+        ordering = ("incident_id", "number")
+        constraints = [models.UniqueConstraint(fields=("incident", "number"), name="downtime_run_unique_number")]
+
+    def __str__(self) -> str:
+        return f"#{self.incident_id} reconciliation {self.number} ({self.status})"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == RunStatus.OK
+
+    @property
+    def problems(self) -> int:
+        """Records not proved by this run, and studies nobody logged."""
+        return self.missing + self.count_mismatch + self.identity_mismatch + self.not_logged
+
+
+class StudyColumns(models.Model):
+    """A study as the archive answered it (study level)."""
+
+    study_uid = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    accession_number = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    patient_id = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    study_date = models.CharField(max_length=8, blank=True, default="")
+    study_time = models.CharField(max_length=16, blank=True, default="")
+    modalities = models.CharField(max_length=64, blank=True, default="")
+    instances = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def taken(self) -> str:
+        """StudyDate and StudyTime as the modality's clock had them: `2026-03-02 08:15`."""
+        day, time = self.study_date, self.study_time
+        if len(day) != 8:
+            return day
+        shown = f"{day[:4]}-{day[4:6]}-{day[6:]}"
+        return f"{shown} {time[:2]}:{time[2:4]}" if len(time) >= 4 else shown
+
+
+class Outcome(StudyColumns):
+    """Where one expected study of a run landed, the study the archive has for it (if any), and why."""
+
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="outcomes")
+    position = models.PositiveIntegerField()
+    record = models.ForeignKey(DowntimeRecord, on_delete=models.CASCADE, related_name="outcomes")
+    cd_study = models.ForeignKey(CdStudy, models.SET_NULL, null=True, blank=True, related_name="outcomes")
+    bucket = models.CharField(max_length=24, choices=[(str(b), label) for b, label in BUCKET_LABELS.items()])
+    matched_by = models.CharField(max_length=16, blank=True, default="")
+    note = ProseField(blank=True, default="")
+    # What was looked for (the record's identifiers then, or its CD's study).
+    expected_accession = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    expected_patient = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    expected_study_uid = models.CharField(max_length=IDENTIFIER_LENGTH, blank=True, default="")
+    expected_instances = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("run_id", "position")
+        constraints = [models.UniqueConstraint(fields=("run", "position"), name="downtime_outcome_position")]
+        indexes = [
+            models.Index(fields=("run", "bucket"), name="downtime_outcome_bucket"),
+            models.Index(fields=("record", "run"), name="downtime_outcome_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}: record {self.record_id} {self.bucket}"
+
+
+class UnloggedStudy(StudyColumns):
+    """A study the archive holds from the downtime that no record claims."""
+
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="unlogged")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ("run_id", "position")
+        constraints = [models.UniqueConstraint(fields=("run", "position"), name="downtime_unlogged_position")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}: not logged {self.study_uid}"

@@ -83,3 +83,30 @@ def test_the_system_check_explains_at_start_up(monkeypatch):
     assert "CONTINGENCY_ARCHIVE_CALLED_AET is not set" in errors[0].msg
     monkeypatch.delenv("CONTINGENCY_ARCHIVE_HOST")
     assert archive_configuration() == []
+
+
+def test_the_system_check_warns_of_an_archive_standing_for_no_system(monkeypatch):
+    monkeypatch.setenv("CONTINGENCY_ARCHIVE_HOST", "pacs.example.org")
+    monkeypatch.setenv("CONTINGENCY_ARCHIVE_CALLED_AET", "PACS")
+    monkeypatch.delenv("CONTINGENCY_ARCHIVE_SYSTEM", raising=False)
+    [warning] = archive_configuration()
+    assert warning.id == "contingency.W021" and "CONTINGENCY_ARCHIVE_SYSTEM" in str(warning.hint)
+    monkeypatch.setenv("CONTINGENCY_ARCHIVE_SYSTEM", "pacs")
+    assert archive_configuration() == []
+
+
+def test_the_archive_names_the_plan_systems_it_stands_for():
+    dicom = {"CONTINGENCY_ARCHIVE_HOST": "pacs.example.org", "CONTINGENCY_ARCHIVE_CALLED_AET": "PACS"}
+    config = load_config({**dicom, "CONTINGENCY_ARCHIVE_SYSTEM": " pacs, vna,pacs "})
+    assert config is not None and config.systems == ("pacs", "vna")
+    assert load_config(dicom).systems == ()  # type: ignore[union-attr]
+    with pytest.raises(ArchiveConfigError) as caught:
+        load_config({**dicom, "CONTINGENCY_ARCHIVE_SYSTEM": "pacs,Main PACS"})
+    assert caught.value.problems == [
+        "CONTINGENCY_ARCHIVE_SYSTEM: 'Main PACS': a plan's system id is lower-case letters, digits and hyphens, e.g. pacs"
+    ]
+    with pytest.raises(ArchiveConfigError) as caught:
+        load_config({"CONTINGENCY_ARCHIVE_SYSTEM": "pacs"})
+    assert caught.value.problems == [
+        "CONTINGENCY_ARCHIVE_SYSTEM is set, but CONTINGENCY_ARCHIVE_HOST or CONTINGENCY_ARCHIVE_DICOMWEB_URL is not"
+    ]

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..support.orthanc import skip_without_orthanc
+from ..support.orthanc import printed_until_ready, skip_without_orthanc
 
 
 def _free_port() -> int:
@@ -26,12 +26,7 @@ def test_demo_archive_serves_the_demo_outage_until_interrupted(tmp_path: Path):
                "--http-port", str(http), "--from", "2026-03-02T07:00", "--to", "2026-03-03T19:00", "--log", str(log)]  # fmt: skip
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert server.stdout is not None
-        lines: list[str] = []
-        while not lines or lines[-1] != "Ctrl-C stops it.":
-            line = server.stdout.readline()
-            assert line, server.stderr.read() if server.stderr else ""
-            lines.append(line.strip())
+        lines = printed_until_ready(server)
         assert lines[0].startswith("Demo archive: Orthanc on 127.0.0.1 (58 studies, 60 in the downtime log)")
         env = {
             **os.environ,

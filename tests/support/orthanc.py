@@ -16,6 +16,7 @@ LEFT_OUT logged examinations are not loaded at all: those 7 must come out missin
 from __future__ import annotations
 
 import random
+import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -140,3 +141,15 @@ def start_loaded(workdir: Path, scenario: Scenario) -> LocalOrthanc:
         orthanc.stop()
         raise
     return orthanc
+
+
+def printed_until_ready(server: subprocess.Popen[str]) -> list[str]:
+    """What `contingency downtime demo-archive` prints up to "Ctrl-C stops it." (it is serving then); fails with
+    its standard error if it ends first."""
+    assert server.stdout is not None
+    lines: list[str] = []
+    while not lines or lines[-1] != "Ctrl-C stops it.":
+        line = server.stdout.readline()
+        assert line, server.stderr.read() if server.stderr else ""
+        lines.append(line.strip())
+    return lines

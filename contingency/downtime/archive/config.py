@@ -13,10 +13,13 @@ password is never repeated in a message.
     CONTINGENCY_ARCHIVE_TIME_ZONE (Europe/London: the modalities' clocks)
     CONTINGENCY_ARCHIVE_DICOMWEB_URL, _DICOMWEB_USERNAME, _DICOMWEB_PASSWORD
     CONTINGENCY_ARCHIVE_QUERY = c-find | qido (default: c-find when _HOST is set, else qido)
+    CONTINGENCY_ARCHIVE_SYSTEM = the plan system id(s) this archive is, comma-separated (e.g. pacs): records of
+    kinds that must reach one of them are reconciled with it (downtime/reconciliation.py)
 """
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,11 +49,13 @@ VARIABLES = {
     "dicomweb_username": "CONTINGENCY_ARCHIVE_DICOMWEB_USERNAME",
     "dicomweb_password": "CONTINGENCY_ARCHIVE_DICOMWEB_PASSWORD",
     "query": "CONTINGENCY_ARCHIVE_QUERY",
+    "systems": "CONTINGENCY_ARCHIVE_SYSTEM",
 }
 _SECRETS = {"CONTINGENCY_ARCHIVE_DICOMWEB_PASSWORD"}
 _MAINS = ("host", "dicomweb_url")
 
 Query = Literal["c-find", "qido"]
+SYSTEM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")  # a plan's id (plans/spec/types.py ID_PATTERN)
 
 
 class ArchiveConfigError(Exception):
@@ -95,6 +100,7 @@ class ArchiveConfig(BaseModel):
     dicomweb_username: str = ""
     dicomweb_password: str = ""
     query: Query | None = None
+    systems: tuple[str, ...] = ()
 
     @field_validator("called_aet", "calling_aet")
     @classmethod
@@ -116,6 +122,17 @@ class ArchiveConfig(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r}: not a time zone name such as Europe/London") from None
         return value
+
+    @field_validator("systems", mode="before")
+    @classmethod
+    def _systems(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        found = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+        for system in found:
+            if not SYSTEM_ID.match(system):
+                raise ValueError(f"{system!r}: a plan's system id is lower-case letters, digits and hyphens, e.g. pacs")
+        return found
 
     @field_validator("dicomweb_url")
     @classmethod

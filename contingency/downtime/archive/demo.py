@@ -2,8 +2,10 @@
 
 Deterministic for a window and a seed, all fictional. Most examinations reached the archive; a few were
 never re-sent (missing), one was registered under a temporary patient number (identity mismatch), one lost
-an image (instance count), and two studies in the archive were never logged. The ledger's demo data can
-create its downtime records from `demo_examinations` so that a run from the page finds exactly these.
+an image (instance count), and two studies in the archive were never logged. The archive also holds a study
+received on CD from another hospital during the outage (`received_cd`), imported under our hospital number
+and dated by that hospital before the outage. The ledger's demo outage (downtime/demo.py) logs exactly
+`demo_examinations` over its own downtime, and that CD, so that a run from the page finds exactly these.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import csv
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -81,8 +83,15 @@ def demo_examinations(start: datetime, end: datetime, *, count: int = 60, seed: 
     return exams
 
 
+def received_cd(start: datetime, zone: ZoneInfo) -> SyntheticStudy:
+    """The study on the CD received from another hospital during the outage, as our archive holds it once imported:
+    under our hospital number, dated two days before the outage by the hospital that took it."""
+    taken = (start - timedelta(days=2)).astimezone(zone).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    return SyntheticStudy("ASH-77120", "RX5599001", taken, "CT", 4)
+
+
 def archive_studies(exams: list[DemoExamination], zone: ZoneInfo) -> list[SyntheticStudy]:
-    """What the demo archive holds: the examinations that were re-sent, and two that nobody logged."""
+    """What the demo archive holds from the outage: the examinations that were re-sent, and two nobody logged."""
     held = [exam.study(zone) for exam in exams if exam.in_archive]
     if exams:
         first, last = exams[0].performed_at, exams[-1].performed_at

@@ -118,9 +118,11 @@ class _Forwarder:
         with self._lock:
             self._pause_at, self._paused = self._received + n_bytes, False
 
-    def wait_paused(self) -> None:
+    def wait_paused(self, timeout: float | None = None) -> bool:
+        """Block until the answers are held (True), or `timeout` seconds have passed (False): a caller that must
+        also watch its client, which may end before it gets that far, waits in slices."""
         with self._lock:
-            self._lock.wait_for(lambda: self._paused)
+            return self._lock.wait_for(lambda: self._paused, timeout)
 
     def resume(self) -> None:
         with self._lock:

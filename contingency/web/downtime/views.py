@@ -17,9 +17,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from contingency.core.permissions import Capability
-from contingency.downtime import importing, progress
+from contingency.downtime import importing, progress, proof
 from contingency.downtime import services as downtime
+from contingency.downtime.archive.dicomdir import MAX_BYTES as CD_MAX_BYTES
 from contingency.downtime.models import DowntimeRecord
+from contingency.downtime.reconciliation import CORRECTION, names_a_study
 from contingency.incidents.models import Incident
 from contingency.incidents.snapshot import calendar_of, document_of
 from contingency.plans.spec.directory import RoleKind
@@ -241,6 +243,12 @@ def detail_context(ctx: OrgContext, incident: Incident, found: DowntimeRecord, r
         "names": names_of(incident),
         "zone": calendar_of(incident).zone,
         "own_reentry": user.is_authenticated and found.reentered_by_id == user.pk,
+        # The imaging archive: the latest run's outcome for the record, and a CD's studies listed on it.
+        "outcomes": proof.record_outcomes(found),
+        "correction": CORRECTION,
+        "takes_cd": kind is not None and names_a_study(kind),
+        "cd_studies": list(found.cd_studies.all()),
+        "cd_max_mb": CD_MAX_BYTES // 1_048_576,
     }
 
 

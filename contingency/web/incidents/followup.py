@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from contingency.core.permissions import Capability
+from contingency.downtime.proof import latest_report
 from contingency.incidents import handover as handovers
 from contingency.incidents import readmodel, reports, review, tasks
 from contingency.incidents.models import EventKind, Handover, Incident, Review, ReviewAction
@@ -178,6 +179,7 @@ def _review_context(ctx: OrgContext, incident: Incident, form: ReviewForm, actio
             "summary": incident.timeline.exclude(kind__in=DETAIL).order_by("at", "id"),
             "calendar_zone": calendar_of(incident).zone,
             "work": outstanding(incident, context["now"]),
+            "reconciliation": latest_report(incident),
         }
     )
     return context
