@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "contingency.packs",
     "contingency.downtime",
     "contingency.status",
+    "contingency.monitor",
     "contingency.web",
     "contingency.api",
 ]

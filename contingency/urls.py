@@ -15,6 +15,7 @@ from contingency.web.notify import urls as notify
 from contingency.web.overview import urls as overview
 from contingency.web.packs import urls as packs
 from contingency.web.plan import urls as plan
+from contingency.web.probes import urls as probes
 from contingency.web.status import urls as status
 
 # Editing first: its fixed `plans/upload/` must win over the plan page's `plans/<plan>/`.
@@ -28,6 +29,7 @@ organisation_pages = [
     *notify.urlpatterns,
     *status.urlpatterns,
     *packs.urlpatterns,
+    *probes.urlpatterns,
 ]
 
 admin.site.login_form = views.AdminSignInForm  # slowed down after wrong passwords like the sign-in page

@@ -19,6 +19,7 @@ from contingency.lib.durations import _UNIT_WORDS
 from contingency.plans.spec import directory as d
 from contingency.plans.spec import plan as p
 from contingency.plans.spec import records as r
+from contingency.plans.spec.probes import OpenOn as ProbeOpenOn
 from contingency.plans.spec.types import DAY_NAMES
 from tests.builders import build
 
@@ -40,6 +41,8 @@ TEXT = st.lists(_WORD, min_size=1, max_size=3).map(" ".join) | _WORD.map(lambda 
 PROSE = TEXT | st.tuples(TEXT, TEXT).map("\n".join) | st.just("")
 DATE = st.dates(date(2000, 1, 1), date(2099, 12, 31)).map(date.isoformat)
 SCORE = st.integers(1, 5)
+# Probe intervals, from 10 s to a day, written in any unit (canonical: the largest exact one).
+SPAN = st.sampled_from(["10s", "90s", "1m", "2m", "1h", "60000ms", "3600s"])
 DURATION = st.builds(
     lambda n, sep, unit, upper: f"{n}{sep}{unit.upper() if upper else unit}",
     st.integers(0, 400),
@@ -326,6 +329,16 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
             "failover": record(
                 {"method": TEXT},
                 {"target": one("site", "system"), "requires": few(TEXT), "limitations": few(TEXT)},
+            ),
+            "owner": who,
+            "probes": record(
+                {},
+                {
+                    "every": SPAN,
+                    "failAfter": st.integers(1, 9),
+                    "recoverAfter": st.integers(1, 9),
+                    "openOn": enum(ProbeOpenOn),
+                },
             ),
         },
     )

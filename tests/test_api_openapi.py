@@ -79,6 +79,10 @@ EXPECTED_PATHS = {
     "/api/v1/mirror/organisations",
     "/api/v1/mirror/organisations/{org}/feed",
     "/api/v1/mirror/organisations/{org}/plans/{plan}/issues/{issue}",
+    "/api/v1/organisations/{org}/probe/checks",
+    "/api/v1/organisations/{org}/probe/results",
+    "/api/v1/organisations/{org}/probes",
+    "/api/v1/organisations/{org}/probes/systems/{plan}/{system}",
 }
 REGENERATE = (
     "contingency manage export_openapi_schema --api contingency.api.main.api --indent 2 --output schema/openapi-v1.json"
@@ -97,6 +101,7 @@ def test_openapi_json_is_served_and_lists_every_path(db: None) -> None:
         "Session",
         "NotifyCallbackToken",
         "MirrorToken",
+        "ProbeSignature",
     }
     summary = schema["components"]["schemas"]["PlanSummary"]["properties"]
     assert {"issueDate", "reviewDate", "lint"} <= set(summary)

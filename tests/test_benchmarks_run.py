@@ -6,6 +6,7 @@ its own throw-away database in a child process, so it never touches the test dat
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -157,3 +158,42 @@ def test_packs_benchmark_tiny_run_prints_its_ratio_memory_and_html_size():
     assert "x the baseline (goal <= 1.2x)" in lines["ratio"]
     assert "peak RSS" in lines["memory"] and "MiB" in lines["memory"]
     assert "single file per plan:" in lines["html"] and "bytes" in lines["html"]
+
+
+PROBES_SCRIPT = ROOT / "benchmarks" / "probes.py"
+
+
+def test_probes_benchmark_tiny_run_prints_its_figures_and_exits_0():
+    result = subprocess.run(
+        [sys.executable, str(PROBES_SCRIPT), "--runs", "20", "--hours", "0.5"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "baseline: one site alone, same rules, same run" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "within the goal of 2" in lines["detection"]
+    assert "false alarms:" in out and "the naive rule:" in out
+
+
+def test_probes_benchmark_json_and_bad_arguments():
+    done = subprocess.run(
+        [sys.executable, str(PROBES_SCRIPT), "--runs", "5", "--hours", "0.2", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout)
+    assert set(figures["detection"]) == {"median", "p95", "max", "withinGoal"}
+    assert figures["falseAlarms"]["opened"] >= 0
+    bad = subprocess.run(
+        [sys.executable, str(PROBES_SCRIPT), "--loss", "1.5"], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert bad.returncode == 2 and "--loss" in bad.stderr

@@ -93,6 +93,9 @@ MERIDIAN = {
 }
 
 
+ECHO: dict[str, Any] = {"id": "echo", "dicom": {"host": "127.0.0.1", "port": 11112, "calledAe": "PACS"}}
+
+
 def call_meridian(text: str) -> Mutation:
     def mutate(plan: dict[str, Any]) -> None:
         plan["suppliers"] = [MERIDIAN]
@@ -237,6 +240,19 @@ CASES: dict[str, tuple[Mutation, set[str]]] = {
     "PRN001": (reissue, set()),
     "PRN002": (lambda p: None, set()),
     "PRN003": (second_holder, set()),
+    "PRB001": (
+        add_system(owner="owner", components=[{"name": "Archive", "checks": [{**ECHO, "every": "30s"}]}]),
+        set(),
+    ),
+    "PRB002": (add_system(probes={"failAfter": 2}, components=[{"name": "Archive", "checks": [ECHO]}]), set()),
+    "PRB003": (
+        add_system(
+            owner="owner",
+            probes={"every": "10s", "failAfter": 2},
+            components=[{"name": "Archive", "checks": [{**ECHO, "dicom": {**ECHO["dicom"], "timeout": "10s"}}]}],
+        ),
+        set(),
+    ),
 }
 
 

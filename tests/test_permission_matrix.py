@@ -96,6 +96,17 @@ def _incident(state: str) -> Any:
     return found
 
 
+def probe_site(visit: Visit) -> dict[str, Any]:
+    import uuid
+
+    from contingency.monitor import services
+
+    site, _ = services.add_site(
+        organisation=visit.plan.organisation, name=f"site-{uuid.uuid4().hex[:8]}", actor=None, via="test"
+    )
+    return {"org": HOME_ORG, "pk": site.pk}
+
+
 def incident(state: str = "invoked", **extra: Any) -> Kwargs:
     return lambda visit: {"org": HOME_ORG, "number": _incident(state).number, **extra}
 
@@ -414,6 +425,11 @@ EXPECTED: dict[str, Page] = {
     "plan-pack-print": Page(Capability.EDIT, plan(), ACTION),
     "print-download": Page(Capability.EDIT, print_record),
     "pack-copy": Page("signed", pack_token),
+    # Probes: anyone who may view sees a system's status and the probe sites; administrators make and revoke tokens.
+    "plan-system": Page(Capability.VIEW, plan(system="pacs")),
+    "probes": Page(Capability.VIEW, org()),
+    "probe-site-add": Page(Capability.ADMINISTER, org(), ACTION),
+    "probe-site-revoke": Page(Capability.ADMINISTER, probe_site, ACTION),
 }
 
 

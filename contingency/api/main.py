@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import downtime, downtime_archive, errors, incidents, mirror, notify, parts, plans, workflow
+from . import downtime, downtime_archive, errors, incidents, mirror, notify, parts, plans, probes, workflow
 from .auth import BearerToken, Session
 
 DESCRIPTION = """Plans of the organisations you belong to, with the same permissions as the pages.
@@ -35,3 +35,4 @@ api.add_router("", notify.router, tags=["notifications"])
 api.add_router("", downtime.router, tags=["downtime"])
 api.add_router("", mirror.router, tags=["laptop copies"])
 api.add_router("", downtime_archive.router, tags=["downtime"])
+api.add_router("", probes.router, tags=["probes"])

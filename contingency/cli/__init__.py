@@ -16,6 +16,7 @@ from .mirror import mirror, mirror_key
 from .notify import notify
 from .packs import pack
 from .plans import plan
+from .probe import probe_command, probes
 from .server import demo, manage, migrate, serve, worker_command
 from .users import user
 
@@ -37,6 +38,8 @@ for command in (
     mirror,
     mirror_key,
     user,
+    probe_command,
+    probes,
     migrate,
     demo,
     serve,

@@ -101,7 +101,7 @@ def serve(host: str, port: int, processes: int, threads: int, connection_limit: 
         first = " (in web process 1)" if processes > 1 else ""
         click.echo(
             f"The worker runs in-process{first}: trigger points every {DEFAULT_POLL:g}s, notifications as they come, "
-            "the status page published within seconds of a change, grab packs of newly issued plans."
+            "the status page published within seconds of a change, grab packs of newly issued plans, silent probes noticed."
         )
     background = None if no_worker else _background
     if processes == 1:
@@ -115,6 +115,7 @@ def _background() -> Callable[[], None]:
     """Start the worker's threads (trigger points, delivery, status page publishing, grab packs); returns how
     to stop them."""
     from ..incidents import worker
+    from ..monitor import worker as probes_sweep
     from ..notify import delivery
     from ..packs import jobs as packs
     from ..status.publishing import worker as publisher
@@ -124,6 +125,7 @@ def _background() -> Callable[[], None]:
         delivery.start_thread(worker=f"{worker.worker_name()}:delivery"),
         publisher.start_thread(worker=f"{worker.worker_name()}:publish"),
         packs.start_thread(poll=DEFAULT_POLL, worker=f"{worker.worker_name()}:packs"),
+        probes_sweep.start_thread(DEFAULT_POLL, worker=f"{worker.worker_name()}:probes"),
     ]
 
     def stop() -> None:
@@ -151,9 +153,9 @@ def _background() -> Callable[[], None]:
 @click.option("--name", help="This worker's name in the record of who fired what (default host:pid:thread).")
 @click.option(
     "--only",
-    type=click.Choice(["triggers", "delivery", "publish", "packs"]),
+    type=click.Choice(["triggers", "delivery", "publish", "packs", "probes"]),
     help="Run one part: timed actions (trigger points...), the delivery of notifications, publishing the "
-    "status page, or building grab packs.",
+    "status page, building grab packs, or the probes' sweep.",
 )
 @click.option(
     "--send-threads",
@@ -188,6 +190,7 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
         signal.signal(signal.SIGINT, request_stop)
     _django()
     from ..incidents import worker
+    from ..monitor import worker as probes_sweep
     from ..notify import delivery
     from ..packs import jobs as packs
     from ..status.publishing import worker as publisher
@@ -207,9 +210,11 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
         sent, moved = delivery.run_until_idle(worker=label) if only in (None, "delivery") else (0, 0)
         built = packs.run_until_idle(worker=label) if only in (None, "packs") else 0
         published, unpublished = publisher.run_once(worker=label) if only in (None, "publish") else (0, 0)
+        swept = probes_sweep.tick(worker=label) if only in (None, "probes") else None
+        silent = f", no news from {len(swept.silenced)} probe site(s)" if swept and swept.silenced else ""
         click.echo(
             f"fired {fired} action(s), sent {sent} message(s), moved on {moved} call-out(s), "
-            f"built {built} pack(s), published {published} status page(s)"
+            f"built {built} pack(s), published {published} status page(s){silent}"
         )
         if unpublished:
             click.echo(f"{unpublished} status page publish(es) failed and are tried again later", err=True)
@@ -231,6 +236,9 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
     if only in (None, "publish"):
         kwargs = {"poll": min(poll, 2.0), "worker": label}
         loops.append(threading.Thread(target=publisher.loop, args=(stop,), kwargs=kwargs, name="publish"))
+    if only in (None, "probes"):
+        kwargs = {"poll": max(poll, 1.0), "worker": label}  # the sweep is due every 15 s at most
+        loops.append(threading.Thread(target=probes_sweep.loop, args=(stop,), kwargs=kwargs, name="probes"))
     for thread in loops:
         thread.start()
     # The main thread only waits, so that it is the one to receive the signals.

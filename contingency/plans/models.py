@@ -271,6 +271,12 @@ class System(KeyedPart):
     depends_on = models.JSONField(default=list, blank=True, help_text="Keys of systems, suppliers and sites.")
     backup = models.JSONField(null=True, blank=True)
     failover = models.JSONField(null=True, blank=True)
+    owner_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+    owner_kind = models.CharField(max_length=16, choices=WhoKind.choices, blank=True, default="")
+    probes = models.JSONField(null=True, blank=True, help_text="How its checks run and open incidents.")
+
+    class Meta(KeyedPart.Meta):
+        constraints = [*KeyedPart.Meta.constraints, _who_pair("owner")]
 
 
 # ---------------------------------------------------------------- impact analysis and risks

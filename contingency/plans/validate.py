@@ -254,6 +254,10 @@ def index(plan: PlanDocument) -> tuple[dict[str, Entry], list[Problem]]:
             add(check.id, "check", ("procedures", i, "confirm", j), check)
         for j, step in enumerate(procedure.steps):
             add(step.id, "step", ("procedures", i, "steps", j), step)
+    for i, system in enumerate(plan.systems):
+        for j, component in enumerate(system.components):
+            for k, probe in enumerate(component.checks):
+                add(probe.id, "probe", ("systems", i, "components", j, "checks", k), probe)
     return found, problems
 
 
@@ -314,6 +318,10 @@ def _partial_reference_problems(data: dict[str, Any]) -> list[Problem]:
                 message = f"duplicate id {item_id!r}: already used by a {kinds[item_id]}"
                 problems.append(Problem("id.duplicate", message, (key, i, "id")))
             kinds.setdefault(item_id, kind)
+    for procedure in _dicts(data.get("procedures")):
+        for check in _dicts(procedure.get("confirm")):
+            if isinstance(check.get("id"), str):
+                kinds.setdefault(check["id"], "check")
     refs: list[tuple[Path, str, tuple[str, ...]]] = []
     procedures: list[tuple[Path, Procedure]] = []
     for name, field in PlanDocument.model_fields.items():
@@ -332,6 +340,10 @@ def _partial_reference_problems(data: dict[str, Any]) -> list[Problem]:
                 procedures.append((where, sound))
     steps = {step.id: "step" for _, procedure in procedures for step in procedure.steps if step.id}
     return problems + _resolve(iter(refs), kinds) + _counterparts(procedures, steps | kinds)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _resolve(refs: Iterator[tuple[Path, str, tuple[str, ...]]], kinds: dict[str, str]) -> list[Problem]:

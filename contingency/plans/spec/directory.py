@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from .probes import ProbeCheck, ProbeSettings
 from .types import (
     AudienceRef,
     Count,
@@ -27,6 +28,7 @@ from .types import (
     SupplierRef,
     SystemDependencyRef,
     WebAddress,
+    WhoRef,
 )
 
 Text = Annotated[str, Field(min_length=1)]
@@ -206,6 +208,7 @@ class Component(Spec):
     site: SiteRef | None = None
     redundancy: Redundancy | None = None
     note: str | None = None
+    checks: list[ProbeCheck] = []  # run by the probes at each site (see spec/probes.py)
 
 
 class Backup(Spec):
@@ -235,6 +238,8 @@ class System(Spec):
     depends_on: list[SystemDependencyRef] = []
     backup: Backup | None = None
     failover: Failover | None = None
+    owner: WhoRef | None = None  # who is called when the probes find it down
+    probes: ProbeSettings | None = None
 
 
 class Resource(Shorthand):

@@ -136,6 +136,7 @@ AudienceRef = Annotated[str, _ID_CHECK, RefTo(("person", "role", "supplier", "li
 SystemDependencyRef = Annotated[str, _ID_CHECK, RefTo(("system", "supplier", "site")), _REF_SCHEMA]
 FunctionDependencyRef = Annotated[str, _ID_CHECK, RefTo(("function", "system", "supplier", "site")), _REF_SCHEMA]
 SubjectRef = Annotated[str, _ID_CHECK, RefTo(("function", "system")), _REF_SCHEMA]
+CheckRef = Annotated[str, _ID_CHECK, RefTo(("check",)), _REF_SCHEMA]  # a procedure's confirm check
 ResourceSourceRef = Annotated[str, _ID_CHECK, RefTo(("system", "supplier", "site", "role", "person")), _REF_SCHEMA]
 
 

@@ -119,6 +119,8 @@ class Reader:
                     "dependsOn": x.depends_on,
                     "backup": x.backup,
                     "failover": x.failover,
+                    "owner": x.owner_key or None,
+                    "probes": x.probes,
                 }
                 for x in rows[System]
             ],

@@ -163,6 +163,8 @@ class Writer:
                     depends_on=x.depends_on,
                     backup=data_or_none(x.backup),
                     failover=data_or_none(x.failover),
+                    **self.who("owner", x.owner),
+                    probes=data_or_none(x.probes),
                 )
                 for i, x in enumerate(doc.systems)
             ]

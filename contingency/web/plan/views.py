@@ -9,9 +9,12 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
 from contingency.core.permissions import Capability
+from contingency.monitor import read
 from contingency.packs import register
 from contingency.plans import readmodel
 from contingency.plans.models import Plan
+from contingency.plans.spec import PlanDocument
+from contingency.plans.spec.directory import System
 from contingency.plans.workflow import local_today, review_state
 from contingency.web.access import OrgContext, org_page
 
@@ -84,4 +87,11 @@ def page_context(ctx: OrgContext, plan: Plan, fail: str | None) -> dict[str, Any
         "contact_list_months": register.contact_list_months(ctx.organisation),
         "deps": sections.dependencies(document, fail),
         "urls": _urls(ctx, plan),
+        "systems": _systems(ctx, plan, document),
     }
+
+
+def _systems(ctx: OrgContext, plan: Plan, document: PlanDocument) -> list[tuple[System, read.SystemState | None, int]]:
+    """Each system with what the probes say now (None: nobody decided yet) and its number of checks."""
+    states = {s.system: s for s in read.states(ctx.organisation) if s.plan == plan.key}
+    return [(s, states.get(s.id), sum(len(c.checks) for c in s.components)) for s in document.systems]

@@ -1,6 +1,6 @@
 """The rule catalogue; each module registers its rules on import."""
 
-from . import contacts, document, functions, notifications, printing, procedures, records, risks, systems
+from . import contacts, document, functions, notifications, printing, probes, procedures, records, risks, systems
 
 __all__ = [
     "contacts",
@@ -8,6 +8,7 @@ __all__ = [
     "functions",
     "notifications",
     "printing",
+    "probes",
     "procedures",
     "records",
     "risks",
