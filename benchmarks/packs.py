@@ -68,7 +68,7 @@ def baseline_inputs(document: Any) -> list[str]:
     pages = paperforms.form_pages(kinds, forms.ids(document, kinds, copy))
     return [
         render.print_html([packed], title=document.title),
-        render.forms_html(packed, pages, fallback=True),
+        render.forms_html(packed, pages),
     ]
 
 

@@ -83,7 +83,7 @@ def build(org_slug: str, plan_keys: tuple[str, ...], record: bool, copies: str |
     printed: list[register.BuiltPrint] = []
     with refusals({"copies": "--copies", "issue": "--plan", "months": "--months"}, otherwise="--plan"):
         if record:
-            printed = [register.build_print(p, copies=wanted) for p in plans]
+            printed = [register.build_print(p, copies=wanted, via="cli") for p in plans]
         built_at = printed[0].built_at if printed else timezone.now()
         sources = [b.source for b in printed] if printed else [register.source_of(p) for p in plans]
         if len(plans) == 1 and plan_keys:

@@ -81,8 +81,8 @@ def _load(organisation: Organisation, plan: Plan, clerk: Any, checker: Any, now:
     )
     incident = incidents.invoke(incident=incident, actor=clerk, via="demo", at=began + timedelta(minutes=20))
     for prefix, allocated_to, forms in (
-        ("CT", "Radiology, main department (CT, MR, X-ray)", "Downtime examination log; paper report form"),
-        ("CD", "CD robots and the PACS office", "CD log"),
+        ("CT", "Radiology, main department (CT, MR, X-ray)", "examination; paper-report"),
+        ("CD", "CD robots and the PACS office", "cd-burnt; cd-received"),
     ):
         if not IdRange.objects.filter(organisation=organisation, prefix=prefix).exists():
             services.allocate_range(

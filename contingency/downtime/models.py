@@ -34,7 +34,12 @@ class IdRange(models.Model):
     last = models.BigIntegerField()
     digits = models.PositiveSmallIntegerField(help_text="The serial number is zero-padded to this many digits.")
     allocated_to = LineField(help_text="The site or department the IDs are for, e.g. CT, main department.")
-    forms = LineField(blank=True, default="", help_text="The paper forms they are printed on.")
+    forms = LineField(
+        blank=True,
+        default="",
+        help_text="The record kinds (by id or name, separated by ; or ,) whose paper forms they are printed on; "
+        "blank: any kind.",
+    )
     note = ProseField(blank=True, default="")
     created_at = models.DateTimeField()
     created_by_name = LineField()
@@ -53,6 +58,33 @@ class IdRange(models.Model):
     @property
     def size(self) -> int:
         return self.last - self.first + 1
+
+
+class PrintedBlock(models.Model):
+    """IDs of a range printed onto one numbered copy's paper forms (first..last): printed once, never again.
+
+    Reserved before the pack is built (downtime/printing.py); a build that then fails leaves its block
+    unused rather than handing the same IDs to another copy."""
+
+    id_range = models.ForeignKey(IdRange, on_delete=models.CASCADE, related_name="printed_blocks")
+    first = models.BigIntegerField()
+    last = models.BigIntegerField()
+    plan_key = models.CharField(max_length=KEY_LENGTH)
+    issue = models.PositiveIntegerField(null=True, blank=True)
+    copy_number = models.PositiveIntegerField()
+    kind_key = models.CharField(max_length=KEY_LENGTH)
+    printed_at = models.DateTimeField()
+    printed_by_name = LineField()
+
+    class Meta:
+        ordering = ("id_range_id", "first")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(first__lte=models.F("last")), name="downtime_block_order"),
+            models.UniqueConstraint(fields=("id_range", "first"), name="downtime_block_unique_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id_range.prefix} {self.first}-{self.last} (copy {self.copy_number}, {self.kind_key})"
 
 
 class RecordState(models.TextChoices):

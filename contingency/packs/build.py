@@ -50,23 +50,50 @@ class FormSource:
     """Where the downtime forms come from: the record kinds of a plan, and the IDs for one copy.
 
     `ids(document, kinds, copy)` returns the IDs for each kind (by key); it is not asked for an
-    uncontrolled copy, whose rows are printed without IDs.
+    uncontrolled copy, whose rows are printed without IDs. `reserved` holds the (copy, kind) pairs whose
+    IDs came from the organisation's reserved ranges; the others are numbered from this print.
     """
 
     kinds: Callable[[PlanDocument], list[RecordKind]]
     ids: Callable[[PlanDocument, list[RecordKind], CopySpec], Mapping[str, Sequence[str]]]
-    fallback: bool = False
+    reserved: set[tuple[int, str]] = field(default_factory=set)
+
+
+def _print_ids(kinds: Sequence[RecordKind], copy: CopySpec, built_at: datetime, rows: int) -> dict[str, list[str]]:
+    prefix = f"{copy.number}-{built_at:%y%m%d%H%M}"  # unique to this print of this copy
+    return paperforms.fallback_ids(kinds, prefix=prefix, rows=rows)
 
 
 def fallback_forms(built_at: datetime, rows: int = paperforms.DEFAULT_ROWS) -> FormSource:
     """Forms of the plan's record kinds (one per function when it names none), with IDs numbered from this
-    print (see paperforms.py): not yet drawn from the organisation's reserved downtime-ID ranges."""
+    print (see paperforms.py): for a pack that reserves nothing (a preview, a test)."""
 
     def ids(document: PlanDocument, kinds: list[RecordKind], copy: CopySpec) -> Mapping[str, Sequence[str]]:
-        prefix = f"{copy.number}-{built_at:%y%m%d%H%M}"  # unique to this print of this copy
-        return paperforms.fallback_ids(kinds, prefix=prefix, rows=rows)
+        return _print_ids(kinds, copy, built_at, rows)
 
-    return FormSource(paperforms.plan_kinds, ids, fallback=True)
+    return FormSource(paperforms.plan_kinds, ids)
+
+
+Reserve = Callable[[PlanDocument, RecordKind, CopySpec, int], Sequence[str] | None]
+
+
+def reserved_forms(built_at: datetime, reserve: Reserve, rows: int = paperforms.DEFAULT_ROWS) -> FormSource:
+    """Forms whose IDs are drawn from reserved ranges by `reserve(document, kind, copy, rows)` (a block
+    printed once, never again: downtime/printing.py); a kind it has none for is numbered from this print."""
+    reserved: set[tuple[int, str]] = set()
+
+    def ids(document: PlanDocument, kinds: list[RecordKind], copy: CopySpec) -> Mapping[str, Sequence[str]]:
+        assert copy.number is not None
+        numbered = _print_ids(kinds, copy, built_at, rows)
+        chosen: dict[str, Sequence[str]] = {}
+        for kind in kinds:
+            drawn = reserve(document, kind, copy, rows)
+            if drawn:
+                reserved.add((copy.number, kind.key))
+            chosen[kind.key] = drawn or numbered[kind.key]
+        return chosen
+
+    return FormSource(paperforms.plan_kinds, ids, reserved=reserved)
 
 
 @dataclass
@@ -146,8 +173,9 @@ def plan_files(
             files[f"{stem}.pdf"] = render.pdf(render.print_html([packed], title=title))
         if "forms" in wanted:
             ids = forms.ids(source.document, kinds, copy) if copy.number is not None else None
-            pages = paperforms.form_pages(kinds, ids)
-            files[f"{stem}-downtime-forms.pdf"] = render.pdf(render.forms_html(packed, pages, fallback=forms.fallback))
+            drawn = {key for number, key in forms.reserved if number == copy.number}
+            pages = paperforms.form_pages(kinds, ids, reserved=drawn)
+            files[f"{stem}-downtime-forms.pdf"] = render.pdf(render.forms_html(packed, pages))
     return files
 
 
@@ -194,11 +222,20 @@ def build_plan_pack(
         "organisation": doc.organisation.id,
         **entry,
         "builtAt": built_at.isoformat(),
-        "downtimeForms": "from the plan's functions (fallback layout)"
-        if (forms is None or forms.fallback)
-        else "record kinds",
+        "downtimeForms": "record kinds" if doc.record_kinds else "from the plan's functions (fallback layout)",
+        "downtimeIds": _ids_entry(forms, copies),
     }
     return _finish(pack, manifest)
+
+
+def _ids_entry(forms: FormSource | None, copies: Sequence[CopySpec]) -> dict[str, Any]:
+    """Per numbered copy, the record kinds whose IDs are a reserved block (the rest are numbered from this print)."""
+    reserved = forms.reserved if forms is not None else set()
+    return {
+        str(c.number): sorted(key for number, key in reserved if number == c.number)
+        for c in copies
+        if c.number is not None
+    }
 
 
 def organisation_html(

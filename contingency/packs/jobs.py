@@ -118,7 +118,7 @@ def run(job: PackJob, *, worker: str, clock: Clock = timezone.now) -> bool:
     if (superseding := newer.first()) is not None:
         return _end(job, worker, state=JobState.DONE, now=clock(), error=f"superseded by issue {superseding.issue}")
     try:
-        built = build_print(job.plan, copies=job.copies or None, issue=job.issue)
+        built = build_print(job.plan, copies=job.copies or None, issue=job.issue, via="pack worker")
     except PackError as refused:
         return _end(job, worker, state=JobState.DONE, now=clock(), error=f"nothing printed: {refused.message}")
     except Exception as exc:  # a bug or a broken library: try again later, a few times

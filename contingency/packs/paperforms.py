@@ -13,7 +13,7 @@ ID: IDs are reserved for one copy only, and an uncontrolled copy could be printe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 
 import segno
@@ -58,6 +58,7 @@ class FormPage:
     number: int  # page of this kind's log, from 1
     of: int
     rows: tuple[FormRow, ...]
+    reserved: bool = False  # the IDs are a block of a reserved range (else numbered from this print)
 
 
 ID_FIELD = FormField("downtimeId", "Downtime ID")
@@ -137,6 +138,7 @@ def form_pages(
     *,
     blank_rows: int = ROWS_PER_PAGE,
     per_page: int = ROWS_PER_PAGE,
+    reserved: Container[str] = (),
 ) -> list[FormPage]:
     """The pages of every kind's log: each ID on its own row, `per_page` rows a page.
 
@@ -156,5 +158,5 @@ def form_pages(
             rows = [FormRow(value, qr_svg(value)) for value in values]
         chunks = [rows[i : i + per_page] for i in range(0, len(rows), per_page)]
         for number, chunk in enumerate(chunks, start=1):
-            pages.append(FormPage(kind, number, len(chunks), tuple(chunk)))
+            pages.append(FormPage(kind, number, len(chunks), tuple(chunk), kind.key in reserved))
     return pages

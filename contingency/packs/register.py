@@ -20,16 +20,19 @@ from django.utils import timezone
 from contingency.core import audit
 from contingency.core.errors import Refused
 from contingency.core.models import Organisation
+from contingency.downtime import printing
 from contingency.plans import readmodel
 from contingency.plans.editing import Actor
 from contingency.plans.lint import Finding, Options, PrintedLocation, PrintFacts, lint, location_of
 from contingency.plans.models import CopyHolder, Plan, PlanIssue
+from contingency.plans.spec import PlanDocument
 from contingency.plans.store import export_plan
 from contingency.plans.validate import load_text
 from contingency.plans.workflow import organisation_zone
 
-from .build import Pack, PlanSource, build_plan_pack
+from .build import Pack, PlanSource, build_plan_pack, reserved_forms
 from .models import DEFAULT_CONTACT_LIST_MONTHS, PackFile, PrintedCopy, PrintPolicy, PrintRecord
+from .paperforms import RecordKind
 from .render import CopySpec
 
 MAX_MONTHS = 24
@@ -85,8 +88,17 @@ class BuiltPrint:
     built_at: datetime
 
 
-def build_print(plan: Plan, *, copies: Sequence[int] | None = None, issue: int | None = None) -> BuiltPrint:
-    """Build the pack of `plan` for printing for its numbered copies (all of them by default). Slow; no writes."""
+def build_print(
+    plan: Plan,
+    *,
+    copies: Sequence[int] | None = None,
+    issue: int | None = None,
+    actor: Actor = None,
+    via: str = "pack",
+) -> BuiltPrint:
+    """Build the pack of `plan` for printing for its numbered copies (all of them by default). Slow; its only
+    writes are the downtime IDs reserved for each copy's forms (each in its own short transaction, before
+    the build: a build that fails leaves them unused, never printed twice)."""
     if PlanIssue.objects.filter(plan=plan).first() is None:
         raise PackError(f"{plan.title} has never been issued here: issue it before printing copies for its holders.")
     chosen = holder_copies(plan, copies)
@@ -94,7 +106,26 @@ def build_print(plan: Plan, *, copies: Sequence[int] | None = None, issue: int |
         raise PackError(f"{plan.title} has no registered copy holders to print for.", "copies")
     source = source_of(plan, issue=issue)
     built_at = timezone.now()
-    pack = build_plan_pack(source, copies=chosen, built_at=built_at, zone=organisation_zone(plan.organisation))
+
+    def reserve(document: PlanDocument, kind: RecordKind, copy: CopySpec, rows: int) -> list[str] | None:
+        assert copy.number is not None
+        block = printing.reserve(
+            organisation=plan.organisation,
+            plan_key=plan.key,
+            issue=document.document.issue,
+            copy_number=copy.number,
+            kind_key=kind.key,
+            kind_name=kind.name,
+            count=rows,
+            actor=actor,
+            via=via,
+            at=built_at,
+        )
+        return printing.codes(block) if block is not None else None
+
+    forms = reserved_forms(built_at, reserve)
+    zone = organisation_zone(plan.organisation)
+    pack = build_plan_pack(source, copies=chosen, built_at=built_at, zone=zone, forms=forms)
     return BuiltPrint(plan, source, tuple(chosen), pack, built_at)
 
 

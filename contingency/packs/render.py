@@ -112,9 +112,9 @@ def print_html(plans: Sequence[PackedPlan], *, title: str) -> str:
     return render_to_string("packs/print.html", {"plans": plans, "title": title})
 
 
-def forms_html(plan: PackedPlan, pages: Sequence[FormPage], *, fallback: bool) -> str:
+def forms_html(plan: PackedPlan, pages: Sequence[FormPage]) -> str:
     """The HTML of the paper downtime forms (A4 landscape)."""
-    return render_to_string("packs/forms.html", {"p": plan, "pages": pages, "fallback": fallback})
+    return render_to_string("packs/forms.html", {"p": plan, "pages": pages})
 
 
 def pdf(html: str) -> bytes:

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from contingency.core.permissions import Capability
-from contingency.downtime import progress
+from contingency.downtime import printing, progress
 from contingency.downtime import services as downtime
 from contingency.downtime.models import IdRange
 from contingency.web import refusals
@@ -57,7 +57,7 @@ def allocate(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
 
 def _page(request: HttpRequest, ctx: OrgContext, values: dict[str, str], problem: dict[str, str]) -> HttpResponse:
     found = [
-        (r, progress.ids_used(r), downtime.ids_of(r, limit=3))
+        (r, progress.ids_used(r), downtime.ids_of(r, limit=3), printing.remaining(r))
         for r in IdRange.objects.filter(organisation=ctx.organisation)
     ]
     context = {"ctx": ctx, "nav": "incidents", "ranges": found, "values": values, "problem": problem}
