@@ -46,7 +46,7 @@ def budget(n: int) -> int:
 
 
 # Fixtures that give a test a database; a test using any of them is marked `database`.
-_DB_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server", "django_db_blocker"}
+_DB_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}  # not django_db_blocker: every test has it
 _TRANSACTIONAL = {"transactional_db", "live_server"}
 
 
