@@ -118,6 +118,14 @@ def test_dicom_echo_against_a_real_peer() -> None:
         assert peer.echoes == 1
 
 
+def test_dicom_echo_against_a_real_archive(archive: Any) -> None:
+    """Debian's Orthanc (the session's archive, in its own network namespace, reached on 127.0.0.1)."""
+    from .support.orthanc import ARCHIVE_AET
+
+    found = run(echo(archive.orthanc.dicom_port, called=ARCHIVE_AET))
+    assert found.ok, found
+
+
 def test_dicom_association_rejected_says_why() -> None:
     with DicomPeer() as peer:
         found = run(echo(peer.port, called="WRONG_AE"))
