@@ -9,24 +9,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
 
+from contingency.core.models import Organisation
 from contingency.incidents import schedule
 from contingency.incidents.assess import affected_functions
 from contingency.lib.calendar import WorkingCalendar
 from contingency.lib.durations import Duration, Unit
+from contingency.packs.build import PlanSource, build_plan_pack
 from contingency.plans.graph import Kind, Ref
 from contingency.plans.lint import RULES, Options, lint
 from contingency.plans.matrix import NHS_5X5
 from contingency.plans.problems import PlanInvalid
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.written import AsWritten, duration_of
-from contingency.plans.store import export_plan, import_plan
+from contingency.plans.store import export_plan, import_plan, organisation_document
 from contingency.plans.yamlform import document_to_data, part_to_data, to_yaml
 from tests.builders import build, minimal_plan
 from tests.test_lint_rules import TODAY, Mutation, fn
+from tests.web import HOME_ORG, MemberFactory
 
 AS_WRITTEN_RULES = {rule for rule in RULES if rule.startswith("ASW")}
 
@@ -103,6 +107,7 @@ CASES: dict[str, tuple[Mutation, Mutation]] = {
         lambda p: p.update(riskMatrix=printed_matrix(columns=4)),
         lambda p: p.update(riskMatrix=printed_matrix(columns=5)),
     ),
+    "ASW012": (lambda p: p["document"].pop("issue"), lambda p: p["document"].update(issue=1)),
     "ASW010": (helpdesk("Mon-Fri 08:00-12:30 and 13:30-17:00"), helpdesk("Mon-Fri 08:00-17:00")),
     "ASW009": (
         lambda p: p["document"].update(approvedBy="Digital Governance Group"),
@@ -221,6 +226,7 @@ def real_plan() -> dict[str, Any]:
     data["risks"].append({"id": "human-error", "title": "Human error in the manual contingency"})
     data["monitoring"] = [{"activity": "Back up the servers", "every": "on schedule"}]
     data["document"].pop("number")
+    data["document"].pop("issue")
     data["document"].update(owner="Head of Radiology", approvedBy="Digital Governance Group", originator="owner")
     data["roles"] = [{"id": "pacs-team", "name": "PACS team", "kind": "team"}]
     fn(data).update(owner="pacs-team", deputy="Dr A Patel")  # a function owned by a team; a deputy by name
@@ -278,3 +284,30 @@ def test_recovery_deadline_from_a_range_none_from_words() -> None:
     fn(data := real_plan())["rto"] = [{"scenario": "Any", "duration": "if prolonged"}]
     (affected,) = affected_functions(build(data), Ref(Kind.FUNCTION, "imaging"), INVOKED, CAL, None)
     assert affected.rto == "if prolonged" and affected.rto_due_at is None
+
+
+# ---------------------------------------------------------------- pages and the grab pack show the words
+
+
+@pytest.mark.django_db
+def test_plan_page_shows_what_the_plan_wrote(member: MemberFactory) -> None:
+    data = real_plan()
+    home = Organisation.objects.get(slug=HOME_ORG)
+    data["organisation"] = part_to_data(organisation_document(home))
+    import_plan(build(data))
+    response = member("viewer").get(f"/o/{HOME_ORG}/plans/test-plan/")
+    assert response.status_code == 200
+    html = bytes(getattr(response, "content", b"")).decode()
+    for said in ("1-4 hours", "if prolonged", "Head of Radiology", "Dr A Patel", "Not yet numbered", "not scored"):
+        assert said in html, said
+    assert "Repeated on an agreed basis" in html
+
+
+def test_grab_pack_prints_what_the_plan_wrote() -> None:
+    document = build(real_plan())
+    built = datetime(2026, 11, 20, 10, 4, tzinfo=UTC)
+    pack = build_plan_pack(PlanSource(document, built), copies=[], built_at=built, zone=ZoneInfo("Europe/London"))
+    html = next(data for name, data in pack.files.items() if name.endswith(".html")).decode()
+    for said in ("if likely to extend beyond a week", "if prolonged", "Mon-Sun 20:00-08:00"):
+        assert said in html, said
+    assert any(name.endswith(".pdf") for name in pack.files)

@@ -95,6 +95,7 @@ class Plan(Timestamped):
     risk_matrix = models.JSONField(null=True, blank=True, help_text="Absent means the NHS 5x5 matrix.")
     # Document control.
     number = LineField(null=True, blank=True)  # a plan not yet numbered
+    # 0: no issue number yet (a draft never issued; the plan format says none). Issues start at 1.
     issue = models.PositiveIntegerField()
     issue_date = models.DateField()
     review_date = models.DateField()

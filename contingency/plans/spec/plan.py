@@ -66,7 +66,7 @@ class CopyHolder(Spec):
 
 class DocumentControl(Spec):
     number: Text | None = None  # a plan not yet numbered is kept, and linted
-    issue: Count
+    issue: Count | None = None  # a draft never issued may have no issue number yet (issuing gives one)
     issue_date: date
     review_date: date
     review_interval: DurationText = Duration(12, Unit.MONTHS)

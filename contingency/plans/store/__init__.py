@@ -97,7 +97,7 @@ def _import(document: PlanDocument, source: str | None) -> Plan:
             "scope": document.scope,
             "risk_matrix": data_or_none(document.risk_matrix),
             "number": control.number,
-            "issue": control.issue,
+            "issue": control.issue or 0,  # 0: none yet (see models.Plan.issue)
             "issue_date": control.issue_date,
             "review_date": control.review_date,
             "review_interval": str(control.review_interval),

@@ -207,7 +207,7 @@ class Reader:
         plan, person = self.plan, self.person_key
         return {
             "number": plan.number,
-            "issue": plan.issue,
+            "issue": plan.issue or None,
             "issueDate": plan.issue_date,
             "reviewDate": plan.review_date,
             "reviewInterval": plan.review_interval,

@@ -52,7 +52,7 @@ def holders(plan: PlanDocument) -> list[Holder]:
             h.location,
             h.acknowledged_issue,
             h.acknowledged_on,
-            h.acknowledged_issue is None or h.acknowledged_issue < current,
+            current is not None and (h.acknowledged_issue is None or h.acknowledged_issue < current),
         )
         for h in plan.document.holders
     ]
@@ -433,8 +433,8 @@ def function_rows(plan: PlanDocument) -> list[FunctionRow]:
         FunctionRow(
             f.id,
             f.name,
-            who.get(f.owner) if f.owner else None,
-            who.get(f.deputy) if f.deputy else None,
+            who.get(f.owner, f.owner) if f.owner else None,  # a name as written is shown as written
+            who.get(f.deputy, f.deputy) if f.deputy else None,
             tuple((r.scenario, str(r.duration)) for r in f.rto),
             str(f.rpo) if f.rpo else None,
             str(f.mtpd) if f.mtpd else None,

@@ -195,3 +195,11 @@ def risk_matrix_incomplete(ctx: Context) -> Found:
     matrix = ctx.plan.risk_matrix
     for defect in matrix.defects() if matrix is not None else []:
         yield ("riskMatrix",), f"the risk matrix is incomplete: {defect}; risks are rated on the NHS 5x5 meanwhile"
+
+
+@rule("ASW012", "document-without-issue", Severity.WARNING, "The plan has no issue number")
+def document_without_issue(ctx: Context) -> Found:
+    """Holders, grab packs and incidents name the issue they hold or ran from; a plan with no issue
+    number cannot say which copy is current. Issuing the plan gives it the next number."""
+    if ctx.plan.document.issue is None:
+        yield ("document", "issue"), f"{ctx.plan.title} has no issue number yet"
