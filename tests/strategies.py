@@ -50,6 +50,12 @@ DURATION = st.builds(
     st.sampled_from(sorted(_UNIT_WORDS)),  # every spelling the parser accepts: h, hrs, wd, working days...
     st.booleans(),
 )
+# What real plans write where a duration, score, name or hours belong: kept as written (spec/written.py).
+WORDS = st.sampled_from(["1-4 hours", "if prolonged", "on an agreed basis", "five working days", "2 to 3 days"])
+LOOSE_DURATION = DURATION | WORDS | TEXT
+LOOSE_SCORE = SCORE | st.sampled_from(["low", "Medium", "HIGH", "very likely"])
+NAME = st.sampled_from(["Dr A Patel", "Head of Radiology", "Digital Governance Group", "PACS Team"])
+LOOSE_HOURS_WORDS = st.sampled_from(["Mon-Fri 08:00-12:30 and 13:30-17:00", "Mon-Sun 20:00-08:00", "office hours"])
 PHONE = st.fixed_dictionaries(
     {
         "kind": enum(d.PhoneKind),
@@ -79,7 +85,8 @@ def hours(draw: st.DrawFn) -> str:
 
 @st.composite
 def risk_matrix(draw: st.DrawFn) -> dict[str, Any]:
-    """A complete 5x5 matrix: levels in any order, bands cutting 1-25 into contiguous ranges."""
+    """A 5x5 matrix: levels in any order, bands cutting 1-25 into contiguous ranges; sometimes as a
+    plan printed it, with a level missing (kept, and linted)."""
 
     def levels(extra: str) -> list[dict[str, Any]]:
         scores = draw(st.permutations([1, 2, 3, 4, 5]))
@@ -90,7 +97,10 @@ def risk_matrix(draw: st.DrawFn) -> dict[str, Any]:
     cuts = sorted(draw(st.sets(st.integers(2, 25), max_size=4)))
     edges = [1, *cuts, 26]
     bands = [{"label": draw(TEXT), "min": lo, "max": hi - 1} for lo, hi in itertools.pairwise(edges)]
-    return {"likelihood": levels("frequency"), "consequence": levels("description"), "bands": bands}
+    matrix = {"likelihood": levels("frequency"), "consequence": levels("description"), "bands": bands}
+    if draw(st.booleans()):
+        matrix["consequence"] = matrix["consequence"][: draw(st.integers(0, 4))]
+    return matrix
 
 
 @st.composite
@@ -161,6 +171,7 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
         return None
 
     who = one("person", "role", "supplier")
+    who_or_name = NAME if who is None else (who | NAME)
     audience = many("person", "role", "supplier", "list")
     contact = record({}, {"person": one("person"), "phones": few(PHONE), "email": EMAIL, "note": PROSE})
 
@@ -191,10 +202,12 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
         kind = draw(enum(p.TriggerKind))
         timing: dict[str, Strategy] = {}
         if kind == "recurring":
-            timing = {"every": DURATION}
+            timing = {}  # "repeated on an agreed basis": no interval at all, or words
         elif kind == "after":
-            timing = {"after": DURATION}
+            timing = {"after": LOOSE_DURATION}
         optional: dict[str, Strategy | None] = {"unlessRestored": st.booleans(), "chair": who}
+        if kind == "recurring":
+            optional |= {"every": LOOSE_DURATION}
         optional |= {"attendees": audience, "actions": few(action)}
         if kind == "recurring":
             optional |= {"start": DURATION, "until": DURATION}
@@ -218,18 +231,18 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
     data["document"] = draw(
         record(
             {
-                "number": TEXT,
-                "issue": st.integers(1, 20),
                 "issueDate": DATE,
                 "reviewDate": DATE,
-                "owner": sure("person"),
+                "owner": sure("person") | NAME,
             },
             {
+                "number": TEXT,
+                "issue": st.integers(1, 20),
                 "reviewInterval": DURATION,
                 "created": DATE,
-                "originator": one("person"),
+                "originator": who_or_name,
                 "approvingBody": PROSE,
-                "approvedBy": one("person"),
+                "approvedBy": who_or_name,
                 "approvalDate": DATE,
                 "classification": TEXT,
                 "confidentiality": PROSE,
@@ -262,7 +275,7 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
                         | {"invokesPlan": st.booleans()},
                     )
                 ),
-                "monitoring": few(record({"activity": TEXT}, {"every": DURATION, "owner": who})),
+                "monitoring": few(record({"activity": TEXT}, {"every": LOOSE_DURATION, "owner": who})),
             },
         )
     )
@@ -274,7 +287,7 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
     data["people"] = parts(
         "people",
         {"name": TEXT},
-        {"jobTitle": PROSE, "employer": PROSE, "phones": few(PHONE), "email": EMAIL},
+        {"jobTitle": PROSE, "employer": PROSE, "phones": few(PHONE), "email": EMAIL, "deputy": sure("person") | NAME},
     )
     data["roles"] = parts(
         "roles",
@@ -292,7 +305,9 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
             "aliases": few(TEXT),
             "services": few(TEXT),
             "contractReference": PROSE,
-            "helpdesk": record({}, {"phones": few(PHONE), "email": EMAIL, "portal": WEB_ADDRESS, "hours": hours()}),
+            "helpdesk": record(
+                {}, {"phones": few(PHONE), "email": EMAIL, "portal": WEB_ADDRESS, "hours": hours() | LOOSE_HOURS_WORDS}
+            ),
             "contacts": many("person"),
         },
     )
@@ -317,12 +332,13 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
             ),
             "dependsOn": many("system", "supplier", "site"),
             "backup": record(
-                {"every": DURATION},
+                {},
                 {
-                    "retention": DURATION,
+                    "every": LOOSE_DURATION,
+                    "retention": LOOSE_DURATION,
                     "offsite": st.booleans(),
                     "encrypted": st.booleans(),
-                    "restoreTime": DURATION,
+                    "restoreTime": LOOSE_DURATION,
                     "note": PROSE,
                 },
             ),
@@ -347,14 +363,14 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
         {"name": TEXT},
         {
             "description": PROSE,
-            "owner": one("person"),
-            "deputy": one("person"),
+            "owner": who_or_name,
+            "deputy": who_or_name,
             "locations": many("site"),
-            "likelihood": SCORE,
+            "likelihood": LOOSE_SCORE,
             "impact": few(record({"after": DURATION, "level": enum(p.ImpactLevel)}, {"description": PROSE})),
-            "rto": few(record({"scenario": TEXT, "duration": DURATION}, {"risk": one("risk")})),
-            "rpo": DURATION,
-            "mtpd": DURATION,
+            "rto": few(record({"scenario": TEXT, "duration": LOOSE_DURATION}, {"risk": one("risk")})),
+            "rpo": LOOSE_DURATION,
+            "mtpd": LOOSE_DURATION,
             "resources": record({}, {category: few(resource) for category in RESOURCE_CATEGORIES}),
             "dataRecovery": record(
                 {"method": TEXT},
@@ -365,7 +381,7 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
                     "nothingByHand": st.booleans(),
                 },
             ),
-            "durationRules": few(record({"after": DURATION, "action": TEXT}, {"owner": who})),
+            "durationRules": few(record({"after": LOOSE_DURATION, "action": TEXT}, {"owner": who})),
             "dependsOn": many("function", "system", "supplier", "site"),
             "procedures": many("procedure"),
         },
@@ -381,8 +397,10 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
     ]
     data["risks"] = parts(
         "risks",
-        {"title": TEXT, "likelihood": SCORE, "consequence": SCORE},
+        {"title": TEXT},
         {
+            "likelihood": LOOSE_SCORE,
+            "consequence": LOOSE_SCORE,
             "failure": enum(p.FailureKind),
             "causes": few(TEXT),
             "impact": PROSE,

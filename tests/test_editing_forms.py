@@ -18,8 +18,6 @@ from contingency.web.editing import fields as f
 
 from .web import HOME_ORG, OTHER_ORG, PACS, MemberFactory
 
-BANANA = "'banana' is not a duration (expected e.g. 4h, 30m, 2 days, 5 working days, 2 weeks, 12 months)"
-
 
 def pacs() -> Plan:
     return Plan.objects.get(organisation__slug=HOME_ORG, key=PACS)
@@ -53,11 +51,12 @@ def test_labels_are_humanised_from_the_alias() -> None:
 def test_function_fields_have_the_right_kinds() -> None:
     kinds = {spec.name: spec for spec in f.form_fields("functions")}
     assert kinds["id"].kind == "text" and kinds["id"].required
-    assert kinds["owner"].kind == "ref" and kinds["owner"].ref_kinds == ("person",)
+    assert kinds["owner"].kind == "ref" and kinds["owner"].ref_kinds == ("person", "role", "supplier")
     assert kinds["dependsOn"].kind == "refs"
-    assert kinds["likelihood"].kind == "number"
+    # Values a plan may give in words are typed as text, and kept as written (spec/written.py).
+    assert kinds["likelihood"].kind == "text" and "score from 1 to 5" in kinds["likelihood"].help
     assert kinds["rto"].kind == "yaml" and kinds["resources"].kind == "yaml"
-    assert kinds["rpo"].kind == "duration"
+    assert kinds["rpo"].kind == "text" and "kept as written" in kinds["rpo"].help
     assert "six resource categories" in kinds["resources"].help
     assert [s.name for s in f.form_fields("header")] == ["id", "title", "aim", "objectives", "audience", "scope"]
     nation = {s.name: s for s in f.form_fields("organisation")}["nation"]
@@ -83,7 +82,7 @@ def test_parse_values_leaves_out_empty_optional_fields() -> None:
     assert parsed.data == {
         "id": "x",
         "name": "",
-        "likelihood": 3,
+        "likelihood": "3",  # a score or words, typed as text: the validator makes "3" the score 3
         "rto": [{"scenario": "a", "duration": "4h"}],
         "dependsOn": ["pacs", "ris"],
     }
@@ -170,14 +169,16 @@ def test_invalid_rto_is_shown_beside_the_field_and_changes_nothing(member: Membe
     before = editing.plan_data(pacs())
     entries = AuditEntry.objects.count()
     form = form_of("functions", "image-reporting")
-    form["rto"] = "- scenario: Fail-over to the backup data centre\n  duration: banana\n"
+    # Words are kept as written (and linted); only the wrong type is refused, e.g. a list.
+    form["rto"] = "- scenario: Fail-over to the backup data centre\n  duration: [banana]\n"
     response = client.post(url("part-edit", section="functions", key="image-reporting"), form)
     assert response.status_code == 400
     page = text(response)
-    assert f'<p class="field-error" id="f-rto-error">rto[0].duration: {BANANA}</p>' in page
+    wrong = "expected text, got ['banana']"
+    assert f'<p class="field-error" id="f-rto-error">rto[0].duration: {wrong}</p>' in page
     assert 'aria-invalid="true" aria-describedby="f-rto-error f-rto-hint"' in page
-    assert f'<a href="#f-rto">RTO: rto[0].duration: {BANANA}</a>' in page
-    assert "duration: banana" in page  # the submitted text is shown again
+    assert f'<a href="#f-rto">RTO: rto[0].duration: {wrong}</a>' in page
+    assert "duration: [banana]" in page  # the submitted text is shown again
     assert editing.plan_data(pacs()) == before
     assert AuditEntry.objects.count() == entries
     assert pacs().status == PlanStatus.ISSUED

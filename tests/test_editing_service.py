@@ -47,12 +47,14 @@ def test_invalid_part_is_refused_with_messages_beside_its_fields_and_nothing_cha
     plan = Plan.objects.get(key=PACS)
     before = plan_data(plan)
     function = dict(part_of(before, "functions", "image-reporting"))
-    for name, value in (("rpo", "banana"), ("owner", "nobody-at-all")):
+    # Words are kept as written ("banana" is a vague RPO, linted); the wrong type, or an id that
+    # names nobody, is refused.
+    for name, value, said in (("rpo", ["4h"], "4h"), ("owner", "nobody-at-all", "nobody-at-all")):
         with pytest.raises(PlanInvalid) as raised:
             save_part(plan, section="functions", key="image-reporting", data={**function, name: value}, actor=None)
         grouped = field_errors(raised.value.problems)
         assert list(grouped.fields) == [name]
-        assert value in grouped.fields[name][0]
+        assert said in grouped.fields[name][0]
     assert plan_data(Plan.objects.get(key=PACS)) == before
     assert not AuditEntry.objects.filter(object_type="functions").exists()
 

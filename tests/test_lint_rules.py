@@ -265,7 +265,8 @@ def test_baseline_plan_is_clean() -> None:
 
 
 def test_every_rule_has_a_case() -> None:
-    assert set(CASES) == set(RULES)
+    # The as-written rules (ASW) have their cases, and near misses, in test_as_written.py.
+    assert set(CASES) == {r for r in RULES if not r.startswith("ASW")}
     assert len(RULES) >= 20
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from contingency.lib.calendar import WorkingCalendar
+from contingency.lib.durations import Duration
 from contingency.plans import matrix
 from contingency.plans.derived import graph_of
 from contingency.plans.graph import Ref, affected_by, describe
@@ -25,6 +26,7 @@ from contingency.plans.spec.plan import (
     ProcedurePhase,
     Risk,
 )
+from contingency.plans.spec.written import duration_of, score_of
 
 COMPLETE, PARTIAL, NOT_A_FAILURE = "complete", "partial", "not-a-failure"
 # Which kinds of risk an assessment matches, best first.
@@ -102,7 +104,7 @@ def matching_risks(document: PlanDocument, subject: Ref, assessment: str) -> lis
         key=lambda r: (
             kinds.index(r.failure) if r.failure in kinds else len(kinds),
             subject.id not in r.affects,
-            -(r.likelihood * r.consequence),
+            -((score_of(r.likelihood) or 0) * (score_of(r.consequence) or 0)),
         ),
     )
     return [r for r in ranked if r.failure in kinds or r.failure is None]
@@ -140,8 +142,9 @@ def propose(document: PlanDocument, subject: Ref, assessment: str, risk_key: str
     """The risk the failure matches (or the one chosen), its severity, response and procedures."""
     risks = matching_risks(document, subject, assessment)
     risk = next((r for r in document.risks if r.id == risk_key), None) if risk_key else (risks[0] if risks else None)
-    grid = document.risk_matrix or matrix.NHS_5X5
-    severity = risk.likelihood * risk.consequence if risk else 0
+    grid = matrix.of(document)
+    # A risk scored in words has no severity: no band is proposed, the linter reports the words.
+    severity = (score_of(risk.likelihood) or 0) * (score_of(risk.consequence) or 0) if risk else 0
     procedures: list[str] = []
     if risk and risk.response and risk.response.procedure:
         chosen = next((p for p in document.procedures if p.id == risk.response.procedure), None)
@@ -167,13 +170,19 @@ def restoration_procedures(document: PlanDocument, subject: Ref) -> list[str]:
     return [p.id for p in document.procedures if p.phase is ProcedurePhase.RESTORATION and about & set(p.applies_to)]
 
 
-def _shortest_rto(function: CriticalFunction, risk: Risk | None) -> str:
-    """The RTO of the scenario the risk names, else the shortest stated one."""
-    if not function.rto:
-        return ""
+def _shortest_rto(function: CriticalFunction, risk: Risk | None) -> tuple[str, Duration | None]:
+    """The RTO of the scenario the risk names, else the shortest stated one, and its deadline.
+
+    A range ("1-4 hours") counts as its upper end; words with no time ("if prolonged") give no
+    deadline and are shown only when no RTO has one.
+    """
     named = [r for r in function.rto if risk is not None and r.risk == risk.id]
     pool = named or function.rto
-    return str(min(pool, key=lambda r: r.duration.shortest).duration)
+    timed = [(r, d) for r in pool if (d := duration_of(r.duration)) is not None]
+    if timed:
+        chosen, deadline = min(timed, key=lambda pair: pair[1].shortest)
+        return str(chosen.duration), deadline
+    return (str(pool[0].duration), None) if pool else ("", None)
 
 
 def affected_functions(
@@ -186,7 +195,8 @@ def affected_functions(
     for impact in affected_by(graph, subject):
         function = functions[impact.function.ref.id]
         chain = tuple(describe(graph, impact).split("; ")) if impact.chain else ()
-        rto = _shortest_rto(function, risk)
+        rto, rto_deadline = _shortest_rto(function, risk)
+        mtpd = duration_of(function.mtpd)
         found.append(
             Affected(
                 key=function.id,
@@ -194,11 +204,9 @@ def affected_functions(
                 chain=chain,
                 degraded=impact.degraded,
                 rto=rto,
-                rto_due_at=calendar.add(began_at, next(r.duration for r in function.rto if str(r.duration) == rto))
-                if rto
-                else None,
+                rto_due_at=calendar.add(began_at, rto_deadline) if rto_deadline else None,
                 mtpd=str(function.mtpd) if function.mtpd else "",
-                mtpd_due_at=calendar.add(began_at, function.mtpd) if function.mtpd else None,
+                mtpd_due_at=calendar.add(began_at, mtpd) if mtpd else None,
                 impact=tuple(
                     (calendar.add(began_at, level.after), level.level.value, level.description or "")
                     for level in sorted(function.impact, key=lambda i: i.after.shortest)

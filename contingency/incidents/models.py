@@ -139,9 +139,9 @@ class AffectedFunction(models.Model):
     name = LineField()
     chain = models.JSONField(default=list, help_text="The chain of failures, as sentences, from the failed part.")
     degraded = models.BooleanField(default=False, help_text="Reached through a redundant part: at risk, not lost.")
-    rto = models.CharField(max_length=32, blank=True, default="")
+    rto = LineField(blank=True, default="")  # a duration, or the plan's words ("1-4 hours", "if prolonged")
     rto_due_at = models.DateTimeField(null=True, blank=True)
-    mtpd = models.CharField(max_length=32, blank=True, default="")
+    mtpd = LineField(blank=True, default="")
     mtpd_due_at = models.DateTimeField(null=True, blank=True)
     impact = models.JSONField(default=list, help_text="[{at, level, description}] from the impact over time.")
 

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from contingency.lib.calendar import WorkingCalendar
-from contingency.lib.durations import Duration
+from contingency.lib.durations import Duration, Unit
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.plan import TriggerKind, TriggerPoint
+from contingency.plans.spec.written import duration_of
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,11 @@ class Occurrence:
 
 def recurring_due(trigger: TriggerPoint, n: int, invoked_at: datetime, calendar: WorkingCalendar) -> datetime | None:
     """When occurrence n of a recurring trigger is due, or None when it falls after `until`."""
-    assert trigger.every is not None
-    first = calendar.add(invoked_at, trigger.start or trigger.every)
-    due = calendar.add(first, Duration(trigger.every.value * n, trigger.every.unit)) if n else first
+    every = duration_of(trigger.every)
+    if every is None:  # "on an agreed basis": held once; the chair agrees the next one
+        return None if n else calendar.add(invoked_at, trigger.start or Duration(0, Unit.MINUTES))
+    first = calendar.add(invoked_at, trigger.start or every)
+    due = calendar.add(first, Duration(every.value * n, every.unit)) if n else first
     # Compared in UTC: aware datetimes sharing a zone compare by wall clock, which repeats an hour in October.
     if trigger.until is not None and due.astimezone(UTC) > calendar.add(invoked_at, trigger.until).astimezone(UTC):
         return None
@@ -67,14 +70,16 @@ def at_invocation(
         elif trigger.kind is TriggerKind.RECURRING:
             if (due := recurring_due(trigger, 0, invoked_at, calendar)) is not None:
                 found.append(Occurrence("trigger", trigger.id, 0, due, occurrence_name(trigger, 0)))
-        elif trigger.kind is TriggerKind.AFTER:
-            assert trigger.after is not None
-            found.append(Occurrence("trigger", trigger.id, 0, calendar.add(began_at, trigger.after), trigger.name))
+        elif trigger.kind is TriggerKind.AFTER and (after := duration_of(trigger.after)) is not None:
+            # An 'after' with no time ("if prolonged") has no moment to fire: the linter reports it.
+            found.append(Occurrence("trigger", trigger.id, 0, calendar.add(began_at, after), trigger.name))
     by_id = {f.id: f for f in document.functions}
     for key in functions:
         for index, rule in enumerate(by_id[key].duration_rules):
+            if (after := duration_of(rule.after)) is None:
+                continue
             name = f"{by_id[key].name}: after {rule.after}"
-            found.append(Occurrence("duration", f"{key}#{index}", 0, calendar.add(began_at, rule.after), name))
+            found.append(Occurrence("duration", f"{key}#{index}", 0, calendar.add(began_at, after), name))
     return sorted(found, key=lambda o: (o.due_at, o.kind, o.key))
 
 

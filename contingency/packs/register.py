@@ -147,7 +147,7 @@ def write_record(built: BuiltPrint, *, actor: Actor, via: str, note: str) -> Pri
         plan=plan,
         plan_key=plan.key,
         plan_title=document.title,
-        issue=document.document.issue,
+        issue=document.document.issue or 0,  # 0: printed before its first issue
         plan_updated_at=built.source.last_updated,
         content_hash=built.pack.manifest.get("contentHash", ""),
         built_at=built.built_at,

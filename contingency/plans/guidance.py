@@ -249,7 +249,8 @@ class Resolver:
         desk = supplier.helpdesk
         if desk is None:
             return Callee(supplier.id, supplier.name, "helpdesk")
-        if desk.hours is not None and not _open(desk.hours, self.at):
+        # Hours as written ("08:00-12:30 and 13:30-17:00") cannot be checked: the desk is shown with them.
+        if isinstance(desk.hours, ServiceHours) and not _open(desk.hours, self.at):
             return Callee(
                 supplier.id, supplier.name, "helpdesk", email=desk.email, closed=f"helpdesk hours {desk.hours}"
             )
@@ -305,8 +306,13 @@ def _timing(trigger: TriggerPoint) -> str:
     if trigger.kind is TriggerKind.ON_RESTORATION:
         return "When the service is restored"
     if trigger.kind is TriggerKind.AFTER:
-        return f"After {_duration(trigger.after)} without service"
-    text = f"Every {_duration(trigger.every)}"
+        if isinstance(trigger.after, Duration):
+            return f"After {trigger.after} without service"
+        return f"When the plan says: {trigger.after}" if trigger.after else "After a time the plan does not state"
+    if isinstance(trigger.every, Duration):
+        text = f"Every {trigger.every}"
+    else:  # "on an agreed basis", or no interval at all
+        text = f"Repeated {trigger.every}" if trigger.every else "Repeated at an interval the plan does not state"
     if trigger.start:
         text += f", from {_duration(trigger.start)}"
     if trigger.until:
@@ -314,7 +320,7 @@ def _timing(trigger: TriggerPoint) -> str:
     return text
 
 
-def _duration(value: Duration | None) -> str:
+def _duration(value: Duration | str | None) -> str:
     return str(value) if value is not None else ""
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .spec.plan import ConsequenceLevel, LikelihoodLevel, RatingBand, RiskMatrix
+from .spec.plan import ConsequenceLevel, LikelihoodLevel, PlanDocument, RatingBand, RiskMatrix
 
 NHS_5X5 = RiskMatrix(
     likelihood=[
@@ -26,6 +26,12 @@ NHS_5X5 = RiskMatrix(
         RatingBand(label="extreme", min=15, max=25),
     ],
 )
+
+
+def of(plan: PlanDocument) -> RiskMatrix:
+    """The matrix a plan's risks are scored on: its own when complete, else the NHS 5x5."""
+    own = plan.risk_matrix
+    return own if own is not None and not own.defects() else NHS_5X5
 
 
 def score(likelihood: int, consequence: int) -> int:

@@ -94,7 +94,8 @@ class Plan(Timestamped):
     scope = models.JSONField(default=list, blank=True)
     risk_matrix = models.JSONField(null=True, blank=True, help_text="Absent means the NHS 5x5 matrix.")
     # Document control.
-    number = LineField()
+    number = LineField(null=True, blank=True)  # a plan not yet numbered
+    # 0: no issue number yet (a draft never issued; the plan format says none). Issues start at 1.
     issue = models.PositiveIntegerField()
     issue_date = models.DateField()
     review_date = models.DateField()
@@ -105,6 +106,11 @@ class Plan(Timestamped):
     owner = models.ForeignKey("Person", models.RESTRICT, null=True, blank=True, related_name="+")
     approving_body = LineField(null=True, blank=True)
     approved_by = models.ForeignKey("Person", models.RESTRICT, null=True, blank=True, related_name="+")
+    # When the originator, owner or approver is not a person of the plan: a role's or supplier's key,
+    # or a post or group as the plan names it (the plan format tells the two apart by their syntax).
+    originator_text = LineField(null=True, blank=True)
+    owner_text = LineField(null=True, blank=True)
+    approved_by_text = LineField(null=True, blank=True)
     approval_date = models.DateField(null=True, blank=True)
     classification = LineField(default="OFFICIAL")
     confidentiality = ProseField(null=True, blank=True)
@@ -218,7 +224,7 @@ class Person(KeyedPart):
     employer = LineField(null=True, blank=True)
     phones = models.JSONField(default=list, blank=True)
     email = LineField(null=True, blank=True)
-    deputy = models.CharField(max_length=KEY_LENGTH, blank=True, default="", help_text="Key of the person's deputy.")
+    deputy = LineField(blank=True, default="", help_text="Key of the person's deputy, or a name as written.")
 
     class Meta(KeyedPart.Meta):
         verbose_name_plural = "people"
@@ -288,12 +294,17 @@ class CriticalFunction(KeyedPart):
     description = ProseField(null=True, blank=True)
     owner = models.ForeignKey(Person, models.RESTRICT, null=True, blank=True, related_name="owned_functions")
     deputy = models.ForeignKey(Person, models.RESTRICT, null=True, blank=True, related_name="deputised_functions")
+    # An owner or deputy that is not a person of the plan: a role's or supplier's key, or a name as written.
+    owner_text = LineField(null=True, blank=True)
+    deputy_text = LineField(null=True, blank=True)
     locations = models.JSONField(default=list, blank=True, help_text="Site keys.")
     likelihood = models.PositiveSmallIntegerField(null=True, blank=True)
+    likelihood_words = LineField(null=True, blank=True, help_text="The likelihood as written, when not a score.")
     impact = models.JSONField(default=list, blank=True)
     rto = models.JSONField(default=list, blank=True)
-    rpo = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
-    mtpd = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
+    # Durations as written: canonical text ("4h") or the plan's words ("if prolonged"), so unbounded.
+    rpo = LineField(blank=True, default="")
+    mtpd = LineField(blank=True, default="")
     resources = models.JSONField(default=dict, blank=True)
     data_recovery = models.JSONField(null=True, blank=True)
     duration_rules = models.JSONField(default=list, blank=True)
@@ -318,8 +329,10 @@ class Risk(KeyedPart):
     failure = _enum(p.FailureKind, optional=True)
     causes = models.JSONField(default=list, blank=True)
     impact = ProseField(null=True, blank=True)
-    likelihood = models.PositiveSmallIntegerField()
-    consequence = models.PositiveSmallIntegerField()
+    likelihood = models.PositiveSmallIntegerField(null=True, blank=True)
+    consequence = models.PositiveSmallIntegerField(null=True, blank=True)
+    likelihood_words = LineField(null=True, blank=True, help_text="The likelihood as written, when not a score.")
+    consequence_words = LineField(null=True, blank=True, help_text="The consequence as written, when not a score.")
     stated = models.JSONField(null=True, blank=True)
     recognise = models.JSONField(default=list, blank=True)
     response = models.JSONField(null=True, blank=True)
@@ -331,8 +344,10 @@ class Risk(KeyedPart):
         constraints = [*KeyedPart.Meta.constraints, _who_pair("owner")]
 
     @property
-    def score(self) -> int:
-        """Likelihood times consequence, 1-25 (see plans.matrix for the rating band)."""
+    def score(self) -> int | None:
+        """Likelihood times consequence, 1-25 (see plans.matrix); None when either is words or absent."""
+        if self.likelihood is None or self.consequence is None:
+            return None
         return self.likelihood * self.consequence
 
 
@@ -427,10 +442,10 @@ class TriggerPoint(KeyedPart):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="triggers")
     name = LineField()
     kind = _enum(p.TriggerKind)
-    every = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
+    every = LineField(blank=True, default="")  # a duration, or the plan's words ("on an agreed basis")
     start = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
     until = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
-    after = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
+    after = LineField(blank=True, default="")
     unless_restored = models.BooleanField(default=True)
     chair_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
     chair_kind = models.CharField(max_length=16, choices=WhoKind.choices, blank=True, default="")
@@ -492,7 +507,7 @@ class CopyHolder(PlanPart):
 class MonitoringActivity(PlanPart):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="monitoring")
     activity = ProseField()
-    every = models.CharField(max_length=DURATION_LENGTH, blank=True, default="")
+    every = LineField(blank=True, default="")
     owner_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
     owner_kind = models.CharField(max_length=16, choices=WhoKind.choices, blank=True, default="")
 

@@ -22,6 +22,7 @@ from . import yamlio
 from .problems import Path, PlanInvalid, PositionMap, Problem, format_path
 from .spec import PlanDocument, RefTo
 from .spec.plan import API_VERSION, Procedure, When
+from .spec.written import AsWritten
 
 # Collections of the plan whose items carry an id, and the kind of part each holds.
 COLLECTIONS: dict[str, str] = {
@@ -290,7 +291,7 @@ def references(model: BaseModel, path: Path = ()) -> Iterator[tuple[Path, str, t
             where = (*path, key) if i is None else (*path, key, i)
             if isinstance(item, BaseModel):
                 yield from references(item, where)
-            elif kinds and isinstance(item, str):
+            elif kinds and isinstance(item, str) and not isinstance(item, AsWritten):  # a name as written
                 yield where, item, kinds
 
 

@@ -9,7 +9,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
-from ..matrix import NHS_5X5
+from ..matrix import of as matrix_of
 from ..problems import Path
 from ..spec import PlanDocument
 from ..spec.plan import RiskMatrix
@@ -75,7 +75,7 @@ class Context:
 
     @property
     def matrix(self) -> RiskMatrix:
-        return self.plan.risk_matrix or NHS_5X5
+        return matrix_of(self.plan)
 
     def kind(self, key: str) -> str | None:
         entry = self.ids.get(key)

@@ -14,7 +14,6 @@ from .probes import ProbeCheck, ProbeSettings
 from .types import (
     AudienceRef,
     Count,
-    DurationText,
     Email,
     HoursText,
     Id,
@@ -30,6 +29,7 @@ from .types import (
     WebAddress,
     WhoRef,
 )
+from .written import PersonOrName, WrittenDuration, WrittenHours
 
 Text = Annotated[str, Field(min_length=1)]
 
@@ -118,7 +118,9 @@ class Person(Spec):
     employer: str | None = None
     phones: list[Phone] = []
     email: Email | None = None
-    deputy: PersonRef | None = None  # who a call tree tries when this person does not acknowledge
+    # Who a call tree tries when this person does not acknowledge; a name not in the directory is kept
+    # as written (and linted), and a call tree cannot reach it.
+    deputy: PersonOrName | None = None
 
 
 class Contact(Spec):
@@ -170,7 +172,8 @@ class Helpdesk(Spec):
     phones: list[Phone] = []
     email: Email | None = None
     portal: WebAddress | None = None
-    hours: HoursText | None = None
+    # More than one window a day, overnight hours and the like are kept as written; absent: always open.
+    hours: WrittenHours | None = None
 
 
 class Supplier(Spec):
@@ -212,11 +215,11 @@ class Component(Spec):
 
 
 class Backup(Spec):
-    every: DurationText
-    retention: DurationText | None = None
+    every: WrittenDuration | None = None  # a backup described without its frequency is kept, and linted
+    retention: WrittenDuration | None = None
     offsite: bool = False
     encrypted: bool = False
-    restore_time: DurationText | None = None
+    restore_time: WrittenDuration | None = None  # e.g. "1-4 hours"
     note: str | None = None
 
 

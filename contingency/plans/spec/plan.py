@@ -41,6 +41,7 @@ from .types import (
     SubjectRef,
     WhoRef,
 )
+from .written import WhoOrName, WrittenDuration, WrittenScore
 
 API_VERSION = "contingency/v1"
 Score = Annotated[int, Field(ge=1, le=5)]
@@ -64,16 +65,17 @@ class CopyHolder(Spec):
 
 
 class DocumentControl(Spec):
-    number: Text
-    issue: Count
+    number: Text | None = None  # a plan not yet numbered is kept, and linted
+    issue: Count | None = None  # a draft never issued may have no issue number yet (issuing gives one)
     issue_date: date
     review_date: date
     review_interval: DurationText = Duration(12, Unit.MONTHS)
     created: date | None = None
-    originator: PersonRef | None = None
-    owner: PersonRef
+    # A person or team by id, or a post or group as the plan names it ("Head of Radiology").
+    originator: WhoOrName | None = None
+    owner: WhoOrName
     approving_body: str | None = None
-    approved_by: PersonRef | None = None
+    approved_by: WhoOrName | None = None
     approval_date: date | None = None
     classification: str = "OFFICIAL"
     confidentiality: str | None = None
@@ -101,24 +103,39 @@ class RatingBand(Spec):
 
 
 class RiskMatrix(Spec):
-    """A 5x5 matrix; absent from a plan means the NHS matrix (see plans.matrix)."""
+    """A 5x5 matrix; absent from a plan means the NHS matrix (see plans.matrix).
 
-    likelihood: Annotated[list[LikelihoodLevel], Field(min_length=5, max_length=5)]
-    consequence: Annotated[list[ConsequenceLevel], Field(min_length=5, max_length=5)]
-    bands: Annotated[list[RatingBand], Field(min_length=1)]
+    Kept as the plan printed it, even when a level is missing or the bands leave a gap: such a
+    matrix is reported by the linter (ASW011) and the NHS matrix is used in its place until it is
+    complete (plans.matrix.of).
+    """
 
-    @model_validator(mode="after")
-    def _complete(self) -> RiskMatrix:
+    likelihood: list[LikelihoodLevel] = []
+    consequence: list[ConsequenceLevel] = []
+    bands: list[RatingBand] = []
+
+    def defects(self) -> list[str]:
+        """What keeps this matrix from scoring every risk: empty when it is complete."""
+        found: list[str] = []
         for name in ("likelihood", "consequence"):
-            if sorted(level.score for level in getattr(self, name)) != [1, 2, 3, 4, 5]:
-                raise ValueError(f"{name} levels must have the scores 1, 2, 3, 4 and 5, once each")
+            scores = sorted(level.score for level in getattr(self, name))
+            if scores != [1, 2, 3, 4, 5]:
+                missing = sorted({1, 2, 3, 4, 5} - set(scores))
+                repeated = sorted({s for s in scores if scores.count(s) > 1})
+                detail = "; ".join(
+                    [f"no level {', '.join(map(str, missing))}"] * bool(missing)
+                    + [f"level {', '.join(map(str, repeated))} twice"] * bool(repeated)
+                )
+                found.append(f"{name} levels need the scores 1 to 5 once each ({detail})")
         if any(band.min > band.max for band in self.bands):
-            raise ValueError("a rating band's min must not be greater than its max")
-        covered = sorted(s for band in self.bands for s in range(band.min, band.max + 1))
+            found.append("a rating band's min is greater than its max")
+        covered = [s for band in self.bands for s in range(band.min, band.max + 1)]
         products = sorted({a * b for a in range(1, 6) for b in range(1, 6)})
-        if any(covered.count(s) != 1 for s in products):
-            raise ValueError("rating bands must cover every score from 1 to 25 exactly once")
-        return self
+        if gaps := [s for s in products if covered.count(s) == 0]:
+            found.append(f"no rating band covers the score{'s' * (len(gaps) > 1)} {', '.join(map(str, gaps))}")
+        if twice := [s for s in products if covered.count(s) > 1]:
+            found.append(f"more than one rating band covers {', '.join(map(str, twice))}")
+        return found
 
 
 class ImpactLevel(StrEnum):
@@ -141,7 +158,7 @@ class RecoveryTime(Spec):
     """A recovery time objective for one scenario, e.g. hardware failure 4h, data centre loss 1 working day."""
 
     scenario: Text
-    duration: DurationText
+    duration: WrittenDuration  # "1-4 hours" and "if prolonged" are kept as written
     risk: RiskRef | None = None
 
 
@@ -175,7 +192,7 @@ class DataRecovery(Spec):
 class DurationRule(Spec):
     """`If the disruption lasts beyond <after>, do <action>`."""
 
-    after: DurationText
+    after: WrittenDuration
     action: Text
     owner: WhoRef | None = None
 
@@ -184,14 +201,14 @@ class CriticalFunction(Spec):
     id: Id
     name: Text
     description: str | None = None
-    owner: PersonRef | None = None
-    deputy: PersonRef | None = None
+    owner: WhoOrName | None = None  # a person or a team; a name not in the directory is kept as written
+    deputy: WhoOrName | None = None
     locations: list[SiteRef] = []
-    likelihood: Score | None = None
+    likelihood: WrittenScore | None = None
     impact: list[ImpactOverTime] = []
     rto: list[RecoveryTime] = []
-    rpo: DurationText | None = None
-    mtpd: DurationText | None = None
+    rpo: WrittenDuration | None = None
+    mtpd: WrittenDuration | None = None
     resources: Resources = Resources()
     data_recovery: DataRecovery | None = None
     duration_rules: list[DurationRule] = []
@@ -226,8 +243,8 @@ class Risk(Spec):
     failure: FailureKind | None = None
     causes: list[Text] = []
     impact: str | None = None
-    likelihood: Score
-    consequence: Score
+    likelihood: WrittenScore | None = None  # "medium" is kept as written; absent is reported by the linter
+    consequence: WrittenScore | None = None
     stated: StatedWords | None = None
     recognise: list[Text] = []
     response: RiskResponse | None = None
@@ -330,10 +347,10 @@ class TriggerPoint(Spec):
     id: Id
     name: Text
     kind: TriggerKind
-    every: DurationText | None = None
+    every: WrittenDuration | None = None  # absent or "on an agreed basis": held once, then as agreed
     start: DurationText | None = None
     until: DurationText | None = None
-    after: DurationText | None = None
+    after: WrittenDuration | None = None
     unless_restored: bool = True
     chair: WhoRef | None = None
     attendees: list[AudienceRef] = []
@@ -352,16 +369,14 @@ class TriggerPoint(Spec):
         given = {f for f in ("every", "start", "until", "after") if getattr(self, f) is not None}
         if stray := sorted(given - allowed[self.kind]):
             raise ValueError(f"a trigger of kind {self.kind.value} takes no {' or '.join(stray)}")
-        if self.kind is TriggerKind.RECURRING and self.every is None:
-            raise ValueError("a recurring trigger needs 'every' (e.g. every: 1 day)")
-        if self.kind is TriggerKind.AFTER and self.after is None:
-            raise ValueError("an 'after' trigger needs 'after' (e.g. after: 5 days)")
+        # A recurring trigger with no interval, or an 'after' trigger with no time, is what some
+        # plans say ("repeated on an agreed basis"): kept, and reported by the linter.
         return self
 
 
 class Monitoring(Spec):
     activity: Text
-    every: DurationText | None = None
+    every: WrittenDuration | None = None
     owner: WhoRef | None = None
 
 

@@ -20,6 +20,7 @@ from ..problems import PlanInvalid, Problem
 from ..spec import PlanDocument
 from ..spec import directory as d
 from ..spec.types import STORED
+from ..spec.written import is_reference
 from ..validate import check_references
 from .reader import Reader, organisation_data
 from .writer import Writer, data_or_none
@@ -83,6 +84,7 @@ def _import(document: PlanDocument, source: str | None) -> Plan:
         raise PlanInvalid(problems)
     organisation = upsert_organisation(document.organisation)
     control = document.document
+    persons = {p.id for p in document.people}  # a name as written is never a person's id (no spaces)
     plan, _ = Plan.objects.update_or_create(
         organisation=organisation,
         key=document.id,
@@ -95,7 +97,7 @@ def _import(document: PlanDocument, source: str | None) -> Plan:
             "scope": document.scope,
             "risk_matrix": data_or_none(document.risk_matrix),
             "number": control.number,
-            "issue": control.issue,
+            "issue": control.issue or 0,  # 0: none yet (see models.Plan.issue)
             "issue_date": control.issue_date,
             "review_date": control.review_date,
             "review_interval": str(control.review_interval),
@@ -104,6 +106,9 @@ def _import(document: PlanDocument, source: str | None) -> Plan:
             "originator": None,
             "owner": None,
             "approved_by": None,
+            "originator_text": None if control.originator in persons else control.originator,
+            "owner_text": None if control.owner in persons else control.owner,
+            "approved_by_text": None if control.approved_by in persons else control.approved_by,
             "approving_body": control.approving_body,
             "approval_date": control.approval_date,
             "classification": control.classification,
@@ -114,9 +119,9 @@ def _import(document: PlanDocument, source: str | None) -> Plan:
     for model in reversed(PART_MODELS):
         model.rows_of(plan).delete()
     people = Writer(plan, document).write()
-    plan.originator = people[control.originator] if control.originator else None
-    plan.owner = people[control.owner]
-    plan.approved_by = people[control.approved_by] if control.approved_by else None
+    plan.originator = people.get(control.originator) if is_reference(control.originator) else None
+    plan.owner = people.get(control.owner) if is_reference(control.owner) else None
+    plan.approved_by = people.get(control.approved_by) if is_reference(control.approved_by) else None
     plan.save(update_fields=["originator", "owner", "approved_by", "updated_at"])
     return plan
 

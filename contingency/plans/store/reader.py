@@ -143,8 +143,8 @@ class Reader:
                     "failure": x.failure or None,
                     "causes": x.causes,
                     "impact": x.impact,
-                    "likelihood": x.likelihood,
-                    "consequence": x.consequence,
+                    "likelihood": _either(x.likelihood, x.likelihood_words),
+                    "consequence": _either(x.consequence, x.consequence_words),
                     "stated": x.stated,
                     "recognise": x.recognise,
                     "response": x.response,
@@ -207,15 +207,15 @@ class Reader:
         plan, person = self.plan, self.person_key
         return {
             "number": plan.number,
-            "issue": plan.issue,
+            "issue": plan.issue or None,
             "issueDate": plan.issue_date,
             "reviewDate": plan.review_date,
             "reviewInterval": plan.review_interval,
             "created": plan.created_on,
-            "originator": person.get(plan.originator_id),
-            "owner": person.get(plan.owner_id),
+            "originator": person.get(plan.originator_id, plan.originator_text),
+            "owner": person.get(plan.owner_id, plan.owner_text),
             "approvingBody": plan.approving_body,
-            "approvedBy": person.get(plan.approved_by_id),
+            "approvedBy": person.get(plan.approved_by_id, plan.approved_by_text),
             "approvalDate": plan.approval_date,
             "classification": plan.classification,
             "confidentiality": plan.confidentiality,
@@ -241,10 +241,10 @@ class Reader:
             "id": x.key,
             "name": x.name,
             "description": x.description,
-            "owner": self.person_key.get(x.owner_id),
-            "deputy": self.person_key.get(x.deputy_id),
+            "owner": self.person_key.get(x.owner_id, x.owner_text),
+            "deputy": self.person_key.get(x.deputy_id, x.deputy_text),
             "locations": x.locations,
-            "likelihood": x.likelihood,
+            "likelihood": _either(x.likelihood, x.likelihood_words),
             "impact": x.impact,
             "rto": x.rto,
             "rpo": x.rpo or None,
@@ -298,3 +298,8 @@ def organisation_data(row: Organisation) -> dict[str, Any]:
         "nation": row.nation,
         "workingHours": hours,
     }
+
+
+def _either(score: int | None, words: str | None) -> int | str | None:
+    """A score column and its words column: the score, or the words a plan gave instead."""
+    return score if score is not None else words

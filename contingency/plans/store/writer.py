@@ -31,6 +31,7 @@ from ..models import (
 )
 from ..models import MessageTemplate as MessageRow
 from ..spec import PlanDocument
+from ..spec.written import is_reference, score_of, words_of
 from ..validate import index
 from ..yamlform import part_to_data
 
@@ -199,10 +200,13 @@ class Writer:
                     key=x.id,
                     name=x.name,
                     description=x.description,
-                    owner=_ref(people, x.owner),
-                    deputy=_ref(people, x.deputy),
+                    owner=people.get(x.owner) if is_reference(x.owner) else None,
+                    deputy=people.get(x.deputy) if is_reference(x.deputy) else None,
+                    owner_text=None if x.owner in people else x.owner,
+                    deputy_text=None if x.deputy in people else x.deputy,
                     locations=x.locations,
-                    likelihood=x.likelihood,
+                    likelihood=score_of(x.likelihood),
+                    likelihood_words=words_of(x.likelihood),
                     impact=_data_list(x.impact),
                     rto=_data_list(x.rto),
                     rpo=str(x.rpo or ""),
@@ -226,8 +230,10 @@ class Writer:
                     failure=x.failure.value if x.failure else "",
                     causes=x.causes,
                     impact=x.impact,
-                    likelihood=x.likelihood,
-                    consequence=x.consequence,
+                    likelihood=score_of(x.likelihood),
+                    consequence=score_of(x.consequence),
+                    likelihood_words=words_of(x.likelihood),
+                    consequence_words=words_of(x.consequence),
                     stated=data_or_none(x.stated),
                     recognise=x.recognise,
                     response=data_or_none(x.response),

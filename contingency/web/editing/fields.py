@@ -32,6 +32,7 @@ from contingency.plans.limits import number_message, too_long_number
 from contingency.plans.problems import Location, PlanInvalid
 from contingency.plans.spec import PlanDocument, RefTo, ServiceHours
 from contingency.plans.spec.types import FormHint
+from contingency.plans.spec.written import Written
 
 # Free text that is often more than a line gets a textarea rather than a one-line input.
 LONG_TEXT = frozenset({"aim", "description", "impact", "address", "advice", "note", "when", "verification", "summary"})
@@ -141,6 +142,11 @@ def _spec(name: str, info: FieldInfo) -> FieldSpec:
     refs = next((m.kinds for m in metadata if isinstance(m, RefTo)), ())
     kind, choices = _kind(alias, bare, is_list, bool(refs))
     hint = next((m.hint for m in metadata if isinstance(m, FormHint)), "")
+    if any(isinstance(m, Written) for m in metadata) and kind != "ref":
+        # A value a plan may give in words ("1-4 hours", "medium") is typed as text and kept as written.
+        usual = KIND_HINTS.get(kind, "A score from 1 to 5.").rstrip(".")
+        hint = f"{usual}; or the plan's own words (e.g. 1-4 hours, medium), kept as written and linted."
+        kind = "text"
     if hint:
         kind = "text"
     help_text = " ".join(filter(None, [info.description or _doc(bare), hint or KIND_HINTS.get(kind, "")]))

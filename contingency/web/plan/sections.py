@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from contingency.lib.durations import Duration
 from contingency.lib.phones import tel_href
 from contingency.plans import matrix as m
 from contingency.plans.graph import BadReference, Graph, Impact, Layout, Ref, affected_by, build_graph, describe, layout
@@ -13,7 +14,8 @@ from contingency.plans.lint import Finding, Severity
 from contingency.plans.problems import format_path
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.directory import Phone
-from contingency.plans.spec.plan import Procedure, ProcedurePhase, Step, TriggerKind, TriggerPoint, When
+from contingency.plans.spec.plan import Procedure, ProcedurePhase, Risk, Step, TriggerKind, TriggerPoint, When
+from contingency.plans.spec.written import duration_of
 
 
 def names(plan: PlanDocument) -> dict[str, str]:
@@ -50,7 +52,7 @@ def holders(plan: PlanDocument) -> list[Holder]:
             h.location,
             h.acknowledged_issue,
             h.acknowledged_on,
-            h.acknowledged_issue is None or h.acknowledged_issue < current,
+            current is not None and (h.acknowledged_issue is None or h.acknowledged_issue < current),
         )
         for h in plan.document.holders
     ]
@@ -73,13 +75,13 @@ class Cell:
 class RiskRow:
     id: str
     title: str
-    likelihood: int
+    likelihood: int | str  # a score, or the plan's words ("medium") or "" when not given
     likelihood_label: str
-    consequence: int
+    consequence: int | str
     consequence_label: str
-    score: int
+    score: int | str  # "" when the risk is not scored in numbers
     band: str
-    rank: int
+    rank: int | str
     stated: tuple[tuple[str, str, str], ...]  # (what, stated word, derived word) where they differ
     summary: str | None
 
@@ -92,11 +94,12 @@ class HeatMap:
 
 
 def heat_map(plan: PlanDocument) -> HeatMap:
-    matrix = plan.risk_matrix or m.NHS_5X5
+    matrix = m.of(plan)
     ranks = {b.label: i for i, b in enumerate(sorted(matrix.bands, key=lambda b: b.min))}
     by_cell: dict[tuple[int, int], list[tuple[str, str]]] = {}
     for risk in plan.risks:
-        by_cell.setdefault((risk.likelihood, risk.consequence), []).append((risk.id, risk.title))
+        if isinstance(risk.likelihood, int) and isinstance(risk.consequence, int):
+            by_cell.setdefault((risk.likelihood, risk.consequence), []).append((risk.id, risk.title))
     rows = []
     for lk in range(5, 0, -1):
         cells = []
@@ -106,6 +109,9 @@ def heat_map(plan: PlanDocument) -> HeatMap:
         rows.append(((lk, m.likelihood_label(matrix, lk)), tuple(cells)))
     risks = []
     for risk in plan.risks:
+        if not isinstance(risk.likelihood, int) or not isinstance(risk.consequence, int):
+            risks.append(_unscored(risk))
+            continue
         value = m.score(risk.likelihood, risk.consequence)
         band = m.band(matrix, value)
         derived = {
@@ -137,6 +143,19 @@ def heat_map(plan: PlanDocument) -> HeatMap:
         )
     consequences = tuple((cq, m.consequence_label(matrix, cq)) for cq in range(1, 6))
     return HeatMap(tuple(rows), consequences, tuple(risks))
+
+
+def _unscored(risk: Risk) -> RiskRow:
+    """A risk the plan rated in words, or not at all: shown as written, off the heat map."""
+
+    def shown(value: int | str | None) -> tuple[int | str, str]:
+        if value is None:
+            return "", "not given"
+        return (value, "") if isinstance(value, int) else ("", f"“{value}” (as written)")
+
+    likelihood, consequence = shown(risk.likelihood), shown(risk.consequence)
+    summary = risk.response.summary if risk.response else None
+    return RiskRow(risk.id, risk.title, *likelihood, *consequence, "", "not scored", "none", (), summary)
 
 
 # ---------------------------------------------------------------- procedures
@@ -222,8 +241,10 @@ def timeline(plan: PlanDocument) -> list[TimelineEntry]:
             return (0, timedelta(0))
         if t.kind is TriggerKind.ON_RESTORATION:
             return (2, timedelta(0))
-        when = t.after if t.kind is TriggerKind.AFTER else t.start
-        return (1, when.shortest if when else timedelta(0))
+        if t.kind is TriggerKind.AFTER:  # an 'after' in words ("if prolonged") comes last
+            after = duration_of(t.after)
+            return (1, after.shortest if after else timedelta.max)
+        return (1, t.start.shortest if t.start else timedelta(0))
 
     entries = []
     for t in sorted(plan.triggers, key=key):
@@ -235,7 +256,7 @@ def timeline(plan: PlanDocument) -> list[TimelineEntry]:
             marker = f"After {t.after}"
             detail = "unless service is restored first" if t.unless_restored else ""
         else:
-            marker = f"Every {t.every}"
+            marker = f"Every {t.every}" if isinstance(t.every, Duration) else f"Repeated {t.every or 'as agreed'}"
             bits = ([f"from {t.start}"] if t.start else []) + ([f"until {t.until}"] if t.until else [])
             detail = " ".join(bits)
         entries.append(TimelineEntry(marker, detail, t))
@@ -412,8 +433,8 @@ def function_rows(plan: PlanDocument) -> list[FunctionRow]:
         FunctionRow(
             f.id,
             f.name,
-            who.get(f.owner) if f.owner else None,
-            who.get(f.deputy) if f.deputy else None,
+            who.get(f.owner, f.owner) if f.owner else None,  # a name as written is shown as written
+            who.get(f.deputy, f.deputy) if f.deputy else None,
             tuple((r.scenario, str(r.duration)) for r in f.rto),
             str(f.rpo) if f.rpo else None,
             str(f.mtpd) if f.mtpd else None,

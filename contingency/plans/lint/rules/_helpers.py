@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from ...problems import Path
 from ...spec.directory import Contact, Phone
 from ...spec.plan import When
+from ...spec.types import ServiceHours
 from ..engine import Context
 
 
@@ -40,7 +41,8 @@ def reachable_out_of_hours(ctx: Context, key: str) -> bool:
         desk = item.helpdesk
         if desk is None or not desk.phones:
             return False
-        return (desk.hours is None or desk.hours.always) and phones_out_of_hours(desk.phones)
+        always = desk.hours is None or (isinstance(desk.hours, ServiceHours) and desk.hours.always)
+        return always and phones_out_of_hours(desk.phones)
     return True  # lists are checked member by member
 
 

@@ -59,6 +59,8 @@ def issue_vs_changes(ctx: Context) -> Found:
     changes. A plan whose issue number is not the latest entry in that record (or whose record
     skips or repeats issues) cannot show which copy is current."""
     doc = ctx.plan.document
+    if doc.issue is None:  # no issue number yet: ASW012 says so
+        return
     if not doc.changes:
         yield ("document", "changes"), f"issue {doc.issue} has no record of changes"
         return
@@ -81,7 +83,7 @@ def holder_acknowledged(ctx: Context) -> Found:
     """Amendments reach only numbered copies; a holder who has not acknowledged the current issue
     may be working from a superseded plan kept in a grab pack."""
     doc = ctx.plan.document
-    for i, holder in enumerate(doc.holders):
+    for i, holder in enumerate(doc.holders if doc.issue is not None else []):
         if holder.acknowledged_issue != doc.issue:
             held = f"issue {holder.acknowledged_issue}" if holder.acknowledged_issue else "no acknowledged issue"
             yield (

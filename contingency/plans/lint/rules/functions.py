@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ...problems import Path
 from ...spec.directory import Redundancy
 from ...spec.plan import ImpactLevel, TriggerKind
+from ...spec.written import duration_of
 from ..engine import Context, Severity, rule
 
 Found = Iterator[tuple[Path, str]]
@@ -43,10 +44,10 @@ def rto_over_mtpd(ctx: Context) -> Found:
     """The recovery time objective must not exceed the maximum tolerable period of disruption: a
     function recovered after its MTPD has already done the damage the plan exists to prevent."""
     for i, fn in enumerate(ctx.plan.functions):
-        if fn.mtpd is None:
+        if (mtpd := duration_of(fn.mtpd)) is None:  # words are reported by the as-written rules
             continue
         for j, rto in enumerate(fn.rto):
-            if rto.duration.shortest > fn.mtpd.longest:
+            if (duration := duration_of(rto.duration)) and duration.shortest > mtpd.longest:
                 yield (
                     ("functions", i, "rto", j, "duration"),
                     f"{fn.name}: RTO for {rto.scenario!r} is {rto.duration}, longer than the MTPD of {fn.mtpd}",
@@ -59,16 +60,17 @@ def after_mtpd(ctx: Context) -> Found:
     trigger that only fires after the function's maximum tolerable period of disruption escalates
     too late to matter."""
     for i, fn in enumerate(ctx.plan.functions):
-        if fn.mtpd is None:
+        if (mtpd := duration_of(fn.mtpd)) is None:
             continue
         for j, duration_rule in enumerate(fn.duration_rules):
-            if duration_rule.after.shortest > fn.mtpd.longest:
+            if (after := duration_of(duration_rule.after)) and after.shortest > mtpd.longest:
                 yield (
                     ("functions", i, "durationRules", j, "after"),
                     f"{fn.name}: the rule at {duration_rule.after} falls after the MTPD of {fn.mtpd}",
                 )
         for k, trigger in enumerate(ctx.plan.triggers):
-            if trigger.kind is TriggerKind.AFTER and trigger.after and trigger.after.shortest > fn.mtpd.longest:
+            after = duration_of(trigger.after)
+            if trigger.kind is TriggerKind.AFTER and after and after.shortest > mtpd.longest:
                 yield (
                     ("triggers", k, "after"),
                     f"{trigger.name} at {trigger.after} falls after the MTPD of {fn.name} ({fn.mtpd})",
@@ -99,13 +101,14 @@ def rpo_vs_backup(ctx: Context) -> Found:
     """A function that tolerates losing one hour of data but depends on a system backed up daily,
     with no replication, will lose up to a day: the RPO is a wish, not a capability."""
     for i, fn in enumerate(ctx.plan.functions):
-        if fn.rpo is None:
+        if (rpo := duration_of(fn.rpo)) is None:
             continue
         for key in fn.depends_on:
             system = ctx.item(key) if ctx.kind(key) == "system" else None
             if system is None or system.backup is None or system.redundancy is not Redundancy.NONE:
                 continue
-            if system.backup.every.shortest > fn.rpo.longest:
+            every = duration_of(system.backup.every)
+            if every is not None and every.shortest > rpo.longest:
                 yield (
                     ("functions", i, "rpo"),
                     f"{fn.name}: RPO is {fn.rpo} but {system.name} is backed up every {system.backup.every}"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ...problems import Path
 from ...spec.calltree import AudienceEntry
 from ...spec.directory import ContactList, Person, Role
+from ...spec.written import is_reference
 from ..engine import Context, Severity, rule
 
 Found = Iterator[tuple[Path, str]]
@@ -67,7 +68,9 @@ def no_fallback(ctx: Context) -> Found:
     for i, tree in enumerate(ctx.plan.call_trees):
         if tree.fallback.escalate_to:
             continue
-        stranded = [p.name for p in _people(ctx, tree.audience) if not (tree.fallback.deputies and p.deputy)]
+        stranded = [
+            p.name for p in _people(ctx, tree.audience) if not (tree.fallback.deputies and is_reference(p.deputy))
+        ]
         if stranded:
             yield ("callTrees", i), f"{tree.name}: nobody is tried when {_listed(stranded)} does not acknowledge"
 

@@ -37,6 +37,8 @@ def pack_out_of_date(ctx: Context) -> Found:
     if facts is None:
         return
     current = ctx.plan.document.issue
+    if current is None:  # never issued: no pack can be behind it
+        return
     printed = {p.location: p for p in facts.locations}
     for location, indexes in _holders_by_location(ctx).items():
         last = printed.get(location)
