@@ -1,16 +1,39 @@
 """The rule catalogue; each module registers its rules on import."""
 
-from . import contacts, document, functions, notifications, printing, probes, procedures, records, risks, systems
+from . import (
+    audit,
+    contacts,
+    document,
+    durations,
+    functions,
+    names,
+    notifications,
+    people,
+    phones,
+    printing,
+    probes,
+    procedures,
+    records,
+    riskprose,
+    risks,
+    systems,
+)
 
 __all__ = [
+    "audit",
     "contacts",
     "document",
+    "durations",
     "functions",
+    "names",
     "notifications",
+    "people",
+    "phones",
     "printing",
     "probes",
     "procedures",
     "records",
+    "riskprose",
     "risks",
     "systems",
 ]
