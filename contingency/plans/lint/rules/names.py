@@ -83,14 +83,19 @@ def another_name(ctx: Context) -> Found:
         if brand is None:
             continue
         own_words = {w for n in entity.names for w in re.findall(r"[a-z0-9][\w'-]*", n.lower())}
-        others = [n for n in all_names if brand.lower() in n.split() and n not in {_core(x) for x in entity.names}]
+        # Other entries' names that start with the same word ("WinPath Labs Link" beside "WinPath Enterprise").
+        own = {_core(x) for x in entity.names}
+        others = [n for n in all_names if n.split()[:1] == [brand.lower()] and len(n.split()) > 1 and n not in own]
         for path, text in prose:
             if entity.kind == "supplier" and path in supplier_paths:
                 continue
             lowered = " ".join(text.lower().split())
-            if any(_core(n) in lowered for n in entity.names) or any(o in lowered for o in others):
+            if any(n in lowered for n in own):
                 continue
             for phrase in _mentions(text, brand):
+                said = " ".join(phrase.lower().split())
+                if any(said.startswith(o) or o.startswith(said) for o in others):
+                    continue
                 extra = [w for w in phrase.split()[1:] if w.lower() not in own_words | _TRAILING]
                 if extra:
                     yield path, f"says {phrase!r}, but the directory names this {entity.kind} {entity.names[0]!r}"
