@@ -69,9 +69,37 @@ def score(manifest: Path) -> Score:
     return Score(plan_file.stem, defects, lint(plan, Options(today=TODAY)))
 
 
-def total(scores: list[Score]) -> Score:
-    """Every plan's defects and findings together."""
-    return Score("total", [d for s in scores for d in s.defects], [f for s in scores for f in s.findings])
+@dataclass(frozen=True)
+class Counts:
+    plan: str
+    planted: int
+    found: int
+    findings: int
+    false: int
+
+    @property
+    def recall(self) -> float:
+        return ratio(self.found, self.planted)
+
+    @property
+    def precision(self) -> float:
+        return ratio(self.findings - self.false, self.findings)
+
+
+def counts(s: Score) -> Counts:
+    return Counts(s.plan, len(s.defects), len(s.defects) - len(s.missed), len(s.findings), len(s.false_alarms))
+
+
+def total(scores: list[Score]) -> Counts:
+    """The plans' counts summed (each finding is matched only against its own plan's defects)."""
+    each = [counts(s) for s in scores]
+    return Counts(
+        "total",
+        sum(c.planted for c in each),
+        sum(c.found for c in each),
+        sum(c.findings for c in each),
+        sum(c.false for c in each),
+    )
 
 
 def ratio(part: int, whole: int) -> float:
@@ -80,18 +108,16 @@ def ratio(part: int, whole: int) -> float:
 
 def table(scores: list[Score]) -> str:
     rows = [("plan", "planted", "found", "findings", "false", "recall", "precision")]
-    for s in [*scores, total(scores)]:
-        planted, found = len(s.defects), len(s.defects) - len(s.missed)
-        false = len(s.false_alarms)
+    for c in [*map(counts, scores), total(scores)]:
         rows.append(
             (
-                s.plan,
-                str(planted),
-                str(found),
-                str(len(s.findings)),
-                str(false),
-                f"{ratio(found, planted):.0%}",
-                f"{ratio(len(s.findings) - false, len(s.findings)):.0%}",
+                c.plan,
+                str(c.planted),
+                str(c.found),
+                str(c.findings),
+                str(c.false),
+                f"{c.recall:.0%}",
+                f"{c.precision:.0%}",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

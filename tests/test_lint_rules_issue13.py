@@ -253,3 +253,32 @@ def test_one_office_is_no_single_point_of_failure_when_it_is_the_scope() -> None
     assert "SYS004" in {f.rule for f in findings(data)}
     data["scope"] = ["Everything Whitmore Surgery needs to keep seeing patients"]
     assert findings(data) == []
+
+
+def test_a_supplier_called_by_its_brand_alone_is_its_name() -> None:
+    data = clean_plan()
+    step("Log a call with Northgate")(data)
+    assert findings(data) == []
+    data = clean_plan()
+    step("Log a call with Northgate Logistics")(data)
+    assert {f.rule for f in findings(data)} == {"CON004"}
+
+
+def test_a_system_sharing_its_brand_with_a_supplier_is_reported_once() -> None:
+    data = clean_plan()
+    step("Log a call with Northgate Logistics")(data)
+    data["systems"] = [{"id": "tracker", "name": "Northgate Tracker"}]
+    assert [f.rule for f in findings(data)] == ["CON004"]
+
+
+def test_impact_severe_from_the_first_minute_does_not_contradict_the_mtpd() -> None:
+    data = clean_plan()
+    fn(data)["impact"] = [{"after": "0m", "level": "severe"}]
+    assert findings(data) == []
+
+
+@pytest.mark.parametrize("said", ["is normally back within 48 hours", "is recovered in three days"])
+def test_stated_recovery_in_other_words(said: str) -> None:
+    data = clean_plan()
+    fn(data)["description"] = f"The service {said}"
+    assert {f.rule for f in findings(data)} == {"DUR002"}

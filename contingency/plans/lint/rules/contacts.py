@@ -65,6 +65,15 @@ _GENERIC = {
 }  # fmt: skip
 
 
+# Words that follow a name without making it another name ("Acme helpdesk", "WinPath server").
+SUFFIXES = {
+    "helpdesk", "help", "desk", "support", "team", "engineer", "engineers", "service", "services", "ltd",
+    "limited", "plc", "hotline", "line", "lines", "portal", "account", "manager", "contract", "contact",
+    "contacts", "server", "servers", "application", "app", "client", "website", "number", "phone", "office",
+    "site", "staff", "on-call", "noc", "log", "logs", "system", "systems",
+}  # fmt: skip
+
+
 def _core(name: str) -> str:
     return " ".join(_LEGAL.sub("", name.lower()).split())
 
@@ -91,7 +100,8 @@ def _texts(ctx: Context) -> Iterator[tuple[Path, str]]:
 def supplier_name(ctx: Context) -> Found:
     """A procedure that says "log a call with Acme Medical" when the directory lists "Acme Imaging
     Systems Ltd" sends the person on shift hunting for a number that is not there. Use the directory
-    name, or record the other name as an alias of the supplier."""
+    name, or record the other name as an alias of the supplier. The brand alone ("log a call with
+    Acme") is the directory name shortened, and is not reported."""
     for supplier in ctx.plan.suppliers:
         names = [_core(n) for n in (supplier.name, *supplier.aliases)]
         # The brand is the first word of the name that is not a generic trade word.
@@ -104,6 +114,9 @@ def supplier_name(ctx: Context) -> Found:
                 continue
             phrase = re.search(rf"(?i:\b{re.escape(brand)})(?:\s+[A-Z][\w&-]*)*", text)
             said = phrase.group(0) if phrase else brand
+            own = set(" ".join(names).split()) | SUFFIXES
+            if not [w for w in said.split()[1:] if w.lower() not in own]:
+                continue  # the brand alone ("log a call with CareNote") is the name, shortened
             yield path, f"says {said!r}, but the directory names this supplier {supplier.name!r}"
 
 

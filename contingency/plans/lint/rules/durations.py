@@ -24,7 +24,7 @@ _WORDS = {
 }  # fmt: skip
 # "restored within 8 hours", "recovery time of 2 days", "back up and running in 3 working days".
 _STATED_RECOVERY = re.compile(
-    rf"\b(?:restor\w*|recover\w*|back (?:up|online|in service)|available again|reinstated|fixed|resum\w*)"
+    rf"\b(?:restor\w*|recover\w*|back|available again|reinstated|fixed|resum\w*)"
     rf"[^.;:]{{0,40}}?\b(?:within|in|of|by|after)\s+{_AMOUNT}\s+{_UNIT}\b",
     re.I,
 )
@@ -97,10 +97,13 @@ def escalation_late(ctx: Context) -> Found:
 def mtpd_beyond_severe(ctx: Context) -> Found:
     """The MTPD is the point past which the impact is no longer tolerable; a business impact
     analysis that rates the impact severe well before the MTPD contradicts it (or the MTPD was
-    copied from another function)."""
+    copied from another function). Impact severe from the first minute is not reported: the
+    MTPD of a life-critical service is still the short window the plan can bear."""
     for i, fn in enumerate(ctx.plan.functions):
         severe = next((entry for entry in fn.impact if entry.level is ImpactLevel.SEVERE), None)
-        if fn.mtpd is not None and severe is not None and fn.mtpd.shortest > severe.after.longest:
+        if severe is None or not severe.after.longest:
+            continue  # severe from the first minute: a life-critical service, whose MTPD is still a window
+        if fn.mtpd is not None and fn.mtpd.shortest > severe.after.longest:
             yield ("functions", i, "mtpd"), f"{fn.name}: MTPD is {fn.mtpd} but impact is severe after {severe.after}"
 
 

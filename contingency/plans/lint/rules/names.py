@@ -10,16 +10,9 @@ from itertools import combinations
 from ...problems import Path
 from ..engine import Context, Severity, rule
 from ._prose import all_prose
-from .contacts import _GENERIC, _core, _texts
+from .contacts import _GENERIC, SUFFIXES, _core, _texts, supplier_name
 
 Found = Iterator[tuple[Path, str]]
-
-# Words that follow a name without making it another name ("Kelderbrook helpdesk", "WinPath server").
-_TRAILING = _GENERIC | {
-    "team", "desk", "server", "servers", "application", "app", "portal", "account", "engineer", "engineers",
-    "contract", "contact", "contacts", "office", "site", "line", "lines", "number", "phone", "website", "client",
-    "staff", "manager", "on-call", "on", "call", "out", "of", "hours", "in", "ops", "noc", "log", "logs",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -31,8 +24,8 @@ class _Named:
 
 def _named(ctx: Context) -> list[_Named]:
     plan = ctx.plan
-    found = [_Named(s.id, "supplier", (s.name, *s.aliases)) for s in plan.suppliers]
-    found += [_Named(s.id, "system", (s.name,)) for s in plan.systems]
+    found = [_Named(s.id, "system", (s.name,)) for s in plan.systems]
+    found += [_Named(s.id, "supplier", (s.name, *s.aliases)) for s in plan.suppliers]
     # Teams are named with common words ("Emergency department"); CON005 checks the roles steps name.
     return found
 
@@ -78,16 +71,22 @@ def another_name(ctx: Context) -> Found:
     all_names += [_core(x.name) for x in ctx.plan.people] + [_core(x.name) for x in ctx.plan.roles]
     supplier_paths = {path for path, _ in _texts(ctx)}
     prose = list(all_prose(ctx))
+    supplier_brands = {_brand(e.names[0]) for e in entities if e.kind == "supplier"}
+    told = {path for path, _ in supplier_name(ctx)}  # what CON004 reports
+    reported: set[Path] = set()
     for entity in entities:
         brand = _brand(entity.names[0])
         if brand is None:
             continue
+        # A system that shares its brand with a supplier ("Meridian PACS", "Meridian Imaging Systems Ltd"):
+        # where CON004 already reports the phrase, its finding speaks for both.
+        skip = supplier_paths if entity.kind == "supplier" else told if brand in supplier_brands else set()
         own_words = {w for n in entity.names for w in re.findall(r"[a-z0-9][\w'-]*", n.lower())}
         # Other entries' names that start with the same word ("WinPath Labs Link" beside "WinPath Enterprise").
         own = {_core(x) for x in entity.names}
         others = [n for n in all_names if n.split()[:1] == [brand.lower()] and len(n.split()) > 1 and n not in own]
         for path, text in prose:
-            if entity.kind == "supplier" and path in supplier_paths:
+            if path in skip or path in reported:
                 continue
             lowered = " ".join(text.lower().split())
             if any(n in lowered for n in own):
@@ -96,8 +95,9 @@ def another_name(ctx: Context) -> Found:
                 said = " ".join(phrase.lower().split())
                 if any(said.startswith(o) or o.startswith(said) for o in others):
                     continue
-                extra = [w for w in phrase.split()[1:] if w.lower() not in own_words | _TRAILING]
+                extra = [w for w in phrase.split()[1:] if w.lower() not in own_words | SUFFIXES]
                 if extra:
+                    reported.add(path)
                     yield path, f"says {phrase!r}, but the directory names this {entity.kind} {entity.names[0]!r}"
                     break
 
