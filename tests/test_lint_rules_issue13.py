@@ -74,12 +74,17 @@ ISSUE_13: dict[str, tuple[Mutation, set[str]]] = {
         {"CON002"},
     ),
     "DUR001": (
-        lambda p: (fn(p).pop("mtpd"), fn(p).update(durationRules=[{"after": "1 day", "action": "Divert work"}])),
+        lambda p: (
+            fn(p).pop("mtpd"),
+            fn(p).update(durationRules=[{"after": "1 day", "action": "Divert work", "owner": "owner"}]),
+        ),
         {"FN007"},
     ),
     "DUR002": (lambda p: fn(p).update(description="The service is restored within 3 days"), set()),
     "DUR003": (
-        lambda p: p.update(escalation=[{"level": 1, "name": "Gold", "when": "If not restored after 5 days"}]),
+        lambda p: p.update(
+            escalation=[{"level": 1, "name": "Gold", "when": "If not restored after 5 days", "invokesPlan": True}]
+        ),
         set(),
     ),
     "DUR004": (
@@ -100,6 +105,7 @@ ISSUE_13: dict[str, tuple[Mutation, set[str]]] = {
                     "likelihood": 1,
                     "consequence": 2,
                     "impact": "This is a high risk to turnaround times",
+                    "owner": "owner",
                     "recognise": ["Analyser shows an error"],
                     "response": {"procedure": "respond"},
                 }
@@ -109,6 +115,9 @@ ISSUE_13: dict[str, tuple[Mutation, set[str]]] = {
     ),
     "AUD001": (lambda p: p.pop("monitoring", None), set()),
     "AUD002": (lambda p: (with_lims()(p), fn(p).pop("rpo")), set()),
+    "AUD003": (lambda p: (ISSUE_13["RSK005"][0](p), p["risks"][0].pop("impact"), p["risks"][0].pop("owner")), set()),
+    "AUD004": (lambda p: fn(p).update(durationRules=[{"after": "1 day", "action": "Divert work"}]), set()),
+    "AUD005": (lambda p: p.update(escalation=[{"level": 1, "name": "Gold", "who": ["owner"]}]), set()),
 }
 
 
@@ -201,7 +210,7 @@ def test_recovery_within_the_rto_is_fine() -> None:
 
 def test_escalation_before_the_mtpd_is_fine() -> None:
     data = clean_plan()
-    data["escalation"] = [{"level": 1, "name": "Gold", "when": "If not restored after 1 day"}]
+    data["escalation"] = [{"level": 1, "name": "Gold", "when": "If not restored after 1 day", "invokesPlan": True}]
     assert findings(data) == []
 
 
