@@ -291,3 +291,12 @@ def test_stated_recovery_in_other_words(said: str) -> None:
     data = clean_plan()
     fn(data)["description"] = f"The service {said}"
     assert {f.rule for f in findings(data)} == {"DUR002"}
+
+
+def test_a_suppliers_own_team_is_reached_through_the_supplier() -> None:
+    data = clean_plan()
+    step("Ask the Northgate Couriers portal team to rebook the collection")(data)
+    assert findings(data) == []
+    data = clean_plan()
+    step("Ask the courier portal team to rebook the collection")(data)
+    assert {f.rule for f in findings(data)} == {"CON005"}

@@ -136,7 +136,8 @@ def unknown_role(ctx: Context) -> Found:
     """Steps written as "inform the duty manager" are only as good as the directory entry that says
     who the duty manager is and how to reach them. A role named in prose but defined nowhere (no role,
     job title, list or supplier of that name) is a call that will not be made. A trigger point's
-    actions are its agenda ("review the estates manager's report"), not people to call, and are not read."""
+    actions are its agenda ("review the estates manager's report"), not people to call, and are not read;
+    a team named after a supplier ("the Acme portal team") is the supplier's, reached through its entry."""
     known: set[str] = set()
     names = [r.name for r in ctx.plan.roles] + [lst.name for lst in ctx.plan.lists]
     names += [s.name for s in ctx.plan.suppliers] + [p.job_title or "" for p in ctx.plan.people]
@@ -144,6 +145,7 @@ def unknown_role(ctx: Context) -> Found:
     for name in names:
         known.update(re.findall(r"[a-z0-9]+", name.lower()))
     pattern = re.compile(rf"([\w-]+)\s+({_ROLE_NOUNS})\b", re.I)
+    suppliers = [_core(n) for s in ctx.plan.suppliers for n in (s.name, *s.aliases)]
     for path, text in _texts(ctx):
         if path[0] == "triggers":
             continue
@@ -151,6 +153,9 @@ def unknown_role(ctx: Context) -> Found:
             qualifier = match.group(1).lower()
             if qualifier in _NOT_QUALIFIERS:
                 continue
+            before = " ".join(text[max(0, match.start() - 40) : match.start()].lower().split())
+            if any(name and name in before for name in suppliers):
+                continue  # "the Voxwell portal team" is the supplier's, reached through the supplier
             words = set(re.findall(r"[a-z0-9]+", qualifier)) | {match.group(2).lower().rstrip("s")}
             if not words <= known | {w + "s" for w in known} | {w.rstrip("s") for w in known}:
                 yield path, f"names {match.group(0)!r}, which is not a role, list, job title or supplier in the plan"
