@@ -1,7 +1,7 @@
 """How well the linter finds the defects planted in the test plans (tests/plans), and how often it cries wolf.
 
 Each plan `tests/plans/<name>.yaml` has a manifest `<name>.defects.yaml` listing its planted defects:
-where (`at`, a dotted path) and which rules may report it (`rules`). A finding is true when its rule is
+where (`at`, a dotted path or a list of them) and which rules may report it (`rules`). A finding is true when its rule is
 one of a defect's rules and its path is that defect's path or inside it; every other finding is a false
 alarm. Recall is the share of planted defects found; precision the share of findings that are true.
 
@@ -33,13 +33,13 @@ TODAY = date(2026, 6, 1)  # the plans' review dates are written against this day
 
 @dataclass(frozen=True)
 class Defect:
-    at: tuple[str, ...]
+    at: tuple[tuple[str, ...], ...]  # one defect may show in several places (a person needed by three steps)
     rules: frozenset[str]
     what: str
 
     def found_by(self, finding: Finding) -> bool:
         path = tuple(str(part) for part in finding.path)
-        return finding.rule in self.rules and path[: len(self.at)] == self.at
+        return finding.rule in self.rules and any(path[: len(at)] == at for at in self.at)
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ class Score:
         return [f for f in self.findings if not any(d.found_by(f) for d in self.defects)]
 
 
+def _places(at: str | list[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(str(place).split(".")) for place in ([at] if isinstance(at, str) else at))
+
+
 def manifests() -> list[Path]:
     return sorted(PLANS.glob("*.defects.yaml"))
 
@@ -65,7 +69,7 @@ def score(manifest: Path) -> Score:
     data: dict[str, Any] = yaml.safe_load(manifest.read_text(encoding="utf-8"))
     plan_file = manifest.parent / data["plan"]
     plan, _ = load_text(plan_file.read_text(encoding="utf-8"), str(plan_file))
-    defects = [Defect(tuple(str(d["at"]).split(".")), frozenset(d["rules"]), str(d["what"])) for d in data["defects"]]
+    defects = [Defect(_places(d["at"]), frozenset(d["rules"]), str(d["what"])) for d in data["defects"]]
     return Score(plan_file.stem, defects, lint(plan, Options(today=TODAY)))
 
 
@@ -135,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.show:
         for s in scores:
             for d in s.missed:
-                print(f"missed  {s.plan}: {'/'.join(sorted(d.rules))} at {'.'.join(d.at)}: {d.what}")
+                print(f"missed  {s.plan}: {'/'.join(sorted(d.rules))} at {'.'.join(d.at[0])}: {d.what}")
             for f in s.false_alarms:
                 print(f"false   {s.plan}: {f.rule} at {'.'.join(map(str, f.path))}: {f.message}")
     return 0

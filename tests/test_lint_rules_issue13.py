@@ -300,3 +300,33 @@ def test_a_suppliers_own_team_is_reached_through_the_supplier() -> None:
     data = clean_plan()
     step("Ask the courier portal team to rebook the collection")(data)
     assert {f.rule for f in findings(data)} == {"CON005"}
+
+
+def test_restore_time_binds_only_scenarios_about_that_system() -> None:
+    data = clean_plan()
+    with_lims(backup={**LIMS["backup"], "restoreTime": "8h"})(data)
+    data["systems"].append({"id": "water", "name": "Water plant", "redundancy": "active-passive"})
+    fn(data)["dependsOn"].append("water")
+    fn(data)["rto"] = [{"scenario": "Water plant failure", "duration": "4h"}]
+    assert findings(data) == []
+    fn(data)["rto"] = [{"scenario": "WinPath failure", "duration": "4h"}]
+    assert {f.rule for f in findings(data)} == {"DUR005"}
+
+
+def test_a_one_word_alias_does_not_hide_another_name() -> None:
+    data = clean_plan()
+    describe("Order from the Northgate Express van if the courier fails")(data)
+    data["suppliers"] = [{**COURIER, "aliases": ["Northgate"]}]
+    assert {f.rule for f in findings(data)} == {"NAM001"}
+
+
+def test_a_brand_shared_by_supplier_and_system_is_told_apart_by_context() -> None:
+    data = clean_plan()
+    data["suppliers"] = [COURIER]
+    data["systems"] = [{"id": "tracker", "name": "Northgate Tracker"}]
+    respond(data)["steps"].append({"text": "Open Northgate Tracker and find the van", "who": "owner"})
+    assert findings(data) == []  # the system's own name
+    respond(data)["steps"][-1]["text"] = "Open Northgate Live and find the van"
+    assert {f.rule for f in findings(data)} == {"NAM001"}  # another name of the system
+    respond(data)["steps"][-1]["text"] = "Ring the Northgate Live helpdesk"
+    assert {f.rule for f in findings(data)} == {"CON004"}  # another name of the supplier

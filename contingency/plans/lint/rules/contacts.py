@@ -102,22 +102,47 @@ def supplier_name(ctx: Context) -> Found:
     Systems Ltd" sends the person on shift hunting for a number that is not there. Use the directory
     name, or record the other name as an alias of the supplier. The brand alone ("log a call with
     Acme") is the directory name shortened, and is not reported."""
+    systems = [_core(system.name) for system in ctx.plan.systems]
     for supplier in ctx.plan.suppliers:
         names = [_core(n) for n in (supplier.name, *supplier.aliases)]
-        # The brand is the first word of the name that is not a generic trade word.
-        brand = next((w for w in re.findall(r"[a-z0-9']+", names[0]) if w not in _GENERIC and len(w) > 2), None)
+        brand = _supplier_brand(names[0])
         if brand is None:
             continue
+        shared = any(_supplier_brand(name) == brand for name in systems)
         for path, text in _texts(ctx):
             lowered = " ".join(text.lower().split())
-            if not re.search(rf"\b{re.escape(brand)}\b", lowered) or any(n and n in lowered for n in names):
+            if not re.search(rf"\b{re.escape(brand)}\b", lowered) or any(
+                n and n != brand and n in lowered for n in names
+            ):
                 continue
             phrase = re.search(rf"(?i:\b{re.escape(brand)})(?:\s+[A-Z][\w&-]*)*", text)
             said = phrase.group(0) if phrase else brand
             own = set(" ".join(names).split()) | SUFFIXES
             if not [w for w in said.split()[1:] if w.lower() not in own]:
                 continue  # the brand alone ("log a call with CareNote") is the name, shortened
+            if shared and (
+                any(_core(said).startswith(n) for n in systems) or not _about_supplier(ctx, path, text, supplier.id)
+            ):
+                continue  # the system of the same brand ("Medora Web"), or another name of it (NAM001)
             yield path, f"says {said!r}, but the directory names this supplier {supplier.name!r}"
+
+
+def _supplier_brand(core_name: str) -> str | None:
+    """The first word of a name that is not a generic trade word."""
+    return next((w for w in re.findall(r"[a-z0-9']+", core_name) if w not in _GENERIC and len(w) > 2), None)
+
+
+_SUPPLIER_CONTEXT = re.compile(r"\b(helpdesk|help desk|service desk|engineers?|log a call|account|contract)\b", re.I)
+
+
+def _about_supplier(ctx: Context, path: Path, text: str, supplier: str) -> bool:
+    """Whether a text that names a brand shared by a supplier and a system is about the supplier: a
+    step that calls or informs the supplier, or words such as helpdesk, engineer or contract."""
+    if path[0] == "procedures" and path[2] == "steps":
+        step = ctx.plan.procedures[int(path[1])].steps[int(path[3])]
+        if supplier in (step.who, *step.targets):
+            return True
+    return bool(_SUPPLIER_CONTEXT.search(text))
 
 
 _ROLE_NOUNS = (

@@ -39,6 +39,14 @@ def _duration(amount: str, unit: str) -> Duration | None:
         return None
 
 
+_PLAIN = {"the", "and", "of", "failure", "loss", "unavailable", "outage", "down", "system", "systems", "service"}
+
+
+def _words(*texts: str) -> set[str]:
+    """The distinctive words of names and ids, to tell which dependency a scenario is about."""
+    return {w for t in texts for w in re.findall(r"[a-z0-9]{3,}", t.lower()) if w not in _PLAIN}
+
+
 def _longest_rto(fn: CriticalFunction) -> timedelta | None:
     return max((r.duration.longest for r in fn.rto), default=None)
 
@@ -110,14 +118,19 @@ def mtpd_beyond_severe(ctx: Context) -> Found:
 @rule("DUR005", "rto-shorter-than-restore", Severity.WARNING, "The RTO is shorter than the time a restore takes")
 def rto_below_restore(ctx: Context) -> Found:
     """A function that depends on a system with no redundancy can recover no faster than a restore
-    from backup; an RTO shorter than the stated restore time is a wish, not a capability."""
+    from backup; an RTO shorter than the stated restore time is a wish, not a capability. An RTO
+    whose scenario names another of the function's dependencies (and not this system) is not compared."""
     for i, fn in enumerate(ctx.plan.functions):
         for key in fn.depends_on:
             system = ctx.item(key) if ctx.kind(key) == "system" else None
             if system is None or system.redundancy is not Redundancy.NONE or system.backup is None:
                 continue
             restore = system.backup.restore_time
+            others = [_words(ctx.name(k), k) for k in fn.depends_on if k != key]
             for j, rto in enumerate(fn.rto):
+                scenario = _words(rto.scenario)
+                if any(scenario & other for other in others) and not scenario & _words(system.name, key):
+                    continue  # the scenario is another dependency's failure ("water plant failure")
                 if restore is not None and rto.duration.longest < restore.shortest:
                     yield (
                         ("functions", i, "rto", j, "duration"),

@@ -89,8 +89,8 @@ def another_name(ctx: Context) -> Found:
             if path in skip or path in reported:
                 continue
             lowered = " ".join(text.lower().split())
-            if any(n in lowered for n in own):
-                continue
+            if any(n in lowered for n in own if n != brand.lower()):
+                continue  # the full name is there (the brand alone is checked phrase by phrase below)
             for phrase in _mentions(text, brand):
                 said = " ".join(phrase.lower().split())
                 if any(said.startswith(o) or o.startswith(said) for o in others):
