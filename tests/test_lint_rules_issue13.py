@@ -330,3 +330,9 @@ def test_a_brand_shared_by_supplier_and_system_is_told_apart_by_context() -> Non
     assert {f.rule for f in findings(data)} == {"NAM001"}  # another name of the system
     respond(data)["steps"][-1]["text"] = "Ring the Northgate Live helpdesk"
     assert {f.rule for f in findings(data)} == {"CON004"}  # another name of the supplier
+
+
+def test_a_call_back_is_not_a_recovery_time() -> None:
+    data = clean_plan()
+    fn(data)["description"] = "The supplier will call back within 2 days with a fix date"
+    assert findings(data) == []

@@ -24,7 +24,8 @@ _WORDS = {
 }  # fmt: skip
 # "restored within 8 hours", "recovery time of 2 days", "back up and running in 3 working days".
 _STATED_RECOVERY = re.compile(
-    rf"\b(?:restor\w*|recover\w*|back|available again|reinstated|fixed|resum\w*)"
+    rf"\b(?:restor\w*|recover\w*|(?<!call )(?<!ring )(?<!phone )(?<!report )(?<!get )back|available again|reinstated|"
+    rf"fixed|resum\w*)"
     rf"[^.;:]{{0,40}}?\b(?:within|in|of|by|after)\s+{_AMOUNT}\s+{_UNIT}\b",
     re.I,
 )
