@@ -81,6 +81,7 @@ _MINIMAL: dict[str, Any] = {
             "actions": ["Agree the impact"],
         }
     ],
+    "monitoring": [{"activity": "Table-top exercise of this plan", "every": "12 months"}],
 }
 
 

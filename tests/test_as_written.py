@@ -59,6 +59,7 @@ def risk(**fields: Any) -> Mutation:
             "causes": ["Power failure"],
             "recognise": ["All users in all areas cannot log on"],
             "response": {"procedure": "respond"},
+            "owner": "owner",
             **fields,
         }
         plan["risks"] = [{k: v for k, v in entry.items() if v is not None}]
@@ -88,8 +89,12 @@ CASES: dict[str, tuple[Mutation, Mutation]] = {
         lambda p: fn(p)["rto"][0].update(duration="4 hours"),
     ),
     "ASW002": (
-        lambda p: fn(p).update(durationRules=[{"after": "five working days", "action": "Find workspace"}]),
-        lambda p: fn(p).update(durationRules=[{"after": "1 working day", "action": "Find workspace"}]),
+        lambda p: fn(p).update(
+            durationRules=[{"after": "five working days", "action": "Find workspace", "owner": "owner"}]
+        ),
+        lambda p: fn(p).update(
+            durationRules=[{"after": "1 working day", "action": "Find workspace", "owner": "owner"}]
+        ),
     ),
     "ASW003": (
         trigger(kind="recurring", every="on an agreed basis"),

@@ -35,6 +35,7 @@ def add_risk(**changes: Any) -> Mutation:
             "consequence": 4,
             "recognise": ["All users in all areas cannot log on"],
             "response": {"procedure": "respond"},
+            "owner": "owner",
         }
         risk.update(changes)
         plan["risks"] = [{k: v for k, v in risk.items() if v is not None}]
@@ -168,7 +169,12 @@ CASES: dict[str, tuple[Mutation, set[str]]] = {
     "FN002": (lambda p: fn(p).pop("deputy"), set()),
     "FN003": (lambda p: fn(p).update(deputy="owner"), set()),
     "FN004": (lambda p: fn(p)["rto"][0].update(duration="3 days"), set()),
-    "FN005": (lambda p: fn(p).update(durationRules=[{"after": "5 working days", "action": "Find workspace"}]), set()),
+    "FN005": (
+        lambda p: fn(p).update(
+            durationRules=[{"after": "5 working days", "action": "Find workspace", "owner": "owner"}]
+        ),
+        set(),
+    ),
     "FN006": (lambda p: fn(p).pop("dataRecovery"), set()),
     "FN007": (lambda p: fn(p).pop("mtpd"), set()),
     "FN008": (
@@ -265,8 +271,10 @@ def test_baseline_plan_is_clean() -> None:
 
 
 def test_every_rule_has_a_case() -> None:
+    from tests.test_lint_rules_issue13 import ISSUE_13
+
     # The as-written rules (ASW) have their cases, and near misses, in test_as_written.py.
-    assert set(CASES) == {r for r in RULES if not r.startswith("ASW")}
+    assert set(CASES) | set(ISSUE_13) == {r for r in RULES if not r.startswith("ASW")}
     assert len(RULES) >= 20
 
 
@@ -318,7 +326,7 @@ def test_words_that_match_the_matrix_are_fine() -> None:
 def test_working_days_compare_with_calendar_bounds() -> None:
     # 2 working days is at least 2 days, so it is not "after" an MTPD of 2 days.
     data = minimal_plan()
-    fn(data).update(durationRules=[{"after": "2 working days", "action": "Escalate"}])
+    fn(data).update(durationRules=[{"after": "2 working days", "action": "Escalate", "owner": "owner"}])
     assert findings(data) == []
 
 

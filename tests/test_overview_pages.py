@@ -194,7 +194,7 @@ def test_review_state() -> None:
 
 def test_lint_counts_match_the_linter() -> None:
     counts = lint_counts(PACS_DOC, date(2026, 11, 22))
-    assert (counts.errors, counts.warnings, counts.infos) == (4, 2, 0)
+    assert (counts.errors, counts.warnings, counts.infos) == (4, 3, 0)
     assert counts.total == len(counts.findings)
 
 
@@ -243,9 +243,9 @@ def test_dashboard(member: MemberFactory) -> None:
     assert "PACS business continuity and disaster recovery plan" in page
     assert '<span class="tag issued">Issued</span>' in page
     assert '<span class="tag error">4 errors</span>' in page
-    # Two from the plan itself, and PRN002: the print register has no pack of it (the dashboard lints with
-    # the register's facts; `plan lint` on the file has no register and finds the two).
-    assert '<span class="tag warning">3 warnings</span>' in page
+    # Three from the plan itself (CON004, DOC004, DUR004), and PRN002: the print register has no pack of it
+    # (the dashboard lints with the register's facts; `plan lint` on the file has no register and finds three).
+    assert '<span class="tag warning">4 warnings</span>' in page
     assert "PRN002: the contact list has never been printed" in page
     assert NOW_URL in page
     assert "Every plan schedules a test or an exercise" in page

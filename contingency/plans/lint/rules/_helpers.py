@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 
 from ...problems import Path
-from ...spec.directory import Contact, Phone
+from ...spec.directory import Contact, Phone, RoleKind
 from ...spec.plan import When
 from ...spec.types import ServiceHours
 from ..engine import Context
@@ -46,6 +47,20 @@ def reachable_out_of_hours(ctx: Context, key: str) -> bool:
     return True  # lists are checked member by member
 
 
+_BROADCAST = re.compile(
+    r"^\s*(all|every)\b|\b(everyone|everybody|all staff|all users|users|the public|patients)\b", re.I
+)
+
+
+def is_broadcast(ctx: Context, key: str) -> bool:
+    """Whether a list or team is an audience told by broadcast ("All staff", "Users"), not people
+    to ring: nobody needs its members' out-of-hours numbers."""
+    item = ctx.item(key)
+    if ctx.kind(key) == "list" or (ctx.kind(key) == "role" and item.kind in {RoleKind.TEAM, RoleKind.DEPARTMENT}):
+        return bool(_BROADCAST.search(item.name))
+    return False
+
+
 def members(ctx: Context, key: str, seen: frozenset[str] = frozenset()) -> Iterator[str]:
     """A list's members, flattened through nested lists; anything else is itself."""
     if ctx.kind(key) != "list":
@@ -67,12 +82,16 @@ def needed_out_of_hours(ctx: Context) -> Iterator[tuple[Path, str]]:
             if step.who:
                 yield (*where, "who"), step.who
             for k, target in enumerate(step.targets):
+                if is_broadcast(ctx, target):
+                    continue
                 for member in members(ctx, target):
                     yield (*where, "targets", k), member
     for i, trigger in enumerate(ctx.plan.triggers):
         if trigger.chair:
             yield ("triggers", i, "chair"), trigger.chair
         for k, attendee in enumerate(trigger.attendees):
+            if is_broadcast(ctx, attendee):
+                continue
             for member in members(ctx, attendee):
                 yield ("triggers", i, "attendees", k), member
 

@@ -65,6 +65,15 @@ _GENERIC = {
 }  # fmt: skip
 
 
+# Words that follow a name without making it another name ("Acme helpdesk", "WinPath server").
+SUFFIXES = {
+    "helpdesk", "help", "desk", "support", "team", "engineer", "engineers", "service", "services", "ltd",
+    "limited", "plc", "hotline", "line", "lines", "portal", "account", "manager", "contract", "contact",
+    "contacts", "server", "servers", "application", "app", "client", "website", "number", "phone", "office",
+    "site", "staff", "on-call", "noc", "log", "logs", "system", "systems",
+}  # fmt: skip
+
+
 def _core(name: str) -> str:
     return " ".join(_LEGAL.sub("", name.lower()).split())
 
@@ -91,20 +100,49 @@ def _texts(ctx: Context) -> Iterator[tuple[Path, str]]:
 def supplier_name(ctx: Context) -> Found:
     """A procedure that says "log a call with Acme Medical" when the directory lists "Acme Imaging
     Systems Ltd" sends the person on shift hunting for a number that is not there. Use the directory
-    name, or record the other name as an alias of the supplier."""
+    name, or record the other name as an alias of the supplier. The brand alone ("log a call with
+    Acme") is the directory name shortened, and is not reported."""
+    systems = [_core(system.name) for system in ctx.plan.systems]
     for supplier in ctx.plan.suppliers:
         names = [_core(n) for n in (supplier.name, *supplier.aliases)]
-        # The brand is the first word of the name that is not a generic trade word.
-        brand = next((w for w in re.findall(r"[a-z0-9']+", names[0]) if w not in _GENERIC and len(w) > 2), None)
+        brand = _supplier_brand(names[0])
         if brand is None:
             continue
+        shared = any(_supplier_brand(name) == brand for name in systems)
         for path, text in _texts(ctx):
             lowered = " ".join(text.lower().split())
-            if not re.search(rf"\b{re.escape(brand)}\b", lowered) or any(n and n in lowered for n in names):
+            if not re.search(rf"\b{re.escape(brand)}\b", lowered) or any(
+                n and n != brand and n in lowered for n in names
+            ):
                 continue
             phrase = re.search(rf"(?i:\b{re.escape(brand)})(?:\s+[A-Z][\w&-]*)*", text)
             said = phrase.group(0) if phrase else brand
+            own = set(" ".join(names).split()) | SUFFIXES
+            if not [w for w in said.split()[1:] if w.lower() not in own]:
+                continue  # the brand alone ("log a call with CareNote") is the name, shortened
+            if shared and (
+                any(_core(said).startswith(n) for n in systems) or not _about_supplier(ctx, path, text, supplier.id)
+            ):
+                continue  # the system of the same brand ("Medora Web"), or another name of it (NAM001)
             yield path, f"says {said!r}, but the directory names this supplier {supplier.name!r}"
+
+
+def _supplier_brand(core_name: str) -> str | None:
+    """The first word of a name that is not a generic trade word."""
+    return next((w for w in re.findall(r"[a-z0-9']+", core_name) if w not in _GENERIC and len(w) > 2), None)
+
+
+_SUPPLIER_CONTEXT = re.compile(r"\b(helpdesk|help desk|service desk|engineers?|log a call|account|contract)\b", re.I)
+
+
+def _about_supplier(ctx: Context, path: Path, text: str, supplier: str) -> bool:
+    """Whether a text that names a brand shared by a supplier and a system is about the supplier: a
+    step that calls or informs the supplier, or words such as helpdesk, engineer or contract."""
+    if path[0] == "procedures" and path[2] == "steps":
+        step = ctx.plan.procedures[int(path[1])].steps[int(path[3])]
+        if supplier in (step.who, *step.targets):
+            return True
+    return bool(_SUPPLIER_CONTEXT.search(text))
 
 
 _ROLE_NOUNS = (
@@ -122,7 +160,9 @@ _NOT_QUALIFIERS = {
 def unknown_role(ctx: Context) -> Found:
     """Steps written as "inform the duty manager" are only as good as the directory entry that says
     who the duty manager is and how to reach them. A role named in prose but defined nowhere (no role,
-    job title, list or supplier of that name) is a call that will not be made."""
+    job title, list or supplier of that name) is a call that will not be made. A trigger point's
+    actions are its agenda ("review the estates manager's report"), not people to call, and are not read;
+    a team named after a supplier ("the Acme portal team") is the supplier's, reached through its entry."""
     known: set[str] = set()
     names = [r.name for r in ctx.plan.roles] + [lst.name for lst in ctx.plan.lists]
     names += [s.name for s in ctx.plan.suppliers] + [p.job_title or "" for p in ctx.plan.people]
@@ -130,11 +170,17 @@ def unknown_role(ctx: Context) -> Found:
     for name in names:
         known.update(re.findall(r"[a-z0-9]+", name.lower()))
     pattern = re.compile(rf"([\w-]+)\s+({_ROLE_NOUNS})\b", re.I)
+    suppliers = [_core(n) for s in ctx.plan.suppliers for n in (s.name, *s.aliases)]
     for path, text in _texts(ctx):
+        if path[0] == "triggers":
+            continue
         for match in pattern.finditer(text):
             qualifier = match.group(1).lower()
             if qualifier in _NOT_QUALIFIERS:
                 continue
+            before = " ".join(text[max(0, match.start() - 40) : match.start()].lower().split())
+            if any(name and name in before for name in suppliers):
+                continue  # "the Voxwell portal team" is the supplier's, reached through the supplier
             words = set(re.findall(r"[a-z0-9]+", qualifier)) | {match.group(2).lower().rstrip("s")}
             if not words <= known | {w + "s" for w in known} | {w.rstrip("s") for w in known}:
                 yield path, f"names {match.group(0)!r}, which is not a role, list, job title or supplier in the plan"

@@ -80,12 +80,17 @@ def cluster_without_witness(ctx: Context) -> Found:
 @rule("SYS004", "redundancy-on-one-site", Severity.WARNING, "Redundant components all sit on one site")
 def single_site(ctx: Context) -> Found:
     """Active-passive or active-active pairs in the same building share its power, network and
-    flood risk: the redundancy does not survive the loss of the site."""
+    flood risk: the redundancy does not survive the loss of the site. Not reported when the plan's
+    scope is that site itself (a practice's plan for its own building): losing the site is then
+    the plan's premises scenario, not a single point of failure of the system."""
+    scope = " ".join(ctx.plan.scope).lower()
     resilient = {Redundancy.ACTIVE_PASSIVE, Redundancy.ACTIVE_ACTIVE, Redundancy.CLUSTER_WITH_WITNESS}
     for i, system in enumerate(ctx.plan.systems):
         sites = {c.site for c in system.components if c.site and c.role is not ComponentRole.WITNESS}
         if system.redundancy in resilient and len(sites) == 1:
             only = ctx.name(next(iter(sites)))
+            if only.lower() in scope:
+                continue
             yield ("systems", i), f"{system.name} is {system.redundancy.value} but every component is at {only}"
 
 
