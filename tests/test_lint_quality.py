@@ -1,4 +1,4 @@
-"""The linter on the four test plans with planted defects (tests/plans): recall and precision.
+"""The linter on the test plans with planted defects (tests/plans): recall and precision.
 
 The goal of issue 13: at least 90% of planted defects found, at most 10% of findings false. The
 plans are fictional but written as real plans are, each with near misses the rules must not report.

@@ -336,3 +336,9 @@ def test_a_call_back_is_not_a_recovery_time() -> None:
     data = clean_plan()
     fn(data)["description"] = "The supplier will call back within 2 days with a fix date"
     assert findings(data) == []
+
+
+def test_a_name_inside_a_longer_word_is_not_the_name() -> None:
+    data = clean_plan()
+    describe("Plans are saved in WinPath Enterprises Cloud")(data)
+    assert {f.rule for f in findings(data)} == {"NAM001"}

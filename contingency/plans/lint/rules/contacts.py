@@ -112,7 +112,7 @@ def supplier_name(ctx: Context) -> Found:
         for path, text in _texts(ctx):
             lowered = " ".join(text.lower().split())
             if not re.search(rf"\b{re.escape(brand)}\b", lowered) or any(
-                n and n != brand and n in lowered for n in names
+                n and n != brand and re.search(rf"\b{re.escape(n)}\b", lowered) for n in names
             ):
                 continue
             phrase = re.search(rf"(?i:\b{re.escape(brand)})(?:\s+[A-Z][\w&-]*)*", text)

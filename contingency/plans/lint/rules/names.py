@@ -89,7 +89,7 @@ def another_name(ctx: Context) -> Found:
             if path in skip or path in reported:
                 continue
             lowered = " ".join(text.lower().split())
-            if any(n in lowered for n in own if n != brand.lower()):
+            if any(re.search(rf"\b{re.escape(n)}\b", lowered) for n in own if n != brand.lower()):
                 continue  # the full name is there (the brand alone is checked phrase by phrase below)
             for phrase in _mentions(text, brand):
                 said = " ".join(phrase.lower().split())
