@@ -174,7 +174,7 @@ def test_invalid_rto_is_shown_beside_the_field_and_changes_nothing(member: Membe
     response = client.post(url("part-edit", section="functions", key="image-reporting"), form)
     assert response.status_code == 400
     page = text(response)
-    wrong = "expected text, got ['banana']"
+    wrong = "expected a duration such as 4h or 5 working days, got ['banana']"
     assert f'<p class="field-error" id="f-rto-error">rto[0].duration: {wrong}</p>' in page
     assert 'aria-invalid="true" aria-describedby="f-rto-error f-rto-hint"' in page
     assert f'<a href="#f-rto">RTO: rto[0].duration: {wrong}</a>' in page

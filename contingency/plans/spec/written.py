@@ -82,17 +82,6 @@ def _parse_score(value: object) -> int:
     return value
 
 
-def _strict(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Refuse a wrong type outright; only text may be kept as written."""
-
-    def check(value: Any) -> Any:
-        if not isinstance(value, str) and not isinstance(value, Duration | ServiceHours):
-            raise PydanticCustomError("type", "expected text, got {got}", {"got": repr(value)})
-        return parse(value)
-
-    return check
-
-
 _DURATION_SCHEMA: dict[str, Any] = {
     "type": "string",
     "pattern": r"^\s*\d+\s*[A-Za-z]+( [A-Za-z]+)?\s*$",
@@ -100,13 +89,13 @@ _DURATION_SCHEMA: dict[str, Any] = {
 }
 
 # A duration, or the words a plan used instead ("1-4 hours", "if prolonged").
-WrittenDuration = Annotated[Duration | AsWritten, Written(_strict(_parse_duration), _DURATION_SCHEMA)]
+WrittenDuration = Annotated[Duration | AsWritten, Written(_parse_duration, _DURATION_SCHEMA)]
 # A 1-5 likelihood or consequence score, or the words a plan used instead ("medium").
 WrittenScore = Annotated[int | AsWritten, Written(_parse_score, {"type": "integer", "minimum": 1, "maximum": 5})]
 # Service hours, or the words a plan used ("Mon-Fri 08:00-12:30 and 13:30-17:00").
 WrittenHours = Annotated[
     ServiceHours | AsWritten,
-    Written(_strict(_parse_hours), {"type": "string", "examples": ["Mon-Fri 08:00-17:00", "24/7"]}),
+    Written(_parse_hours, {"type": "string", "examples": ["Mon-Fri 08:00-17:00", "24/7"]}),
 ]
 
 _ID_RE = re.compile(ID_PATTERN)
