@@ -192,6 +192,17 @@ def test_scores_in_words_and_absent_scores_are_kept() -> None:
     assert build(data).risks[0].likelihood == 3  # a number in quotes is still a number
 
 
+def test_people_with_actions_named_as_written_are_reported_where_they_are() -> None:
+    data = minimal_plan()
+    data["triggers"][0]["actions"] = [{"text": "Tell the wards", "who": "Bed Manager on call"}]
+    fn(data)["dataRecovery"]["owner"] = "Modality Leads"
+    found = {(f.rule, f.path) for f in lint(build(data), Options(today=TODAY))}
+    assert found == {
+        ("ASW008", ("triggers", 0, "actions", 0, "who")),
+        ("ASW008", ("functions", 0, "dataRecovery", "owner")),
+    }
+
+
 def test_names_are_kept_and_ids_must_still_resolve() -> None:
     data = minimal_plan(roles=[{"id": "pacs-team", "name": "PACS team", "kind": "team"}])
     fn(data).update(owner="pacs-team", deputy="Dr A Patel")
@@ -217,7 +228,9 @@ def real_plan() -> dict[str, Any]:
         {"scenario": "Loss of the data centre", "duration": "if prolonged"},
     ]
     fn(data).update(rpo="end of the previous day", mtpd="five working days", likelihood="medium")
-    fn(data)["durationRules"] = [{"after": "if likely to extend beyond a week", "action": "Find workspace"}]
+    fn(data)["durationRules"] = [
+        {"after": "if likely to extend beyond a week", "action": "Find workspace", "owner": "Duty Manager"}
+    ]
     trigger(kind="recurring", every="on an agreed basis")(data)
     data["triggers"].append({"id": "tp3", "name": "Agreed call", "kind": "recurring", "chair": "owner"})
     data["triggers"].append({"id": "tp4", "name": "Emergency meeting", "kind": "after", "after": "if prolonged"})

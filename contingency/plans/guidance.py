@@ -35,6 +35,7 @@ from contingency.plans.spec.plan import (
     When,
 )
 from contingency.plans.spec.types import ServiceHours
+from contingency.plans.spec.written import AsWritten
 from contingency.plans.validate import Entry
 
 # Numbers you page rather than dial: shown, but not as tel: links.
@@ -214,6 +215,8 @@ class Resolver:
             yield callee
 
     def callee(self, key: str | None) -> Callee | None:
+        if isinstance(key, AsWritten):  # a name the plan gives, not in its directory: shown, not callable
+            return Callee(str(key), str(key), "not in the plan's contact directory")
         entry = self.ids.get(key) if key else None
         if entry is None:
             return None
