@@ -7,19 +7,24 @@ reports it (with a near miss that it must not).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from django.db import transaction
 
+from contingency.cli import main
 from contingency.core.models import Organisation
 from contingency.incidents import schedule
 from contingency.incidents.assess import affected_functions
 from contingency.lib.calendar import WorkingCalendar
 from contingency.lib.durations import Duration, Unit
 from contingency.packs.build import PlanSource, build_plan_pack
+from contingency.plans import yamlio
 from contingency.plans.graph import Kind, Ref
 from contingency.plans.lint import RULES, Options, lint
 from contingency.plans.matrix import NHS_5X5
@@ -324,3 +329,27 @@ def test_grab_pack_prints_what_the_plan_wrote() -> None:
     for said in ("if likely to extend beyond a week", "if prolonged", "Mon-Sun 20:00-08:00"):
         assert said in html, said
     assert any(name.endswith(".pdf") for name in pack.files)
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_cli_validates_the_real_plan_and_lint_reports_what_to_complete(tmp_path: Path) -> None:
+    path = tmp_path / "real.yaml"
+    path.write_text(yamlio.dump(real_plan()))
+    validated = CliRunner().invoke(main, ["plan", "validate", str(path)])
+    assert validated.exit_code == 0, validated.output
+    linted = CliRunner().invoke(main, ["plan", "lint", "--today", "2026-06-01", "--format", "json", str(path)])
+    assert linted.exit_code == 1  # ASW011 (the matrix missing a column) is an error
+    rules = {finding["rule"] for finding in json.loads(linted.stdout)["findings"]}
+    assert rules >= AS_WRITTEN_RULES
+
+
+def test_cli_still_refuses_the_wrong_type_with_file_line_and_field(tmp_path: Path) -> None:
+    data = minimal_plan()
+    fn(data)["rto"][0]["duration"] = ["4h"]
+    path = tmp_path / "wrong.yaml"
+    path.write_text(yamlio.dump(data))
+    result = CliRunner().invoke(main, ["plan", "validate", str(path)])
+    assert result.exit_code != 0
+    assert "wrong.yaml:" in result.output and "functions[0].rto[0].duration" in result.output
