@@ -71,9 +71,11 @@ def risk(**fields: Any) -> Mutation:
     return mutate
 
 
-def helpdesk(hours: str) -> Mutation:
+def helpdesk(hours: str | None) -> Mutation:
     def mutate(plan: dict[str, Any]) -> None:
-        desk = {"phones": [{"kind": "helpdesk", "number": "0113 496 0000"}], "hours": hours}
+        desk: dict[str, Any] = {"phones": [{"kind": "helpdesk", "number": "0113 496 0000"}]}
+        if hours is not None:
+            desk["hours"] = hours
         plan["suppliers"] = [{"id": "meridian", "name": "Meridian Imaging", "helpdesk": desk}]
 
     return mutate
@@ -113,6 +115,7 @@ CASES: dict[str, tuple[Mutation, Mutation]] = {
         lambda p: p.update(riskMatrix=printed_matrix(columns=5)),
     ),
     "ASW012": (lambda p: p["document"].pop("issue"), lambda p: p["document"].update(issue=1)),
+    "ASW013": (helpdesk(None), helpdesk("24/7")),
     "ASW010": (helpdesk("Mon-Fri 08:00-12:30 and 13:30-17:00"), helpdesk("Mon-Fri 08:00-17:00")),
     "ASW009": (
         lambda p: p["document"].update(approvedBy="Digital Governance Group"),
@@ -250,6 +253,9 @@ def real_plan() -> dict[str, Any]:
     fn(data).update(owner="pacs-team", deputy="Dr A Patel")  # a function owned by a team; a deputy by name
     data["people"][1]["deputy"] = "Sam Locum"
     helpdesk("Mon-Sun 20:00-08:00")(data)  # overnight
+    data["suppliers"].append(  # no hours stated: the organisation's are assumed
+        {"id": "hosting", "name": "Hosting", "helpdesk": {"phones": [{"kind": "helpdesk", "number": "0113 496 0001"}]}}
+    )
     data["riskMatrix"] = printed_matrix(columns=4)  # a column missing, as printed
     return data
 

@@ -252,6 +252,15 @@ class Resolver:
         desk = supplier.helpdesk
         if desk is None:
             return Callee(supplier.id, supplier.name, "helpdesk")
+        if desk.hours is None and not self.in_hours:
+            # No hours stated: the organisation's working hours are assumed (ASW013 asks for them).
+            return Callee(
+                supplier.id,
+                supplier.name,
+                "helpdesk",
+                email=desk.email,
+                closed="helpdesk hours not stated, so taken as working hours",
+            )
         # Hours as written ("08:00-12:30 and 13:30-17:00") cannot be checked: the desk is shown with them.
         if isinstance(desk.hours, ServiceHours) and not _open(desk.hours, self.at):
             return Callee(

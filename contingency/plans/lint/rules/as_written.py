@@ -222,3 +222,17 @@ def document_without_issue(ctx: Context) -> Found:
     number cannot say which copy is current. Issuing the plan gives it the next number."""
     if ctx.plan.document.issue is None:
         yield ("document", "issue"), f"{ctx.plan.title} has no issue number yet"
+
+
+@rule("ASW013", "hours-not-stated", Severity.INFO, "A helpdesk does not say when it is open")
+def hours_not_stated(ctx: Context) -> Found:
+    """A supplier's helpdesk with numbers but no stated hours is taken to keep the organisation's
+    working hours, so out of hours the plan does not offer it. If it answers at night, say so
+    (hours: 24/7); if it keeps other hours, write them."""
+    for i, supplier in enumerate(ctx.plan.suppliers):
+        desk = supplier.helpdesk
+        if desk is not None and desk.phones and desk.hours is None:
+            yield (
+                ("suppliers", i, "helpdesk", "hours"),
+                f"{supplier.name}: the helpdesk hours are not stated, so the organisation's working hours are assumed",
+            )
