@@ -176,6 +176,7 @@ def test_a_range_counts_as_its_upper_end() -> None:
         (("rto", 0, "duration"), ["4h"]),
         (("likelihood",), 7),  # a score out of range is malformed, not vague
         (("likelihood",), True),
+        (("likelihood",), "7"),  # in quotes too
     ],
 )
 def test_the_wrong_type_is_still_refused(where: tuple[Any, ...], value: Any) -> None:

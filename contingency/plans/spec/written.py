@@ -73,8 +73,12 @@ def _to_data(value: Any) -> Any:
 def _parse_score(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, str):  # words are kept as written; a number in quotes is still a number
-            if value.strip().isdigit():
-                return _parse_score(int(value.strip()))
+            digits = value.strip()
+            if digits.isdigit():
+                if len(digits) > 1 or not 1 <= int(digits) <= 5:
+                    # A ValueError is refused, not kept: a number out of range is malformed, not words.
+                    raise ValueError(f"a score is from 1 to 5, got {digits[:12]}{'...' if len(digits) > 12 else ''}")
+                return int(digits)
             raise PydanticCustomError("score", "not a score")
         raise PydanticCustomError("score", "expected a score from 1 to 5 or words, got {got}", {"got": repr(value)})
     if not 1 <= value <= 5:
