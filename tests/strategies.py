@@ -183,7 +183,7 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
 
     source = one("system", "supplier", "site", "role", "person")
     resource = TEXT | record({"name": TEXT}, {"quantity": st.integers(1, 9), "source": source})
-    action = TEXT | record({"text": TEXT}, {"who": who})
+    action = TEXT | record({"text": TEXT}, {"who": who_or_name})
 
     def check() -> dict[str, Any]:
         data = draw(record({"check": TEXT}, {"ifNot": enum(p.Outcome), "advice": PROSE}))
@@ -375,13 +375,13 @@ def plan_data(draw: st.DrawFn) -> dict[str, Any]:
             "dataRecovery": record(
                 {"method": TEXT},
                 {
-                    "owner": who,
+                    "owner": who_or_name,
                     "verification": PROSE,
                     "records": many("record-kind"),
                     "nothingByHand": st.booleans(),
                 },
             ),
-            "durationRules": few(record({"after": LOOSE_DURATION, "action": TEXT}, {"owner": who})),
+            "durationRules": few(record({"after": LOOSE_DURATION, "action": TEXT}, {"owner": who_or_name})),
             "dependsOn": many("function", "system", "supplier", "site"),
             "procedures": many("procedure"),
         },

@@ -7,19 +7,24 @@ reports it (with a near miss that it must not).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from django.db import transaction
 
+from contingency.cli import main
 from contingency.core.models import Organisation
 from contingency.incidents import schedule
 from contingency.incidents.assess import affected_functions
 from contingency.lib.calendar import WorkingCalendar
 from contingency.lib.durations import Duration, Unit
 from contingency.packs.build import PlanSource, build_plan_pack
+from contingency.plans import yamlio
 from contingency.plans.graph import Kind, Ref
 from contingency.plans.lint import RULES, Options, lint
 from contingency.plans.matrix import NHS_5X5
@@ -67,9 +72,11 @@ def risk(**fields: Any) -> Mutation:
     return mutate
 
 
-def helpdesk(hours: str) -> Mutation:
+def helpdesk(hours: str | None) -> Mutation:
     def mutate(plan: dict[str, Any]) -> None:
-        desk = {"phones": [{"kind": "helpdesk", "number": "0113 496 0000"}], "hours": hours}
+        desk: dict[str, Any] = {"phones": [{"kind": "helpdesk", "number": "0113 496 0000"}]}
+        if hours is not None:
+            desk["hours"] = hours
         plan["suppliers"] = [{"id": "meridian", "name": "Meridian Imaging", "helpdesk": desk}]
 
     return mutate
@@ -113,6 +120,7 @@ CASES: dict[str, tuple[Mutation, Mutation]] = {
         lambda p: p.update(riskMatrix=printed_matrix(columns=5)),
     ),
     "ASW012": (lambda p: p["document"].pop("issue"), lambda p: p["document"].update(issue=1)),
+    "ASW013": (helpdesk(None), helpdesk("24/7")),
     "ASW010": (helpdesk("Mon-Fri 08:00-12:30 and 13:30-17:00"), helpdesk("Mon-Fri 08:00-17:00")),
     "ASW009": (
         lambda p: p["document"].update(approvedBy="Digital Governance Group"),
@@ -173,6 +181,7 @@ def test_a_range_counts_as_its_upper_end() -> None:
         (("rto", 0, "duration"), ["4h"]),
         (("likelihood",), 7),  # a score out of range is malformed, not vague
         (("likelihood",), True),
+        (("likelihood",), "7"),  # in quotes too
     ],
 )
 def test_the_wrong_type_is_still_refused(where: tuple[Any, ...], value: Any) -> None:
@@ -195,6 +204,17 @@ def test_scores_in_words_and_absent_scores_are_kept() -> None:
     data = minimal_plan()
     risk(likelihood="3", consequence=4)(data)
     assert build(data).risks[0].likelihood == 3  # a number in quotes is still a number
+
+
+def test_people_with_actions_named_as_written_are_reported_where_they_are() -> None:
+    data = minimal_plan()
+    data["triggers"][0]["actions"] = [{"text": "Tell the wards", "who": "Bed Manager on call"}]
+    fn(data)["dataRecovery"]["owner"] = "Modality Leads"
+    found = {(f.rule, f.path) for f in lint(build(data), Options(today=TODAY))}
+    assert found == {
+        ("ASW008", ("triggers", 0, "actions", 0, "who")),
+        ("ASW008", ("functions", 0, "dataRecovery", "owner")),
+    }
 
 
 def test_names_are_kept_and_ids_must_still_resolve() -> None:
@@ -222,7 +242,9 @@ def real_plan() -> dict[str, Any]:
         {"scenario": "Loss of the data centre", "duration": "if prolonged"},
     ]
     fn(data).update(rpo="end of the previous day", mtpd="five working days", likelihood="medium")
-    fn(data)["durationRules"] = [{"after": "if likely to extend beyond a week", "action": "Find workspace"}]
+    fn(data)["durationRules"] = [
+        {"after": "if likely to extend beyond a week", "action": "Find workspace", "owner": "Duty Manager"}
+    ]
     trigger(kind="recurring", every="on an agreed basis")(data)
     data["triggers"].append({"id": "tp3", "name": "Agreed call", "kind": "recurring", "chair": "owner"})
     data["triggers"].append({"id": "tp4", "name": "Emergency meeting", "kind": "after", "after": "if prolonged"})
@@ -237,6 +259,9 @@ def real_plan() -> dict[str, Any]:
     fn(data).update(owner="pacs-team", deputy="Dr A Patel")  # a function owned by a team; a deputy by name
     data["people"][1]["deputy"] = "Sam Locum"
     helpdesk("Mon-Sun 20:00-08:00")(data)  # overnight
+    data["suppliers"].append(  # no hours stated: the organisation's are assumed
+        {"id": "hosting", "name": "Hosting", "helpdesk": {"phones": [{"kind": "helpdesk", "number": "0113 496 0001"}]}}
+    )
     data["riskMatrix"] = printed_matrix(columns=4)  # a column missing, as printed
     return data
 
@@ -316,3 +341,27 @@ def test_grab_pack_prints_what_the_plan_wrote() -> None:
     for said in ("if likely to extend beyond a week", "if prolonged", "Mon-Sun 20:00-08:00"):
         assert said in html, said
     assert any(name.endswith(".pdf") for name in pack.files)
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_cli_validates_the_real_plan_and_lint_reports_what_to_complete(tmp_path: Path) -> None:
+    path = tmp_path / "real.yaml"
+    path.write_text(yamlio.dump(real_plan()))
+    validated = CliRunner().invoke(main, ["plan", "validate", str(path)])
+    assert validated.exit_code == 0, validated.output
+    linted = CliRunner().invoke(main, ["plan", "lint", "--today", "2026-06-01", "--format", "json", str(path)])
+    assert linted.exit_code == 1  # ASW011 (the matrix missing a column) is an error
+    rules = {finding["rule"] for finding in json.loads(linted.stdout)["findings"]}
+    assert rules >= AS_WRITTEN_RULES
+
+
+def test_cli_still_refuses_the_wrong_type_with_file_line_and_field(tmp_path: Path) -> None:
+    data = minimal_plan()
+    fn(data)["rto"][0]["duration"] = ["4h"]
+    path = tmp_path / "wrong.yaml"
+    path.write_text(yamlio.dump(data))
+    result = CliRunner().invoke(main, ["plan", "validate", str(path)])
+    assert result.exit_code != 0
+    assert "wrong.yaml:" in result.output and "functions[0].rto[0].duration" in result.output

@@ -54,7 +54,7 @@ def test_function_fields_have_the_right_kinds() -> None:
     assert kinds["owner"].kind == "ref" and kinds["owner"].ref_kinds == ("person", "role", "supplier")
     assert kinds["dependsOn"].kind == "refs"
     # Values a plan may give in words are typed as text, and kept as written (spec/written.py).
-    assert kinds["likelihood"].kind == "text" and "score from 1 to 5" in kinds["likelihood"].help
+    assert kinds["likelihood"].kind == "score" and "score from 1 to 5" in kinds["likelihood"].help
     assert kinds["rto"].kind == "yaml" and kinds["resources"].kind == "yaml"
     assert kinds["rpo"].kind == "text" and "kept as written" in kinds["rpo"].help
     assert "six resource categories" in kinds["resources"].help
@@ -82,7 +82,7 @@ def test_parse_values_leaves_out_empty_optional_fields() -> None:
     assert parsed.data == {
         "id": "x",
         "name": "",
-        "likelihood": "3",  # a score or words, typed as text: the validator makes "3" the score 3
+        "likelihood": 3,  # a score or words, typed in a text box: a number when it is one
         "rto": [{"scenario": "a", "duration": "4h"}],
         "dependsOn": ["pacs", "ris"],
     }
@@ -174,7 +174,7 @@ def test_invalid_rto_is_shown_beside_the_field_and_changes_nothing(member: Membe
     response = client.post(url("part-edit", section="functions", key="image-reporting"), form)
     assert response.status_code == 400
     page = text(response)
-    wrong = "expected text, got ['banana']"
+    wrong = "expected a duration such as 4h or 5 working days, got ['banana']"
     assert f'<p class="field-error" id="f-rto-error">rto[0].duration: {wrong}</p>' in page
     assert 'aria-invalid="true" aria-describedby="f-rto-error f-rto-hint"' in page
     assert f'<a href="#f-rto">RTO: rto[0].duration: {wrong}</a>' in page

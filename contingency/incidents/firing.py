@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from contingency.lib.calendar import WorkingCalendar, from_organisation
 from contingency.plans.spec import PlanDocument
+from contingency.plans.spec.written import is_reference
 
 from . import events, schedule
 from .models import (
@@ -173,7 +174,7 @@ def _duration(incident: Incident, document: PlanDocument, row: DueAction, at: da
         source="duration",
         origin=f"{function.name}: after {rule.after}",
         text=rule.action,
-        who_key=rule.owner or "",
+        who_key=rule.owner if is_reference(rule.owner) else "",  # a name as written is keyed to nobody
         who_name=owner.name if owner else "",
         due_at=row.due_at,
     )

@@ -18,6 +18,7 @@ from datetime import datetime
 from contingency.plans.guidance import Callee, Resolver
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.plan import Procedure, ProcedurePhase, Step, TriggerPoint, When
+from contingency.plans.spec.written import AsWritten
 
 OPEN = ("open", "started")
 FINISHED = ("done", "skipped")
@@ -78,6 +79,8 @@ def targets_of(resolver: Resolver, refs: Iterable[str]) -> tuple[TargetSpec, ...
 
 
 def _who(resolver: Resolver, key: str | None) -> tuple[str, str]:
+    if isinstance(key, AsWritten):  # a name the plan gives, not in its directory: shown, keyed to nobody
+        return ("", str(key))
     callee = resolver.callee(key)
     return (key or "", callee.name if callee else (key or ""))
 

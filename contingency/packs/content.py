@@ -186,7 +186,7 @@ def function_sheet(document: PlanDocument, function: CriticalFunction, day: Reso
         suppliers_in_hours=tuple(c for key in suppliers if (c := day.callee(key))),
         suppliers_out_of_hours=tuple(c for key in suppliers if (c := night.callee(key))),
         duration_rules=tuple(
-            (str(r.after), r.action, names.get(r.owner) if r.owner else None) for r in function.duration_rules
+            (str(r.after), r.action, names.get(r.owner, r.owner) if r.owner else None) for r in function.duration_rules
         ),
         later=tuple(p.title for p in procedures if p.phase is not ProcedurePhase.RESPONSE),
     )

@@ -35,6 +35,7 @@ from contingency.plans.spec.plan import (
     When,
 )
 from contingency.plans.spec.types import ServiceHours
+from contingency.plans.spec.written import AsWritten
 from contingency.plans.validate import Entry
 
 # Numbers you page rather than dial: shown, but not as tel: links.
@@ -214,6 +215,8 @@ class Resolver:
             yield callee
 
     def callee(self, key: str | None) -> Callee | None:
+        if isinstance(key, AsWritten):  # a name the plan gives, not in its directory: shown, not callable
+            return Callee(str(key), str(key), "not in the plan's contact directory")
         entry = self.ids.get(key) if key else None
         if entry is None:
             return None
@@ -249,6 +252,15 @@ class Resolver:
         desk = supplier.helpdesk
         if desk is None:
             return Callee(supplier.id, supplier.name, "helpdesk")
+        if desk.hours is None and not self.in_hours:
+            # No hours stated: the organisation's working hours are assumed (ASW013 asks for them).
+            return Callee(
+                supplier.id,
+                supplier.name,
+                "helpdesk",
+                email=desk.email,
+                closed="helpdesk hours not stated, so taken as working hours",
+            )
         # Hours as written ("08:00-12:30 and 13:30-17:00") cannot be checked: the desk is shown with them.
         if isinstance(desk.hours, ServiceHours) and not _open(desk.hours, self.at):
             return Callee(

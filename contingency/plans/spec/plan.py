@@ -183,7 +183,7 @@ class DataRecovery(Spec):
     edit_inline: ClassVar[bool] = True
 
     method: Text
-    owner: WhoRef | None = None
+    owner: WhoOrName | None = None
     verification: str | None = None
     records: list[RecordKindRef] = []
     nothing_by_hand: bool = False
@@ -194,7 +194,7 @@ class DurationRule(Spec):
 
     after: WrittenDuration
     action: Text
-    owner: WhoRef | None = None
+    owner: WhoOrName | None = None
 
 
 class CriticalFunction(Spec):
@@ -340,7 +340,7 @@ class Action(Shorthand):
     """An action a trigger point sets off: a string, or `{text: ..., who: role-id}`."""
 
     text: Text
-    who: WhoRef | None = None
+    who: WhoOrName | None = None
 
 
 class TriggerPoint(Spec):

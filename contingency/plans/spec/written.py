@@ -73,24 +73,17 @@ def _to_data(value: Any) -> Any:
 def _parse_score(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, str):  # words are kept as written; a number in quotes is still a number
-            if value.strip().isdigit():
-                return _parse_score(int(value.strip()))
+            digits = value.strip()
+            if digits.isdigit():
+                if len(digits) > 1 or not 1 <= int(digits) <= 5:
+                    # A ValueError is refused, not kept: a number out of range is malformed, not words.
+                    raise ValueError(f"a score is from 1 to 5, got {digits[:12]}{'...' if len(digits) > 12 else ''}")
+                return int(digits)
             raise PydanticCustomError("score", "not a score")
         raise PydanticCustomError("score", "expected a score from 1 to 5 or words, got {got}", {"got": repr(value)})
     if not 1 <= value <= 5:
         raise PydanticCustomError("score", "a score is from 1 to 5, got {got}", {"got": value})
     return value
-
-
-def _strict(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Refuse a wrong type outright; only text may be kept as written."""
-
-    def check(value: Any) -> Any:
-        if not isinstance(value, str) and not isinstance(value, Duration | ServiceHours):
-            raise PydanticCustomError("type", "expected text, got {got}", {"got": repr(value)})
-        return parse(value)
-
-    return check
 
 
 _DURATION_SCHEMA: dict[str, Any] = {
@@ -100,13 +93,13 @@ _DURATION_SCHEMA: dict[str, Any] = {
 }
 
 # A duration, or the words a plan used instead ("1-4 hours", "if prolonged").
-WrittenDuration = Annotated[Duration | AsWritten, Written(_strict(_parse_duration), _DURATION_SCHEMA)]
+WrittenDuration = Annotated[Duration | AsWritten, Written(_parse_duration, _DURATION_SCHEMA)]
 # A 1-5 likelihood or consequence score, or the words a plan used instead ("medium").
 WrittenScore = Annotated[int | AsWritten, Written(_parse_score, {"type": "integer", "minimum": 1, "maximum": 5})]
 # Service hours, or the words a plan used ("Mon-Fri 08:00-12:30 and 13:30-17:00").
 WrittenHours = Annotated[
     ServiceHours | AsWritten,
-    Written(_strict(_parse_hours), {"type": "string", "examples": ["Mon-Fri 08:00-17:00", "24/7"]}),
+    Written(_parse_hours, {"type": "string", "examples": ["Mon-Fri 08:00-17:00", "24/7"]}),
 ]
 
 _ID_RE = re.compile(ID_PATTERN)

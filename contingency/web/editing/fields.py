@@ -142,13 +142,14 @@ def _spec(name: str, info: FieldInfo) -> FieldSpec:
     refs = next((m.kinds for m in metadata if isinstance(m, RefTo)), ())
     kind, choices = _kind(alias, bare, is_list, bool(refs))
     hint = next((m.hint for m in metadata if isinstance(m, FormHint)), "")
-    if any(isinstance(m, Written) for m in metadata) and kind != "ref":
-        # A value a plan may give in words ("1-4 hours", "medium") is typed as text and kept as written.
-        usual = KIND_HINTS.get(kind, "A score from 1 to 5.").rstrip(".")
-        hint = f"{usual}; or the plan's own words (e.g. 1-4 hours, medium), kept as written and linted."
-        kind = "text"
     if hint:
         kind = "text"
+    elif any(isinstance(m, Written) for m in metadata) and kind != "ref":
+        # A value a plan may give in words ("1-4 hours", "medium") is typed as text and kept as written;
+        # a score stays a number when it is one.
+        usual = KIND_HINTS.get(kind, "A score from 1 to 5.").rstrip(".")
+        hint = f"{usual}; or the plan's own words (e.g. 1-4 hours, medium), kept as written and linted."
+        kind = "score" if kind == "number" else "text"
     help_text = " ".join(filter(None, [info.description or _doc(bare), hint or KIND_HINTS.get(kind, "")]))
     children: tuple[FieldSpec, ...] = ()
     if kind in ("group", "rows"):
@@ -305,12 +306,12 @@ def parse_values(specs: list[FieldSpec], values: Mapping[str, str]) -> Parsed:
             stripped = text.replace("\r\n", "\n").strip()
             if stripped or spec.required:
                 parsed.data[spec.name] = stripped
-        elif spec.kind == "number" and too_long_number(text.strip()):
+        elif spec.kind in ("number", "score") and too_long_number(text.strip()):
             parsed.errors[spec.name] = [number_message(text.strip())]
         else:
             stripped = text.strip()
             if stripped or spec.required:
-                parsed.data[spec.name] = _number(stripped) if spec.kind == "number" else stripped
+                parsed.data[spec.name] = _number(stripped) if spec.kind in ("number", "score") else stripped
     return parsed
 
 

@@ -544,7 +544,7 @@ def trigger_views(plan: PlanDocument) -> list[TriggerView]:
             e,
             who.get(e.trigger.chair) if e.trigger.chair else None,
             tuple(who.get(a, a) for a in e.trigger.attendees),
-            tuple((a.text, who.get(a.who) if a.who else None) for a in e.trigger.actions),
+            tuple((a.text, who.get(a.who, a.who) if a.who else None) for a in e.trigger.actions),
         )
         for e in timeline(plan)
     ]

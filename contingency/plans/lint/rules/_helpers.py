@@ -42,7 +42,8 @@ def reachable_out_of_hours(ctx: Context, key: str) -> bool:
         desk = item.helpdesk
         if desk is None or not desk.phones:
             return False
-        always = desk.hours is None or (isinstance(desk.hours, ServiceHours) and desk.hours.always)
+        # No hours stated means the organisation's working hours; hours in words cannot be relied on.
+        always = isinstance(desk.hours, ServiceHours) and desk.hours.always
         return always and phones_out_of_hours(desk.phones)
     return True  # lists are checked member by member
 

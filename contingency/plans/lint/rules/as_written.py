@@ -136,7 +136,8 @@ def document_not_numbered(ctx: Context) -> Found:
 
 @rule("ASW008", "name-not-in-directory", Severity.WARNING, "Someone is named who is not in the contact directory")
 def name_not_in_directory(ctx: Context) -> Found:
-    """A deputy or owner named only in passing ("deputy: Dr A Patel") cannot be called from the plan:
+    """A deputy, owner or person with an action named only in passing ("deputy: Dr A Patel") cannot be
+    called from the plan:
     no number, no call tree, no hand-over. The name is kept as written; add the person (or team) to
     the directory and refer to them by id."""
     for i, fn in enumerate(ctx.plan.functions):
@@ -146,6 +147,24 @@ def name_not_in_directory(ctx: Context) -> Found:
                 yield (
                     ("functions", i, field),
                     f"{fn.name}: the {field} {str(value)!r} is not in the contact directory",
+                )
+        if fn.data_recovery is not None and isinstance(fn.data_recovery.owner, AsWritten):
+            yield (
+                ("functions", i, "dataRecovery", "owner"),
+                f"{fn.name}: data recovery is owned by {str(fn.data_recovery.owner)!r}, not in the contact directory",
+            )
+        for j, duration_rule in enumerate(fn.duration_rules):
+            if isinstance(duration_rule.owner, AsWritten):
+                yield (
+                    ("functions", i, "durationRules", j, "owner"),
+                    f"{fn.name}: {str(duration_rule.owner)!r} acts on a duration rule but is not in the directory",
+                )
+    for i, trigger in enumerate(ctx.plan.triggers):
+        for j, action in enumerate(trigger.actions):
+            if isinstance(action.who, AsWritten):
+                yield (
+                    ("triggers", i, "actions", j, "who"),
+                    f"{trigger.name}: {str(action.who)!r} has an action but is not in the contact directory",
                 )
     for i, person in enumerate(ctx.plan.people):
         if isinstance(person.deputy, AsWritten):
@@ -203,3 +222,17 @@ def document_without_issue(ctx: Context) -> Found:
     number cannot say which copy is current. Issuing the plan gives it the next number."""
     if ctx.plan.document.issue is None:
         yield ("document", "issue"), f"{ctx.plan.title} has no issue number yet"
+
+
+@rule("ASW013", "hours-not-stated", Severity.INFO, "A helpdesk does not say when it is open")
+def hours_not_stated(ctx: Context) -> Found:
+    """A supplier's helpdesk with numbers but no stated hours is taken to keep the organisation's
+    working hours, so out of hours the plan does not offer it. If it answers at night, say so
+    (hours: 24/7); if it keeps other hours, write them."""
+    for i, supplier in enumerate(ctx.plan.suppliers):
+        desk = supplier.helpdesk
+        if desk is not None and desk.phones and desk.hours is None:
+            yield (
+                ("suppliers", i, "helpdesk", "hours"),
+                f"{supplier.name}: the helpdesk hours are not stated, so the organisation's working hours are assumed",
+            )
