@@ -70,7 +70,7 @@ def task_out(task: Task, now: datetime) -> dict[str, Any]:
         "note": task.note,
         "due_at": task.due_at,
         "due_local": local(incident, task.due_at),
-        "overdue": bool(task.is_open and task.due_at and task.due_at < now),
+        "overdue": task.is_overdue(now),
         "state": task.state,
         "assignee": task.assignee.get_username() if task.assignee else None,
         "outcome": task.outcome,
