@@ -155,6 +155,18 @@ def task_groups(incident: Incident, now: datetime) -> list[TaskGroup]:
     return sorted(groups.values(), key=lambda g: order.index(TaskSource(g.source)) if g.source in order else 99)
 
 
+def contacts_of(groups: list[TaskGroup]) -> list[Callee]:
+    """Everyone the open tasks name, each once, in the order they first appear (the printed directory)."""
+    seen: dict[str, Callee] = {}
+    for row in rows_of(groups):
+        if not row.task.is_open:
+            continue
+        for callee in (row.owner, *(t.callee for t in row.targets)):
+            if callee is not None:
+                seen.setdefault(callee.key, callee)
+    return list(seen.values())
+
+
 def rows_of(groups: list[TaskGroup]) -> list[TaskRow]:
     return [row for group in groups for row in group.rows]
 
@@ -213,6 +225,7 @@ def live_context(incident: Incident, now: datetime, order: str = "newest", kind:
         "incident": incident,
         "functions": functions(state),
         "groups": groups,
+        "contacts": contacts_of(groups),
         "counts": counts,
         "due": next_due(incident),
         "entries": entries,
