@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -185,3 +186,19 @@ def test_the_what_do_i_do_page_puts_the_procedure_for_now_first(invoked: Inciden
     first_title = step2.split("<h3>")[1]
     assert first_title.startswith("PACS downtime") or "applies now" in first_title
     assert step2.count('class="other-procedures"') == 1
+
+
+def test_the_api_closes_a_group_with_one_reason(invoked: Incident, api_as: Any) -> None:
+    import json
+
+    first = Task.objects.filter(incident=invoked, source="trigger").order_by("position").first()
+    assert first is not None
+    client = api_as("responder")
+    url = f"/api/v1/organisations/{HOME_ORG}/incidents/{invoked.number}/tasks/{first.pk}/group"
+    refused = client.post(url, json.dumps({"action": "skip", "reason": " "}), content_type="application/json")
+    assert refused.status_code == 422
+    assert [e["path"] for e in refused.json()["errors"]] == ["reason"]
+    done = client.post(url, json.dumps({"action": "skip", "reason": "Met by phone"}), content_type="application/json")
+    assert done.status_code == 200, done.content
+    assert {t["state"] for t in done.json()} == {"skipped"}
+    assert not Task.objects.filter(incident=invoked, source="trigger", origin=first.origin, state="open").exists()

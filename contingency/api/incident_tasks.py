@@ -149,6 +149,23 @@ def change_task(request: HttpRequest, org: str, number: int, task: int, body: i.
     return fresh(found)
 
 
+@router.post(TASK + "/group", response={200: list[i.TaskOut], **CHANGED}, url_name="incident-task-group")
+def close_group(request: HttpRequest, org: str, number: int, task: int, body: i.GroupCloseIn) -> list[dict[str, Any]]:
+    """Complete or skip every open task of this task's group (its procedure or trigger point) with one reason."""
+    incident = incident_for(request, org, number, Capability.RESPOND)
+    found = task_for(incident, task)
+    closed = task_services.finish_group(
+        incident=incident,
+        source=found.source,
+        origin=found.origin,
+        actor=caller(request),
+        done=body.action == "complete",
+        reason=body.reason,
+        via="api",
+    )
+    return [fresh(t) for t in closed]
+
+
 @router.post(TASK + "/targets/{key}/told", response={200: i.TaskOut, **CHANGED}, url_name="incident-task-told")
 def told(request: HttpRequest, org: str, number: int, task: int, key: str, body: i.ToldIn) -> dict[str, Any]:
     """Record that one of an inform task's targets was told: now, by you, and how."""
