@@ -190,12 +190,12 @@ def function_now(request: HttpRequest, ctx: OrgContext, plan: str, function: str
     # the body is rendered once for each of those and shared by everyone reading it.
     minute = timezone.now().replace(second=0, microsecond=0)
     running = _running_for(ctx.organisation, stored, function)
-    first = applies_now(plan_view.document, function, running)
     key = (stored.pk, stored.revision, function, calendar, minute, ctx.organisation.slug, ctx.can_respond, running)
 
     def draw() -> str:
         guidance = what_to_do(plan_view.document, function, minute, calendar)
         # The procedure that applies now first; the others are folded away below it.
+        first = applies_now(plan_view.document, function, running)
         ordered = sorted(guidance.procedures, key=lambda p: p.id != first)
         context = {
             "ctx": ctx,
