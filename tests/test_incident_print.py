@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.staticfiles import finders
 from django.test import Client
 from pypdf import PdfReader
@@ -20,6 +24,7 @@ from .web import HOME_ORG, client_for, make_user
 
 pytestmark = pytest.mark.django_db
 MOST_PAGES = 6
+LONDON = ZoneInfo("Europe/London")
 DUMP = os.environ.get("PRINT_DUMP", "")  # a path: keep the last PDF there to look at
 
 
@@ -46,13 +51,22 @@ def printed(client: Client, url: str) -> list[str]:
     return pages
 
 
-@pytest.fixture
-def outage(demo_plans: list[object]) -> tuple[Client, Incident]:
+# The demo outage began 30 hours before "now": seen in hours (began at 04:00, before 08:00) and out of hours
+# (began on Friday evening, seen at 02:00 on Sunday), its checklist differs: each must print in a few pages.
+MOMENTS = {
+    "in hours": datetime(2027, 6, 9, 10, 0, tzinfo=LONDON),
+    "out of hours": datetime(2027, 6, 13, 2, 0, tzinfo=LONDON),
+}
+
+
+@pytest.fixture(params=list(MOMENTS))
+def outage(request: pytest.FixtureRequest, demo_plans: list[object]) -> Iterator[tuple[Client, Incident]]:
     responder = make_user("responder", HOME_ORG, Role.RESPONDER)
     make_user("approver", HOME_ORG, Role.APPROVER)
-    incident = demo.load()
-    assert incident is not None
-    return client_for(responder), incident
+    with time_machine.travel(MOMENTS[request.param], tick=False):
+        incident = demo.load()
+        assert incident is not None
+        yield client_for(responder), incident
 
 
 def test_the_demo_incidents_live_page_prints_in_a_few_pages(outage: tuple[Client, Incident]) -> None:
