@@ -50,6 +50,7 @@ EXPECTED_PATHS = {
             "/{number}/stand-down",
             "/{number}/tasks",
             "/{number}/tasks/{task}",
+            "/{number}/tasks/{task}/group",
             "/{number}/tasks/{task}/targets/{key}/told",
             "/{number}/timeline",
             "/{number}/updates",

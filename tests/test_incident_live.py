@@ -107,7 +107,7 @@ def test_every_change_to_an_incident_gives_it_a_new_version(demo_plans: list[obj
             incident=incident, actor=None, whys=["x"], root_cause="", went_well="", went_badly="", lessons=""
         ),
     )
-    changes("stand down", lambda: services.stand_down(incident=incident, actor=None, via="test"))
+    changes("stand down", lambda: services.stand_down(incident=incident, actor=None, via="test", reason="over"))
 
 
 def test_call_outs_and_messages_give_a_new_version(demo_plans: list[object], channels: Any, clock: Any) -> None:

@@ -311,7 +311,12 @@ def test_restore_with_a_time_and_stand_down(member, clock):
     assert incident.state == State.RESTORED and incident.restored_at == datetime(2027, 10, 29, 18, 30, tzinfo=LONDON)
     unconfirmed = responder.post(page(incident, "incident-stand-down"), {})
     assert unconfirmed.status_code == 400 and "confirm the incident is over" in said(unconfirmed)
-    assert responder.post(page(incident, "incident-stand-down"), {"confirm": "yes"}).status_code == 302
+    assert (
+        responder.post(
+            page(incident, "incident-stand-down"), {"confirm": "yes", "reason": "Tasks left for the review"}
+        ).status_code
+        == 302
+    )
     incident.refresh_from_db()
     assert incident.state == State.STOOD_DOWN
     assert f"#{incident.number}" in responder.get(url("incidents")).content.decode()

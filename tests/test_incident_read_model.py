@@ -137,7 +137,7 @@ def test_a_stood_down_incidents_clocks_stop_when_it_stood_down(
 ) -> None:
     incident = invoke()
     clock.move_to(RESTORED)
-    services.stand_down(incident=incident, actor=None, via="test")
+    services.stand_down(incident=incident, actor=None, via="test", reason="over")
     incident.refresh_from_db()
     state = readmodel.state_of(incident, LATER)
     assert state.at == RESTORED and state.downtime == timedelta(hours=3)

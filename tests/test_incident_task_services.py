@@ -104,7 +104,7 @@ def test_ad_hoc_tasks_updates_and_hand_over(running: Incident) -> None:
 
 def test_closed_incidents_take_no_more_work(running: Incident) -> None:
     services.restore(incident=running, actor=None)
-    services.stand_down(incident=running, actor=None)
+    services.stand_down(incident=running, actor=None, reason="Handed to the day team")
     target = InformTarget.objects.filter(task__incident=running, told_at__isnull=True).first()
     assert target is not None
     for call in (

@@ -76,7 +76,10 @@ def test_a_clean_run_leaves_nothing_to_do(archive_configured: LoadedArchive) -> 
     assert summary.startswith(f"0 of {len(log)} record(s) not yet proved in the archive; the last run (#1, ")
     assert summary.endswith(") was clean")
     assert open_work(incident, timezone.now()) == []
-    assert services.stand_down(incident=incident, actor=None, via="test").state == "stood-down"
+    assert (
+        services.stand_down(incident=incident, actor=None, via="test", reason="tasks left for the review").state
+        == "stood-down"
+    )
 
 
 @pytest.mark.usefixtures("archive_unconfigured")

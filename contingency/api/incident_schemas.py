@@ -89,6 +89,11 @@ class TaskChangeIn(In):
     reason: Prose = Field("", description="For skip: why (required).")
 
 
+class GroupCloseIn(In):
+    action: Literal["complete", "skip"]
+    reason: Prose = Field(description="One reason for every open task of the group (required).")
+
+
 class ToldIn(In):
     how: Line = Field("", description="By phone, in person, by e-mail ...")
 

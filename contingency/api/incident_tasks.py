@@ -70,7 +70,7 @@ def task_out(task: Task, now: datetime) -> dict[str, Any]:
         "note": task.note,
         "due_at": task.due_at,
         "due_local": local(incident, task.due_at),
-        "overdue": bool(task.is_open and task.due_at and task.due_at < now),
+        "overdue": task.is_overdue(now),
         "state": task.state,
         "assignee": task.assignee.get_username() if task.assignee else None,
         "outcome": task.outcome,
@@ -147,6 +147,23 @@ def change_task(request: HttpRequest, org: str, number: int, task: int, body: i.
     else:
         task_services.reopen(task=found, actor=actor, via="api")
     return fresh(found)
+
+
+@router.post(TASK + "/group", response={200: list[i.TaskOut], **CHANGED}, url_name="incident-task-group")
+def close_group(request: HttpRequest, org: str, number: int, task: int, body: i.GroupCloseIn) -> list[dict[str, Any]]:
+    """Complete or skip every open task of this task's group (its procedure or trigger point) with one reason."""
+    incident = incident_for(request, org, number, Capability.RESPOND)
+    found = task_for(incident, task)
+    closed = task_services.finish_group(
+        incident=incident,
+        source=found.source,
+        origin=found.origin,
+        actor=caller(request),
+        done=body.action == "complete",
+        reason=body.reason,
+        via="api",
+    )
+    return [fresh(t) for t in closed]
 
 
 @router.post(TASK + "/targets/{key}/told", response={200: i.TaskOut, **CHANGED}, url_name="incident-task-told")

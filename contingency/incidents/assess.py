@@ -29,6 +29,7 @@ from contingency.plans.spec.plan import (
 from contingency.plans.spec.written import duration_of, score_of
 
 COMPLETE, PARTIAL, NOT_A_FAILURE = "complete", "partial", "not-a-failure"
+SUSPECTED = ""  # no check answered: the incident's assessment stays blank ("suspected")
 # Which kinds of risk an assessment matches, best first.
 _FAILURES: dict[str, tuple[FailureKind, ...]] = {
     COMPLETE: (FailureKind.COMPLETE, FailureKind.SUPPLIER, FailureKind.SOFTWARE),

@@ -14,7 +14,7 @@ from contingency.lib.calendar import WorkingCalendar, from_organisation
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.written import is_reference
 
-from . import events, schedule
+from . import events, schedule, selves
 from .models import (
     DueAction,
     DueKind,
@@ -71,8 +71,20 @@ def add_tasks(incident: Incident, specs: Iterable[TaskSpec], *, at: datetime) ->
     if made and made[0].pk is None:  # only backends that return keys from bulk inserts set them
         by_key = {t.key: t for t in Task.objects.filter(incident=incident, key__in=[t.key for t in made])}
         made = [by_key[t.key] for t in made]
+    # The person who reported or invoked is never asked to tell themselves: recorded as told.
+    knows = selves.who_knows(incident, document_of(incident)) if any(s.targets for s in fresh) else {}
     InformTarget.objects.bulk_create(
-        InformTarget(task=task, position=i, key=t.key, name=t.name, contact=t.contact)
+        InformTarget(
+            task=task,
+            position=i,
+            key=t.key,
+            name=t.name,
+            contact=t.contact,
+            told_at=at if t.key in knows else None,
+            told_by_id=knows[t.key][0] if t.key in knows else None,
+            told_by_name=knows[t.key][1] if t.key in knows else "",
+            how=f"{knows[t.key][2]} themselves" if t.key in knows else "",
+        )
         for task, spec in zip(made, fresh, strict=True)
         for i, t in enumerate(spec.targets)
     )

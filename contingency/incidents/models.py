@@ -215,6 +215,10 @@ class Task(models.Model):
     def is_overdue(self, now: datetime) -> bool:
         return self.is_open and self.due_at is not None and self.due_at + OVERDUE_GRACE < now
 
+    def is_due_now(self, now: datetime) -> bool:
+        """Due and still within its grace: what a trigger point at invocation asks for, "due now"."""
+        return self.is_open and self.due_at is not None and self.due_at <= now and not self.is_overdue(now)
+
 
 class InformTarget(models.Model):
     """One person, team or department an "inform" or "call" task must reach, and who told them when."""

@@ -148,6 +148,8 @@ def report(
     except assess.UnknownCheck as exc:
         raise IncidentError(str(exc), "answers") from None
     proposal = assess.propose(document, ref, found)
+    if not answers:
+        found = assess.SUSPECTED  # nothing checked yet: a suspicion, not a complete failure
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=plan.organisation_id)
         number = (Incident.objects.filter(organisation=organisation).aggregate(n=Max("number"))["n"] or 0) + 1
@@ -215,6 +217,8 @@ def assess_again(
         except assess.UnknownCheck as exc:
             raise IncidentError(str(exc), "answers") from None
         proposal = assess.propose(document, ref, found)
+        if not answers:
+            found = assess.SUSPECTED
         before = state_of(incident)
         incident.assessment = found
         incident.answers = [{"key": c.key, "check": c.check, "answer": answers.get(c.key)} for c in checks]
@@ -223,7 +227,7 @@ def assess_again(
         _changed(
             incident,
             EventKind.ASSESSED,
-            f"Checks worked through: {Assessment(found).label}.",
+            f"Checks worked through: {Assessment(found).label}." if found else "Checks not answered: still suspected.",
             actor=actor,
             via=via,
             now=now,
@@ -431,6 +435,13 @@ def stand_down(
         if work and not reason.strip():
             still = "; ".join(w.summary for w in work)
             raise IncidentError(f"{still}: say why the incident stands down with this outstanding", "reason")
+        open_tasks = Task.objects.filter(incident=incident, state__in=("open", "started")).count()
+        if open_tasks and not reason.strip():
+            raise IncidentError(
+                f"{open_tasks} task(s) are still open: say why the incident stands down with them open, "
+                "or close them first",
+                "reason",
+            )
         before = state_of(incident)
         incident.state = State.STOOD_DOWN
         incident.stood_down_at = now
@@ -441,7 +452,6 @@ def stand_down(
             state=DueState.CANCELLED, note="stood down", fired_at=now
         )
         events.incident_closed.send(sender=Incident, incident=incident, at=now)
-        open_tasks = Task.objects.filter(incident=incident, state__in=("open", "started")).count()
         _changed(
             incident,
             EventKind.STOOD_DOWN,

@@ -17,7 +17,7 @@ from contingency.core import audit
 
 from . import events
 from .firing import add_tasks, note
-from .models import Audience, EventKind, Incident, InformTarget, Task, TaskState, touch
+from .models import OPEN_TASK_STATES, Audience, EventKind, Incident, InformTarget, Task, TaskState, touch
 from .routing import TaskSpec
 from .services import Actor, IncidentError, _name, incident_key
 
@@ -267,3 +267,64 @@ def post_update(
             after={"kind": kind, "audience": audience, "text": text},
             via=via,
         )
+
+
+def finish_group(
+    *,
+    incident: Incident,
+    source: str,
+    origin: str,
+    actor: Actor,
+    done: bool,
+    reason: str,
+    via: str = "web",
+    at: datetime | None = None,
+) -> list[Task]:
+    """Complete (or skip) every open task of one trigger point or procedure (source and origin, as the
+    checklist groups them) with one reason: one transaction, one timeline entry, one audit entry."""
+    now = at or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise IncidentError("say why these tasks are " + ("closed together" if done else "skipped"), "reason")
+    if len(reason) > 2000:
+        raise IncidentError("keep the reason under 2,000 characters", "reason")
+    with transaction.atomic():
+        _lock_incident(incident.pk)
+        incident = Incident.objects.select_related("organisation").defer("snapshot").get(pk=incident.pk)
+        if incident.state not in RUNNING:
+            raise IncidentError(f"incident #{incident.number} is {incident.state}: its tasks are closed")
+        chosen = list(
+            Task.objects.select_for_update()
+            .filter(incident=incident, source=source, origin=origin, state__in=OPEN_TASK_STATES)
+            .order_by("position")
+        )
+        if not chosen:
+            raise IncidentError("no open tasks in that group", "group")
+        name = _name(actor, via)
+        state = TaskState.DONE if done else TaskState.SKIPPED
+        before = [{"task": t.pk, **_task_state(t)} for t in chosen]
+        Task.objects.filter(pk__in=[t.pk for t in chosen]).update(
+            state=state, outcome=reason, finished_at=now, finished_by_name=name
+        )
+        for task in chosen:
+            task.state, task.outcome, task.finished_at, task.finished_by_name = state, reason, now, name
+        group = origin or source
+        verb = "Closed" if done else "Skipped"
+        note(incident, EventKind.TASK, f"{verb} {len(chosen)} open task(s) of {group}: {reason}", at=now, actor=name)
+        audit.record(
+            organisation=incident.organisation,
+            actor=actor,
+            verb=audit.Verb.CHANGE,
+            object_type="incident-task-group",
+            object_key=f"{incident_key(incident)}/tasks/{source}/{origin}"[:200],
+            label=f"{group} ({len(chosen)} task(s))"[:200],
+            before=before,
+            after={"state": state, "outcome": reason, "tasks": [t.pk for t in chosen]},
+            note="done together" if done else "skipped together",
+            via=via,
+        )
+        touch(incident.pk)
+        for task in chosen:  # what listens to one task (a call tree's telephone call) hears of each
+            task.incident = incident
+            events.task_finished.send(sender=Task, task=task, done=done, outcome=reason, actor_name=name, at=now)
+    return chosen

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from contingency.core.errors import Refused
+from contingency.incidents import selves
 from contingency.incidents.firing import add_tasks, note
 from contingency.incidents.models import (
     DueAction,
@@ -105,7 +106,9 @@ def start(
     """Reach the call tree's audience for one event; its webhooks are posted to once."""
     document = document_of(incident)
     audience = Audience(document, resolver_for(incident, at))
-    recipients = audience.recipients(tree)
+    # Whoever reported or invoked already knows: the call tree does not ring them.
+    knows = selves.who_knows(incident, document)
+    recipients = [r for r in audience.recipients(tree) if r.key not in knows]
     template = messages.template(document, message_key or tree.message)
     base = facts(incident, label, "")
     made = _callouts(incident, tree, event, label, recipients, template, base, at, Level.AUDIENCE, None, inform_task)

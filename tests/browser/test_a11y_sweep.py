@@ -45,6 +45,7 @@ INCIDENT_PAGES: list[tuple[str, str, str | None, str]] = [
     ("incident page, reported", "incident", "reported", ""),
     ("incident page, invoked", "incident", "invoked", ""),
     ("incident page, restored", "incident", "restored", ""),
+    ("my next actions", "incident-mine", "invoked", ""),
     ("hand-over", "incident-handover", "invoked", ""),
     ("board briefing", "incident-briefing", "invoked", ""),
     ("review, not open yet", "incident-review", "invoked", ""),

@@ -44,8 +44,10 @@ def _run(
     if caught.refused is not None:
         return render_page(request, ctx, incident, _problem(form, caught.refused), status=refusals.STATUS)
     messages.success(request, done)
-    url = reverse("incident", kwargs={"org": ctx.organisation.slug, "number": incident.number})
-    return redirect(url + (f"#{anchor}" if anchor else ""))
+    # A change made from "my next actions" goes back there (the only other page is the live one).
+    name = "incident-mine" if request.POST.get("next") == "mine" else "incident"
+    url = reverse(name, kwargs={"org": ctx.organisation.slug, "number": incident.number})
+    return redirect(url + (f"#{anchor}" if anchor and name == "incident" else ""))
 
 
 def _problem(form: str, refused: Refused) -> Problem:
@@ -89,7 +91,7 @@ def assess_again(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResp
         form = ChecksForm(request.POST, checks=checks, initial_answers={})
         form.is_valid()
         updated = services.assess_again(incident=found, answers=form.answers(), actor=request.user)
-        return f"Answers recorded: {updated.get_assessment_display()}."
+        return f"Answers recorded: {updated.get_assessment_display() or 'still suspected'}."
 
     return _run(request, ctx, incident, "assess", change, "assessment")
 
@@ -153,6 +155,31 @@ def task(request: HttpRequest, ctx: OrgContext, number: int, task: int) -> HttpR
         raise Refused("Nothing was changed: choose what to do with the task.")
 
     return _run(request, ctx, incident, form, change, f"task-{found.pk}")
+
+
+@org_page(Capability.RESPOND)
+@require_POST
+def task_group(request: HttpRequest, ctx: OrgContext, number: int, task: int) -> HttpResponse:
+    """Complete or skip every open task of `task`'s group (its trigger point or procedure) with one reason."""
+    incident = incident_of(ctx.organisation, number)
+    found = _task_of(incident, task)
+    action = _post(request, "action")
+    form = f"group-{found.pk}"
+
+    def change(_: Incident) -> str:
+        if action not in ("complete", "skip"):
+            raise Refused("Nothing was changed: choose to close or to skip the group's tasks.")
+        closed = tasks.finish_group(
+            incident=incident,
+            source=found.source,
+            origin=found.origin,
+            actor=request.user,
+            done=action == "complete",
+            reason=_post(request, "group-reason", found.pk),
+        )
+        return f"{'Closed' if action == 'complete' else 'Skipped'} {len(closed)} task(s) of {found.origin or found.source}."
+
+    return _run(request, ctx, incident, form, change, f"group-{found.pk}")
 
 
 @org_page(Capability.RESPOND)

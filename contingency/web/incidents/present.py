@@ -62,6 +62,7 @@ class TaskRow:
     owner: Callee | None
     targets: list[TargetRow]
     overdue: bool
+    due_now: bool = False
     problem: Problem | None = None
 
 
@@ -72,6 +73,19 @@ class TaskGroup:
     origin: str
     due_at: datetime | None
     rows: list[TaskRow] = field(default_factory=list)
+
+    @property
+    def open_rows(self) -> list[TaskRow]:
+        return [r for r in self.rows if r.task.is_open]
+
+    @property
+    def first_open(self) -> int | None:
+        """The id of the group's first open task: the group's close-all form is posted against it."""
+        return next((r.task.pk for r in self.rows if r.task.is_open), None)
+
+    @property
+    def form_key(self) -> str:
+        return f"group-{self.first_open}"
 
 
 @dataclass(frozen=True)
@@ -136,9 +150,21 @@ def task_groups(incident: Incident, now: datetime) -> list[TaskGroup]:
             title = SOURCE_TITLES.get(TaskSource(task.source), task.source) if task.source in order else task.source
             group = groups[key] = TaskGroup(task.source, str(title), task.origin, task.due_at)
         targets = [TargetRow(t, callee(t.key)) for t in targets_of.get(task.pk, [])]
-        overdue = bool(task.is_open and task.due_at and task.due_at < now)
-        group.rows.append(TaskRow(task, callee(task.who_key), targets, overdue))
+        row = TaskRow(task, callee(task.who_key), targets, task.is_overdue(now), task.is_due_now(now))
+        group.rows.append(row)
     return sorted(groups.values(), key=lambda g: order.index(TaskSource(g.source)) if g.source in order else 99)
+
+
+def contacts_of(groups: list[TaskGroup]) -> list[Callee]:
+    """Everyone the open tasks name, each once, in the order they first appear (the printed directory)."""
+    seen: dict[str, Callee] = {}
+    for row in rows_of(groups):
+        if not row.task.is_open:
+            continue
+        for callee in (row.owner, *(t.callee for t in row.targets)):
+            if callee is not None:
+                seen.setdefault(callee.key, callee)
+    return list(seen.values())
 
 
 def rows_of(groups: list[TaskGroup]) -> list[TaskRow]:
@@ -150,6 +176,7 @@ def task_counts(groups: list[TaskGroup]) -> dict[str, int]:
     return {
         "open": sum(1 for r in rows if r.task.is_open),
         "overdue": sum(1 for r in rows if r.overdue),
+        "due_now": sum(1 for r in rows if r.due_now),
         "done": sum(1 for r in rows if r.task.state == TaskState.DONE),
         "all": len(rows),
     }
@@ -198,6 +225,7 @@ def live_context(incident: Incident, now: datetime, order: str = "newest", kind:
         "incident": incident,
         "functions": functions(state),
         "groups": groups,
+        "contacts": contacts_of(groups),
         "counts": counts,
         "due": next_due(incident),
         "entries": entries,

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from . import actions, followup, views
+from . import actions, followup, mine, views
 
 ONE = "incidents/<int:number>/"
 
@@ -11,11 +11,13 @@ urlpatterns: list[URLPattern] = [
     path("incidents/report/", views.report, name="incident-report"),
     path(ONE, views.incident, name="incident"),
     path(ONE + "live/", views.live_region, name="incident-live"),
+    path(ONE + "mine/", mine.mine, name="incident-mine"),
     path(ONE + "assess/", actions.assess_again, name="incident-assess"),
     path(ONE + "invoke/", actions.invoke, name="incident-invoke"),
     path(ONE + "close/", actions.close, name="incident-close"),
     path(ONE + "tasks/add/", actions.add_task, name="incident-task-add"),
     path(ONE + "tasks/<int:task>/", actions.task, name="incident-task"),
+    path(ONE + "tasks/<int:task>/group/", actions.task_group, name="incident-task-group"),
     path(ONE + "targets/<int:target>/told/", actions.told, name="incident-told"),
     path(ONE + "updates/", actions.update, name="incident-update"),
     path(ONE + "restore/", actions.restore, name="incident-restore"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,9 +13,12 @@ from django.utils import timezone
 
 from contingency.core.models import Organisation
 from contingency.core.permissions import Capability
+from contingency.incidents import assess
+from contingency.incidents.models import Incident, State
 from contingency.lib.calendar import CalendarError, WorkingCalendar, from_organisation
 from contingency.packs import register
 from contingency.plans import readmodel
+from contingency.plans.graph import Kind, Ref
 from contingency.plans.guidance import what_to_do
 from contingency.plans.models import Plan
 from contingency.plans.spec import PlanDocument
@@ -151,6 +154,28 @@ NOW_COLUMNS = (
 )  # what the page reads of the plan's row
 
 
+def _running_for(organisation: Organisation, plan: Plan, function: str) -> tuple[tuple[int, str, str], ...]:
+    """(number, title, first procedure) of the plan's running incidents that lose `function`."""
+    found = (
+        Incident.objects.filter(
+            organisation=organisation, plan=plan, state__in=(State.INVOKED, State.RESTORED), affected__key=function
+        )
+        .defer("snapshot")
+        .distinct()
+        .order_by("number")
+    )
+    return tuple((i.number, i.title, (i.procedures or [""])[0]) for i in found)
+
+
+def applies_now(document: PlanDocument, function: str, running: tuple[tuple[int, str, str], ...]) -> str:
+    """The procedure a running incident follows, else the one a complete failure of the function calls for."""
+    for _, _, procedure in running:
+        if procedure:
+            return procedure
+    chosen = assess.propose(document, Ref(Kind.FUNCTION, function), assess.COMPLETE).procedures
+    return chosen[0] if chosen else ""
+
+
 @org_page(Capability.VIEW)
 def function_now(request: HttpRequest, ctx: OrgContext, plan: str, function: str) -> HttpResponse:
     stored = ctx.plan(plan, only=NOW_COLUMNS)
@@ -164,11 +189,20 @@ def function_now(request: HttpRequest, ctx: OrgContext, plan: str, function: str
     # What the page says changes with the plan, the calendar, the minute and the reader's rights:
     # the body is rendered once for each of those and shared by everyone reading it.
     minute = timezone.now().replace(second=0, microsecond=0)
-    key = (stored.pk, stored.revision, function, calendar, minute, ctx.organisation.slug, ctx.can_respond)
+    running = _running_for(ctx.organisation, stored, function)
+    key = (stored.pk, stored.revision, function, calendar, minute, ctx.organisation.slug, ctx.can_respond, running)
 
     def draw() -> str:
         guidance = what_to_do(plan_view.document, function, minute, calendar)
-        context = {"ctx": ctx, "plan": stored, "g": guidance}
+        # The procedure that applies now first; the others are folded away below it.
+        first = applies_now(plan_view.document, function, running)
+        ordered = sorted(guidance.procedures, key=lambda p: p.id != first)
+        context = {
+            "ctx": ctx,
+            "plan": stored,
+            "g": replace(guidance, procedures=tuple(ordered)),
+            "running": running,
+        }
         return render_to_string("web/overview/_function_now.html", context)
 
     body = NOW_FRAGMENTS.get(key, draw)
