@@ -40,9 +40,7 @@ def test_invalid_rto_is_shown_beside_the_field_then_fixed(
     expect(rto).to_have_attribute("aria-invalid", "true")
     error = page.locator(".field.has-error .field-error")
     expect(error).to_have_count(1)
-    expect(error).to_contain_text(
-        "expected a duration such as 4h or 5 working days, got [4]"
-    )
+    expect(error).to_contain_text("expected a duration such as 4h or 5 working days, got [4]")
     assert (rto.get_attribute("aria-describedby") or "").split()[0] == error.get_attribute("id")
     # The summary's link moves focus to the field.
     summary.get_by_role("link").first.click()
