@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_GET
@@ -67,3 +67,9 @@ def manifest(request: HttpRequest) -> HttpResponse:
         "icons": [{"src": static("img/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
     }
     return HttpResponse(json.dumps(data, indent=1), content_type="application/manifest+json")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever a page links: the site's icon."""
+    return HttpResponsePermanentRedirect(static("img/icon.svg"))
