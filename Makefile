@@ -8,10 +8,10 @@ export PYTHONDONTWRITEBYTECODE := 1
 # `make run PORT=8080` serves on another port; the links in messages and pages follow it. The demo's
 # texts and e-mails go to the catcher inside the application (the Caught messages page), never out.
 PORT ?= 8000
+DEMO_ENV = CONTINGENCY_CATCHER=on CONTINGENCY_BASE_URL=http://127.0.0.1:$(PORT)
 run: setup
-	CONTINGENCY_CATCHER=on $(BIN)/contingency demo
-	CONTINGENCY_CATCHER=on CONTINGENCY_BASE_URL=http://127.0.0.1:$(PORT) \
-		$(BIN)/contingency serve --host 127.0.0.1 --port $(PORT)
+	$(DEMO_ENV) $(BIN)/contingency demo
+	$(DEMO_ENV) $(BIN)/contingency serve --host 127.0.0.1 --port $(PORT)
 
 test: setup lint typecheck pytest
 

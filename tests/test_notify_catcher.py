@@ -105,8 +105,10 @@ def test_make_run_takes_a_port_and_the_links_follow_it() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert "PORT ?= 8000" in makefile
     run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
-    assert "--port $(PORT)" in run and "CONTINGENCY_BASE_URL=http://127.0.0.1:$(PORT)" in run
-    assert "CONTINGENCY_CATCHER=on" in run
+    # The demo's messages (written by `contingency demo`) and the server's pages both link to the port.
+    assert "DEMO_ENV = CONTINGENCY_CATCHER=on CONTINGENCY_BASE_URL=http://127.0.0.1:$(PORT)" in makefile
+    assert "$(DEMO_ENV) $(BIN)/contingency demo" in run
+    assert "$(DEMO_ENV) $(BIN)/contingency serve --host 127.0.0.1 --port $(PORT)" in run
     assert "make run PORT=" in (ROOT / "README.md").read_text()
 
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.utils.crypto import salted_hmac
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 SAVE_HEADER = "Contingency-Offline"
 OWNER_HEADER = "Contingency-Offline-Owner"
@@ -69,7 +69,7 @@ def manifest(request: HttpRequest) -> HttpResponse:
     return HttpResponse(json.dumps(data, indent=1), content_type="application/manifest+json")
 
 
-@require_GET
+@require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever a page links: the site's icon."""
     return HttpResponsePermanentRedirect(static("img/icon.svg"))

@@ -35,6 +35,7 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("record kind form", "part-edit", {"org": ORG, "plan": PLAN, "section": "recordKinds", "key": "examination"}),
     ("downtime ID ranges", "downtime-ids", {"org": ORG}),
     ("status page management", "status-manage", {"org": ORG}),
+    ("caught messages (demo catcher)", "caught-messages", {"org": ORG}),
 ]
 
 # The incident pages, for incidents made in the test: (label, URL name, which incident, query string).
