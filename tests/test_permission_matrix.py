@@ -317,6 +317,7 @@ EXPECTED: dict[str, Page] = {
     "home": Page("login", none()),
     "service-worker": Page("public", none()),
     "web-manifest": Page("public", none()),
+    "favicon": Page("public", none()),
     "login": Page("public", none(), FORM),
     "logout": Page("public", none(), ACTION),
     "account": Page("login", none()),
@@ -326,6 +327,7 @@ EXPECTED: dict[str, Page] = {
     # Members, audit log and history.
     "members": Page(Capability.ADMINISTER, org(), FORM),
     "audit-log": Page(Capability.ADMINISTER, org()),
+    "organisation-settings": Page(Capability.ADMINISTER, org(), FORM),
     "history": Page(Capability.VIEW, org(object_type="plan", key=PACS)),
     # Overview.
     "dashboard": Page(Capability.VIEW, org()),
@@ -399,6 +401,7 @@ EXPECTED: dict[str, Page] = {
     "callout-resend": Page(Capability.RESPOND, incident_callout, ACTION),
     "callout-call": Page(Capability.RESPOND, incident_callout, ACTION),
     "plan-messages": Page(Capability.VIEW, plan()),
+    "caught-messages": Page(Capability.ADMINISTER, org()),
     "callout-ack": Page("signed", callout_ack, FORM),
     # The status page: members see its management page; responders post updates, set states and plan
     # maintenance; administrators set it up and choose its services. The page itself and its files are

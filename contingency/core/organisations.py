@@ -20,7 +20,7 @@ from .errors import Refused
 from .models import Nation, Organisation
 
 Actor = AbstractBaseUser | AnonymousUser | None
-OBJECT_TYPE = "organisation"
+OBJECT_TYPE = "organisation-settings"  # "organisation" is a plan's own section
 NAME_LIMIT = 200
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

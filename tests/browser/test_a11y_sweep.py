@@ -36,6 +36,7 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("downtime ID ranges", "downtime-ids", {"org": ORG}),
     ("status page management", "status-manage", {"org": ORG}),
     ("caught messages (demo catcher)", "caught-messages", {"org": ORG}),
+    ("organisation settings", "organisation-settings", {"org": ORG}),
 ]
 
 # The incident pages, for incidents made in the test: (label, URL name, which incident, query string).

@@ -2,11 +2,12 @@
 
 from django.urls import URLPattern, path
 
-from . import views
+from . import settings, views
 
 urlpatterns: list[URLPattern] = [
     path("o/<slug:org>/members/", views.members, name="members"),
     path("o/<slug:org>/audit/", views.audit_log, name="audit-log"),
+    path("o/<slug:org>/settings/", settings.organisation_settings, name="organisation-settings"),
     path("o/<slug:org>/history/<str:object_type>/<path:key>/", views.history, name="history"),
     path("account/", views.account, name="account"),
     path("account/password/", views.PasswordChangeView.as_view(), name="password-change"),
