@@ -161,6 +161,21 @@ def callout_ack(visit: Visit) -> dict[str, Any]:
     return {"signed": links.signed(_callout().ack_token)}
 
 
+def invitation(visit: Visit) -> dict[str, Any]:
+    import secrets
+
+    from contingency.core.models import Organisation
+    from contingency.notify import invitations
+
+    made, _ = invitations.invite(
+        organisation=Organisation.objects.get(slug=HOME_ORG),
+        email=f"{secrets.token_hex(4)}@example.org",
+        roles=["viewer"],
+        actor=None,
+    )
+    return {"signed": invitations.link(made).rstrip("/").rsplit("/", 1)[1]}
+
+
 def _print_record() -> Any:
     """A print of the PACS plan in the register, with a small kept zip (no PDF is built here)."""
     import io
@@ -403,6 +418,7 @@ EXPECTED: dict[str, Page] = {
     "plan-messages": Page(Capability.VIEW, plan()),
     "caught-messages": Page(Capability.ADMINISTER, org()),
     "callout-ack": Page("signed", callout_ack, FORM),
+    "invite-accept": Page("signed", invitation, FORM),
     # The status page: members see its management page; responders post updates, set states and plan
     # maintenance; administrators set it up and choose its services. The page itself and its files are
     # public, and the subscription links are signed.

@@ -94,6 +94,7 @@ class MessageKind(models.TextChoices):
     STATUS_CONFIRMATION = "status-confirmation", "status page: confirm a subscription"
     STATUS_UPDATE = "status-update", "status page: an update to a subscriber"
     PACK_NOTICE = "pack-notice", "grab pack: a new issue, to a copy holder"
+    INVITATION = "invitation", "an invitation to join the organisation"
 
 
 class Notification(models.Model):

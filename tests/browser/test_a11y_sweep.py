@@ -116,6 +116,17 @@ def ack_path(number: int) -> str:
     return reverse("callout-ack", kwargs={"signed": links.signed(callout.ack_token)})
 
 
+def invitation_path() -> str:
+    """The page an invitation's link opens (choose a username and password)."""
+    from contingency.core.models import Organisation
+    from contingency.notify import invitations
+
+    made, _ = invitations.invite(
+        organisation=Organisation.objects.get(slug=ORG), email="sweep@example.org", roles=["viewer"], actor=None
+    )
+    return "/" + invitations.link(made).split("://", 1)[1].split("/", 1)[1]
+
+
 def test_main_pages_are_accessible_and_fit_a_narrow_screen(
     page: Any, site: str, user_with: Any, request: pytest.FixtureRequest
 ) -> None:
@@ -128,6 +139,7 @@ def test_main_pages_are_accessible_and_fit_a_narrow_screen(
         kwargs = {"org": ORG} if which is None else {"org": ORG, "number": str(numbers[which])}
         pages.append((label, name, reverse(name, kwargs=kwargs) + query))
     pages.append(("acknowledgement link", "callout-ack", ack_path(numbers["invoked"])))
+    pages.append(("invitation link", "invite-accept", invitation_path()))
     for label, name, path in pages:
         response = page.goto(f"{site}{path}")
         assert response is not None
