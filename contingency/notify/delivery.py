@@ -178,10 +178,13 @@ def start(jobs: list[Job], *, worker: str, now: datetime) -> list[Job]:
             ).values_list("pk", "attempts")
         }
         mine = [j for j in jobs if (j.id, j.number) in held]
+        by_lease: dict[timedelta, list[int]] = {}
         for job in mine:
-            Notification.objects.filter(
-                pk=job.id, state=NotificationState.SENDING, claimed_by=worker, attempts=job.number
-            ).update(lease_until=now + lease(job.transport))
+            by_lease.setdefault(lease(job.transport), []).append(job.id)
+        for length, ids in by_lease.items():  # one update per lease length, not one per message
+            Notification.objects.filter(pk__in=ids, state=NotificationState.SENDING, claimed_by=worker).update(
+                lease_until=now + length
+            )
         Attempt.objects.filter(pk__in=[j.attempt_id for j in mine]).update(started_at=now)
     for lost in {j.id for j in jobs} - {j.id for j in mine}:
         log.warning("notification #%s: claim lost before it was sent", lost)
