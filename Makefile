@@ -5,9 +5,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test setup lint typecheck pytest lock schema docs
 
+# `make run PORT=8080` serves on another port; the links in messages and pages follow it. The demo's
+# texts and e-mails go to the catcher inside the application (the Caught messages page), never out.
+PORT ?= 8000
+DEMO_ENV = CONTINGENCY_CATCHER=on CONTINGENCY_BASE_URL=http://127.0.0.1:$(PORT)
 run: setup
-	$(BIN)/contingency demo
-	$(BIN)/contingency serve --host 127.0.0.1 --port 8000
+	$(DEMO_ENV) $(BIN)/contingency demo
+	$(DEMO_ENV) $(BIN)/contingency serve --host 127.0.0.1 --port $(PORT)
 
 test: setup lint typecheck pytest
 

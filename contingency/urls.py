@@ -39,6 +39,8 @@ urlpatterns = [
     # At the root, so that the worker's scope covers every page.
     path("sw.js", offline.service_worker, name="service-worker"),
     path("manifest.webmanifest", offline.manifest, name="web-manifest"),
+    # Browsers ask for /favicon.ico whatever the page says: the site's icon.
+    path("favicon.ico", offline.favicon, name="favicon"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("o/<slug:org>/", include(organisation_pages)),

@@ -198,6 +198,21 @@ def channels(monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveChannels]:
     registry.reset()
 
 
+@pytest.fixture
+def catcher(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The demo's catcher as the only channel: texts and e-mails are kept in the database, never sent."""
+    from contingency.notify.channels import registry
+
+    for name in [
+        n for n in os.environ if n.startswith(("CONTINGENCY_SMTP_", "CONTINGENCY_NOTIFY_", "CONTINGENCY_WEB"))
+    ]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("CONTINGENCY_CATCHER", "on")
+    registry.reset()
+    yield
+    registry.reset()
+
+
 # ------------------------------------------------------------------------------ a real imaging archive
 
 

@@ -1,11 +1,13 @@
 """Delivery workers killed at random moments while a few hundred messages go out: none is lost, and
-every message the servers received twice is one whose row says it may have been (a resend after a crash).
+every message the servers received twice is one whose row says it may have been (a resend after a crash),
+and no message whose send had not started when its worker died is flagged.
 
 Real worker processes (`worker --only delivery --poll 0.05 --name wN`, through tests/support/
-notify_worker.py, which shortens the claim lease from a minute to a few seconds) on a database of their
+notify_worker.py, which shortens the lease's margin; the lease follows the transports' 2 s timeouts) on a database of their
 own: a temporary SQLite file, or - when this test process's DATABASE_URL points to PostgreSQL - a fresh
 database on that server, dropped afterwards. The servers run in this process: aiosmtpd, and the fake
-GOV.UK Notify answering every request after 50 ms; the workers get the environment pointing at them.
+GOV.UK Notify answering every request after half a second (so several texts are always mid-send when a
+worker is killed: only those may arrive twice); the workers get the environment pointing at them.
 A seeding process writes 300 messages (half texts, half e-mails) falling due over 8 seconds; two
 workers send them at 900 a minute per channel, and a random working one is SIGKILLed at random moments
 and replaced. Then the survivors drain the outbox (including what the killed ones held, once their
@@ -37,15 +39,16 @@ MIN_KILLS = 3
 MESSAGES = 300
 SPREAD = 8.0  # seconds over which the messages fall due
 RATE = 900  # a minute, per channel: the 150 texts take 10 s
-SEND_TIMEOUT, LEASE_MARGIN = 5.0, 3.0  # the workers' lease: a killed worker's claims come back after 8 s
-TIMEOUT = 2.0  # the transports' own timeouts, within the lease
+LEASE_MARGIN = 3.0  # beyond the transports' timeouts: a killed worker's claims come back after 5 s
+TIMEOUT = 2.0  # the transports' own timeouts, which the lease follows
+ANSWER_AFTER = 0.5  # seconds the fake Notify takes to answer, within TIMEOUT
 
 
 def test_killed_delivery_workers_lose_nothing_and_every_resend_is_marked(tmp_path: Path) -> None:
     seed = chosen_seed("notify kill-and-restart")
     started = time.monotonic()
     worker = [str(WORKER_SCRIPT), "worker", "--only", "delivery", "--poll", "0.05", "--name"]
-    with SmtpTestServer() as smtp, FakeNotify(delay=0.05) as notify:
+    with SmtpTestServer() as smtp, FakeNotify(delay=ANSWER_AFTER) as notify:
         channels = {
             "CONTINGENCY_SMTP_HOST": smtp.host,
             "CONTINGENCY_SMTP_PORT": str(smtp.port),
@@ -58,7 +61,6 @@ def test_killed_delivery_workers_lose_nothing_and_every_resend_is_marked(tmp_pat
             "CONTINGENCY_NOTIFY_SMS_TEMPLATE_ID": notify.sms_template_id,
             "CONTINGENCY_NOTIFY_TIMEOUT": str(TIMEOUT),
             "CONTINGENCY_NOTIFY_RATE_PER_MINUTE": str(RATE),
-            "NOTIFY_TEST_SEND_TIMEOUT": str(SEND_TIMEOUT),
             "NOTIFY_TEST_LEASE_MARGIN": str(LEASE_MARGIN),
         }
         with chaos_run(
@@ -99,13 +101,16 @@ def test_killed_delivery_workers_lose_nothing_and_every_resend_is_marked(tmp_pat
     duplicates = _check(data, received, set(kills))
     messages = data["messages"]
     marked = [m["key"] for m in messages if m["maybe_duplicate"]]
+    abandoned = {a["key"] for a in data["attempts"] if a["outcome"] == "abandoned"}
     print(
         f"{database.vendor}: {len(kills)} kill(s) of {procs.count} worker process(es); {len(messages)} messages, "
         f"{len(marked)} marked maybe_duplicate, of which {len(duplicates)} reached a server twice; "
+        f"{len(abandoned)} claimed but never started by a killed worker; "
         f"busiest 10 s of texts {busiest} (limit {RATE // 6}); {time.monotonic() - started:.0f}s"
     )
     assert len(kills) >= MIN_KILLS
-    assert marked, "no kill caught a worker holding a claim: the crash path was not exercised"
+    assert marked, "no kill caught a worker mid-send: the crash path was not exercised"
+    assert abandoned, "no kill caught a worker holding claims it had not begun: the false-alarm path was not exercised"
     by_worker = Counter(m["claimed_by"] for m in messages)
     assert len(by_worker) >= 3, by_worker  # the replacements worked too
 
@@ -133,9 +138,14 @@ def _check(data: dict[str, list[dict[str, Any]]], received: Counter[str], killed
             problems.append(f"{key}: attempts {[a['number'] for a in log]}, row says {m['attempts']}")
         if m["maybe_duplicate"] != ("interrupted" in outcomes):
             problems.append(f"{key}: maybe_duplicate {m['maybe_duplicate']} but attempts {outcomes}")
-        if outcomes[-1:] != ["sent"] or any(o not in ("interrupted", "temporary") for o in outcomes[:-1]):
+        # Rows never started are not flagged: a dead worker's claim it had not begun sending is no alarm.
+        if m["maybe_duplicate"] and not any(a["started"] and a["outcome"] == "interrupted" for a in log):
+            problems.append(f"{key}: flagged, but no interrupted attempt had started sending: {log}")
+        if any(a["started"] for a in log if a["outcome"] == "abandoned"):
+            problems.append(f"{key}: an attempt that had started sending is recorded as abandoned: {log}")
+        if outcomes[-1:] != ["sent"] or any(o not in ("interrupted", "abandoned", "temporary") for o in outcomes[:-1]):
             problems.append(f"{key}: attempts {outcomes}")
-        stray = {a["worker"] for a in log if a["outcome"] == "interrupted"} - killed
+        stray = {a["worker"] for a in log if a["outcome"] in ("interrupted", "abandoned")} - killed
         if stray:
             problems.append(f"{key}: interrupted attempts by workers never killed: {stray}")
     unknown = set(received) - {m["key"] for m in messages}

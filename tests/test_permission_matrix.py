@@ -161,6 +161,21 @@ def callout_ack(visit: Visit) -> dict[str, Any]:
     return {"signed": links.signed(_callout().ack_token)}
 
 
+def invitation(visit: Visit) -> dict[str, Any]:
+    import secrets
+
+    from contingency.core.models import Organisation
+    from contingency.notify import invitations
+
+    made, _ = invitations.invite(
+        organisation=Organisation.objects.get(slug=HOME_ORG),
+        email=f"{secrets.token_hex(4)}@example.org",
+        roles=["viewer"],
+        actor=None,
+    )
+    return {"signed": invitations.link(made).rstrip("/").rsplit("/", 1)[1]}
+
+
 def _print_record() -> Any:
     """A print of the PACS plan in the register, with a small kept zip (no PDF is built here)."""
     import io
@@ -317,6 +332,7 @@ EXPECTED: dict[str, Page] = {
     "home": Page("login", none()),
     "service-worker": Page("public", none()),
     "web-manifest": Page("public", none()),
+    "favicon": Page("public", none()),
     "login": Page("public", none(), FORM),
     "logout": Page("public", none(), ACTION),
     "account": Page("login", none()),
@@ -326,6 +342,7 @@ EXPECTED: dict[str, Page] = {
     # Members, audit log and history.
     "members": Page(Capability.ADMINISTER, org(), FORM),
     "audit-log": Page(Capability.ADMINISTER, org()),
+    "organisation-settings": Page(Capability.ADMINISTER, org(), FORM),
     "history": Page(Capability.VIEW, org(object_type="plan", key=PACS)),
     # Overview.
     "dashboard": Page(Capability.VIEW, org()),
@@ -401,7 +418,9 @@ EXPECTED: dict[str, Page] = {
     "callout-resend": Page(Capability.RESPOND, incident_callout, ACTION),
     "callout-call": Page(Capability.RESPOND, incident_callout, ACTION),
     "plan-messages": Page(Capability.VIEW, plan()),
+    "caught-messages": Page(Capability.ADMINISTER, org()),
     "callout-ack": Page("signed", callout_ack, FORM),
+    "invite-accept": Page("signed", invitation, FORM),
     # The status page: members see its management page; responders post updates, set states and plan
     # maintenance; administrators set it up and choose its services. The page itself and its files are
     # public, and the subscription links are signed.

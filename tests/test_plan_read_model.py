@@ -20,6 +20,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from contingency.core.models import Organisation, Role
+from contingency.core.organisations import update_settings
 from contingency.plans import readmodel, workflow
 from contingency.plans.derived import Derived, derived, graph_of
 from contingency.plans.editing import plan_data, save_document, save_part
@@ -181,12 +182,27 @@ def test_an_acknowledgement_is_seen_at_once(pacs: Plan) -> None:
     assert acknowledged() == 3
 
 
-def test_an_organisation_changed_by_another_plan_is_seen_in_every_plan(pacs: Plan) -> None:
+def test_an_organisation_changed_in_its_settings_is_seen_in_every_plan(pacs: Plan) -> None:
     assert readmodel.view(fresh(pacs)).document.organisation.name == "Northwick General Hospital NHS Foundation Trust"
+    # Another plan's file naming the organisation differently changes nothing (decision 0024).
     other = copy.deepcopy(plan_data(pacs))
     other["id"] = "another-plan"
     other["organisation"]["name"] = "Northwick and District Hospitals"
-    save_document(validate_data(other), organisation=Organisation.objects.get(slug=HOME_ORG), actor=None, via="test")
+    organisation = Organisation.objects.get(slug=HOME_ORG)
+    save_document(validate_data(other), organisation=organisation, actor=None, via="test")
+    assert readmodel.view(fresh(pacs)).document.organisation.name == "Northwick General Hospital NHS Foundation Trust"
+    # The settings page does.
+    update_settings(
+        organisation=organisation,
+        name="Northwick and District Hospitals",
+        timezone=organisation.timezone,
+        nation=organisation.nation,
+        working_days=organisation.working_days,
+        working_start=organisation.working_start,
+        working_end=organisation.working_end,
+        actor=None,
+        via="test",
+    )
     assert readmodel.view(fresh(pacs)).document.organisation.name == "Northwick and District Hospitals"
 
 

@@ -14,7 +14,7 @@ from contingency.core.models import Organisation
 from contingency.plans.models import PART_MODELS, CriticalFunction, Person, Plan, ProcedureStep, Risk
 from contingency.plans.problems import PlanInvalid
 from contingency.plans.spec import PlanDocument
-from contingency.plans.store import export_plan, import_plan, import_plans
+from contingency.plans.store import export_plan, import_plan, import_plans, organisation_differences
 from contingency.plans.yamlform import to_yaml
 from tests.builders import build, minimal_plan
 
@@ -100,22 +100,29 @@ def test_the_same_plan_id_in_two_organisations_is_two_plans() -> None:
     assert Person.objects.filter(plan=south).count() == 2
 
 
-def test_organisation_is_updated_from_the_file() -> None:
+def test_a_later_file_does_not_change_the_organisation() -> None:
     import_plan(build(with_organisation("trust")))
     changed = with_organisation("trust", workingHours="24/7", timezone="Europe/Dublin", nation="scotland")
+    changed["organisation"]["name"] = "Renamed by an upload"
     changed["id"] = "other-plan"
+    assert organisation_differences(build(changed).organisation) == ["name", "timezone", "nation", "working hours"]
     import_plan(build(changed))
 
+    # The organisation is its administrators' (the settings page), not the last file's.
     organisation = Organisation.objects.get(slug="trust")
-    assert (organisation.working_days, organisation.working_start.hour, organisation.working_end.hour) == (
-        [0, 1, 2, 3, 4, 5, 6],
-        0,
-        0,
+    assert (organisation.name, organisation.timezone, organisation.nation) == (
+        "Organisation trust",
+        "Europe/London",
+        "england",
     )
-    assert (organisation.timezone, organisation.nation) == ("Europe/Dublin", "scotland")
-    # The organisation is shared: the first plan now exports the hours the last file gave.
-    first = Plan.objects.get(key="test-plan")
-    assert str(export_plan(first).organisation.working_hours) == "24/7"
+    assert (organisation.working_days, organisation.working_start.hour, organisation.working_end.hour) == (
+        [0, 1, 2, 3, 4],
+        8,
+        17,
+    )
+    # Both plans export the organisation as it is.
+    for key in ("test-plan", "other-plan"):
+        assert export_plan(Plan.objects.get(key=key)).organisation.name == "Organisation trust"
 
 
 def test_a_failure_at_any_point_leaves_the_database_unchanged(

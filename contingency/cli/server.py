@@ -44,11 +44,16 @@ def demo() -> None:
     from ..downtime import demo as downtime_demo
 
     outage = downtime_demo.load()
+    from ..notify import demo as live_demo
+
+    live = live_demo.load()
     click.echo(f"Demo data loaded: {len(plans)} plan(s).")
     if outage is not None:
         click.echo(
             f"Demo incident #{outage.number}: {outage.title}, with {outage.downtime_records.count()} downtime records."
         )
+    if live is not None:
+        click.echo(f"Demo incident #{live.number}: {live.title}, invoked {live_demo.SINCE.seconds // 3600} hours ago.")
     click.echo(f"Demo users (password {demo_data.DEMO_PASSWORD!r} for each):")
     for user in users:
         where = "every organisation" if user.organisation == "*" else user.organisation
@@ -77,6 +82,10 @@ def demo() -> None:
 @click.option("--no-worker", is_flag=True, help="Do not fire trigger points here (a `contingency worker` runs).")
 def serve(host: str, port: int, processes: int, threads: int, connection_limit: int, no_worker: bool) -> None:
     """Run the web application and the worker (one process by default: a laptop needs nothing else)."""
+    # Links in messages and pages follow the port served, unless the site's address is set.
+    if not os.environ.get("CONTINGENCY_BASE_URL", "").strip():
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        os.environ["CONTINGENCY_BASE_URL"] = f"http://{shown}:{port}"
     _django()
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError

@@ -200,3 +200,54 @@ class SignInThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.failures} wrong password(s) for {self.username} from {self.address}"
+
+
+class PersonLink(models.Model):
+    """A person in the organisation's plans (by key) who is this member: confirmed by an administrator.
+
+    By key, not a foreign key to a plan's Person row: an import rewrites those rows, and the same key names the
+    same person in each of the organisation's plans.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="person_links")
+    person_key = models.CharField(max_length=64)
+    person_name = LineField(help_text="The person's name in the plan when linked.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person_links")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("organisation_id", "person_key")
+        constraints = [
+            models.UniqueConstraint(fields=("organisation", "person_key"), name="core_personlink_person_once"),
+            models.UniqueConstraint(fields=("organisation", "user"), name="core_personlink_user_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_key} is {self.user_id}"
+
+
+class Invitation(models.Model):
+    """An administrator's invitation to join the organisation: a signed link, sent by e-mail, to set a password."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    name = LineField(blank=True, default="")
+    roles = models.JSONField(default=list)
+    token = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    invited_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations"
+    )
+
+    class Meta:
+        ordering = ("-invited_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organisation_id}"

@@ -2,10 +2,13 @@
 
 Claiming is a conditional update (and SKIP LOCKED on PostgreSQL), so several workers share the outbox
 and each row is sent by one of them. A claim first locks the transport's ChannelPace row and hands
-each message the next free send slot, so the rate limit holds across every worker together. A row
-claimed by a worker that then died stays `sending` until its lease ends; the next claim marks it as
-possibly sent already (`maybe_duplicate`) and its interrupted attempt as such, then sends it again
-with the same idempotency key: at least once, never silently twice.
+each message the next free send slot, so the rate limit holds across every worker together. Just
+before a message is handed to its transport, its attempt is marked started (a committed row), and
+the lease is renewed for the transport's own timeout. A row claimed by a worker that then died stays
+`sending` until its lease ends; the next claim sends it again with the same idempotency key. Only if
+the dead worker's attempt had started is the row marked as possibly sent already (`maybe_duplicate`,
+the attempt `interrupted`); a claim it never began sending is `abandoned` and not flagged: at least
+once, never silently twice, and no false alarm for the messages a worker had only claimed ahead.
 """
 
 from __future__ import annotations
@@ -35,8 +38,7 @@ from .models import Attempt, Callout, CalloutState, ChannelPace, Notification, N
 log = logging.getLogger("contingency.notify")
 
 HORIZON = timedelta(seconds=2)  # how far ahead one claim reserves send slots
-LEASE_MARGIN = timedelta(seconds=30)  # beyond the send timeout, before a claim counts as abandoned
-SEND_TIMEOUT = timedelta(seconds=30)
+LEASE_MARGIN = timedelta(seconds=5)  # beyond the transport's timeout, before a claim counts as abandoned
 BACKOFF = (5, 30, 120, 600, 1800)  # seconds before attempt 2, 3, ...
 MAX_ATTEMPTS = len(BACKOFF) + 1
 # Pace a little under the limit: jitter between slot and arrival must never take a provider's
@@ -54,6 +56,7 @@ class Job:
     transport: Transport = field(compare=False)
     message: Outgoing = field(compare=False)
     incident_id: int | None = field(default=None, compare=False)
+    attempt_id: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,11 @@ class Result:
 def interval(transport: Transport) -> timedelta:
     rate = transport.rate_per_minute
     return timedelta(seconds=60 / (rate * SAFETY)) if rate else timedelta(0)
+
+
+def lease(transport: Transport) -> timedelta:
+    """How long a claim holds once sending starts: the transport's timeout, and a margin to record it."""
+    return timedelta(seconds=transport.timeout) + LEASE_MARGIN
 
 
 def backoff(number: int, retry_after: float | None) -> timedelta:
@@ -120,22 +128,26 @@ def _claim_from(transport: Transport, *, worker: str, now: datetime, capacity: i
             if paced and slot > now + HORIZON:
                 break
             crashed = row.state == NotificationState.SENDING
+            # Only a send that had begun may have reached the provider: a claim made ahead is no alarm.
+            began = crashed and _began(row)
             number = row.attempts + 1
             if not Notification.objects.filter(pk=row.pk, state=row.state, attempts=row.attempts).update(
                 state=NotificationState.SENDING,
                 attempts=number,
                 claimed_by=worker,
                 not_before=slot,
-                lease_until=slot + SEND_TIMEOUT + LEASE_MARGIN,
-                maybe_duplicate=True if crashed else F("maybe_duplicate"),
+                lease_until=slot + lease(transport),
+                maybe_duplicate=True if began else F("maybe_duplicate"),
             ):
                 continue  # another worker took it first
             if crashed:
                 Attempt.objects.filter(notification=row, finished_at=None).update(
-                    outcome=Outcome.INTERRUPTED, finished_at=now, error="the worker stopped before recording it"
+                    outcome=Outcome.INTERRUPTED if began else Outcome.ABANDONED,
+                    finished_at=now,
+                    error="the worker stopped before recording it" if began else "the worker stopped before sending it",
                 )
-            Attempt.objects.create(notification=row, number=number, worker=worker, claimed_at=now)
-            jobs.append(Job(slot, row.pk, number, transport, _outgoing(row), row.incident_id))
+            attempt = Attempt.objects.create(notification=row, number=number, worker=worker, claimed_at=now)
+            jobs.append(Job(slot, row.pk, number, transport, _outgoing(row), row.incident_id, attempt.pk))
             slot += step
         if paced:
             ChannelPace.objects.filter(pk=pace.pk).update(next_slot_at=slot)
@@ -143,6 +155,40 @@ def _claim_from(transport: Transport, *, worker: str, now: datetime, capacity: i
     # (record() moves the version on). Touching the incident here would hold up the claim, and claims
     # that leave late leave together, over the provider's rate.
     return jobs
+
+
+def _began(row: Notification) -> bool:
+    return Attempt.objects.filter(notification=row, number=row.attempts, started_at__isnull=False).exists()
+
+
+def start(jobs: list[Job], *, worker: str, now: datetime) -> list[Job]:
+    """Mark these attempts started, just before their transports are called; the jobs still ours.
+
+    The mark is committed before any message leaves, so a restart knows which claims may have gone out.
+    The lease is renewed from now for each transport's timeout: a message that waited for a free
+    sending thread keeps its claim. A job whose lease ended meanwhile (another worker took it) is dropped.
+    """
+    if not jobs:
+        return []
+    with transaction.atomic():
+        held = {
+            (pk, attempts)
+            for pk, attempts in Notification.objects.filter(
+                pk__in=[j.id for j in jobs], state=NotificationState.SENDING, claimed_by=worker
+            ).values_list("pk", "attempts")
+        }
+        mine = [j for j in jobs if (j.id, j.number) in held]
+        by_lease: dict[timedelta, list[int]] = {}
+        for job in mine:
+            by_lease.setdefault(lease(job.transport), []).append(job.id)
+        for length, ids in by_lease.items():  # one update per lease length, not one per message
+            Notification.objects.filter(pk__in=ids, state=NotificationState.SENDING, claimed_by=worker).update(
+                lease_until=now + length
+            )
+        Attempt.objects.filter(pk__in=[j.attempt_id for j in mine]).update(started_at=now)
+    for lost in {j.id for j in jobs} - {j.id for j in mine}:
+        log.warning("notification #%s: claim lost before it was sent", lost)
+    return mine
 
 
 def _outgoing(row: Notification) -> Outgoing:
@@ -261,7 +307,7 @@ def run_until_idle(*, worker: str = "inline", clock: Clock = timezone.now, limit
         now = clock()
         waits = advance_waits(now=now)
         jobs = claim(worker=worker, now=now, capacity=50, paced=False)
-        for job in jobs:
+        for job in start(jobs, worker=worker, now=now):
             record(job, send(job), worker=worker, now=clock())
         sent, moved = sent + len(jobs), moved + waits
         if not jobs and not waits:
@@ -300,8 +346,10 @@ class _Sender:
                     heapq.heappush(self.waiting, job)
             if self.waiting or self.inflight:
                 self.next_claim = time.monotonic() + 0.05
-        while self.waiting and self.waiting[0].slot <= self.clock() and len(self.inflight) < self.threads:
-            job = heapq.heappop(self.waiting)
+        ready: list[Job] = []
+        while self.waiting and self.waiting[0].slot <= self.clock() and len(self.inflight) + len(ready) < self.threads:
+            ready.append(heapq.heappop(self.waiting))
+        for job in start(ready, worker=self.worker, now=self.clock()):
             future = self.pool.submit(send, job)
             self.inflight[future] = job
             future.add_done_callback(lambda _: self.wake())  # record it at once

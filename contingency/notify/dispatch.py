@@ -364,39 +364,55 @@ def _exhausted(callout: Callout, at: datetime) -> None:
     tree = call_tree(document, callout.call_tree)
     if tree is None:
         return
-    next_up = _fallback(callout, document, tree, at)
+    next_up, already = _fallback(callout, document, tree, at)
+    if next_up:
+        then = f" Trying {', '.join(c.recipient_name for c in next_up)}."
+        then += f" ({', '.join(already)} already on the list.)" if already else ""
+    elif already:
+        # The lead would otherwise wonder why the deputy or escalation was not called: they already were.
+        then = f" Nobody new was called: {', '.join(already)} already on the list for this."
+    else:
+        then = " Nobody further to try."
     note(
         callout.incident,
         EventKind.NOTIFIED,
-        f"{callout.recipient_name} not reached for {callout.event_label} (tried {tried})."
-        + (f" Trying {', '.join(c.recipient_name for c in next_up)}." if next_up else " Nobody further to try."),
+        f"{callout.recipient_name} not reached for {callout.event_label} (tried {tried}).{then}",
         at=at,
         actor="notifications",
     )
 
 
-def _fallback(callout: Callout, document: PlanDocument, tree: CallTree, at: datetime) -> list[Callout]:
+def _fallback(
+    callout: Callout, document: PlanDocument, tree: CallTree, at: datetime
+) -> tuple[list[Callout], list[str]]:
+    """The fall-back's new callouts, and the names of fall-backs not called because already on the list."""
     audience = Audience(document, resolver_for(callout.incident, at))
     template = messages.template(document, _message_key(document, callout, tree))
     base = facts(callout.incident, callout.event_label, "")
+    on_list = set(
+        Callout.objects.filter(incident=callout.incident, event=callout.event).values_list("recipient_key", flat=True)
+    )
     made: list[Callout] = []
+    already: list[str] = []
     if callout.level == Level.AUDIENCE and callout.deputies:
         person = audience.one(callout.recipient_key, tree)
         deputy = audience.one(person.deputy, tree) if person and person.deputy else None
         if deputy is not None:
+            already += [f"{deputy.name} (deputy)"] if deputy.key in on_list else []
             made = _callouts(
                 callout.incident, tree, callout.event, callout.event_label, [deputy], template, base, at,
                 Level.DEPUTY, callout, callout.inform_task,
             )  # fmt: skip
     if not made and callout.level != Level.ESCALATION and tree.fallback.escalate_to:
+        escalation = audience.recipients(tree, tree.fallback.escalate_to)
+        already += [f"{r.name} (escalation)" for r in escalation if r.key in on_list]
         made = _callouts(
-            callout.incident, tree, callout.event, callout.event_label,
-            audience.recipients(tree, tree.fallback.escalate_to), template, base, at,
+            callout.incident, tree, callout.event, callout.event_label, escalation, template, base, at,
             Level.ESCALATION, callout, None,
         )  # fmt: skip
     for row in made:
         _send_step(row, at)
-    return made
+    return made, already
 
 
 def _message_key(document: PlanDocument, callout: Callout, tree: CallTree) -> str | None:

@@ -94,6 +94,7 @@ class MessageKind(models.TextChoices):
     STATUS_CONFIRMATION = "status-confirmation", "status page: confirm a subscription"
     STATUS_UPDATE = "status-update", "status page: an update to a subscriber"
     PACK_NOTICE = "pack-notice", "grab pack: a new issue, to a copy holder"
+    INVITATION = "invitation", "an invitation to join the organisation"
 
 
 class Notification(models.Model):
@@ -151,6 +152,7 @@ class Outcome(models.TextChoices):
     TEMPORARY = "temporary", "temporary failure"
     PERMANENT = "permanent", "permanent failure"
     INTERRUPTED = "interrupted", "worker stopped before recording the outcome"
+    ABANDONED = "abandoned", "worker stopped before sending it"
 
 
 class Attempt(models.Model):
@@ -158,6 +160,9 @@ class Attempt(models.Model):
     number = models.PositiveSmallIntegerField()
     worker = models.CharField(max_length=64)
     claimed_at = models.DateTimeField()
+    started_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set just before the transport was called: the send may have gone out."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, default="")
     error = ProseField(blank=True, default="")
@@ -179,3 +184,27 @@ class ChannelPace(models.Model):
 
     def __str__(self) -> str:
         return self.transport
+
+
+class CaughtMessage(models.Model):
+    """A text or e-mail the demo's catcher kept instead of sending (CONTINGENCY_CATCHER=on).
+
+    `key` is the outbox row's idempotency key: a resend after a crash is the same caught message, and the page
+    finds the organisation through the outbox row.
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    channel = models.CharField(max_length=16, help_text="sms or email.")
+    address = LineField()
+    recipient = LineField()
+    subject = LineField()
+    body = ProseField()
+    link = models.CharField(max_length=500, blank=True, default="")
+    ack_link = models.CharField(max_length=500, blank=True, default="")
+    caught_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-caught_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.recipient}"

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.templatetags.static import static
 from django.utils.crypto import salted_hmac
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 SAVE_HEADER = "Contingency-Offline"
 OWNER_HEADER = "Contingency-Offline-Owner"
@@ -67,3 +67,19 @@ def manifest(request: HttpRequest) -> HttpResponse:
         "icons": [{"src": static("img/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
     }
     return HttpResponse(json.dumps(data, indent=1), content_type="application/manifest+json")
+
+
+ICON = Path(settings.BASE_DIR) / "static" / "img" / "icon.svg"
+
+
+@functools.cache
+def _icon() -> bytes:
+    return ICON.read_bytes()
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever a page links: the site's icon (an SVG, which they all read)."""
+    response = HttpResponse(_icon(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

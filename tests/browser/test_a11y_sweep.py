@@ -35,6 +35,8 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("record kind form", "part-edit", {"org": ORG, "plan": PLAN, "section": "recordKinds", "key": "examination"}),
     ("downtime ID ranges", "downtime-ids", {"org": ORG}),
     ("status page management", "status-manage", {"org": ORG}),
+    ("caught messages (demo catcher)", "caught-messages", {"org": ORG}),
+    ("organisation settings", "organisation-settings", {"org": ORG}),
 ]
 
 # The incident pages, for incidents made in the test: (label, URL name, which incident, query string).
@@ -115,6 +117,17 @@ def ack_path(number: int) -> str:
     return reverse("callout-ack", kwargs={"signed": links.signed(callout.ack_token)})
 
 
+def invitation_path() -> str:
+    """The page an invitation's link opens (choose a username and password)."""
+    from contingency.core.models import Organisation
+    from contingency.notify import invitations
+
+    made, _ = invitations.invite(
+        organisation=Organisation.objects.get(slug=ORG), email="sweep@example.org", roles=["viewer"], actor=None
+    )
+    return "/" + invitations.link(made).split("://", 1)[1].split("/", 1)[1]
+
+
 def test_main_pages_are_accessible_and_fit_a_narrow_screen(
     page: Any, site: str, user_with: Any, request: pytest.FixtureRequest
 ) -> None:
@@ -127,6 +140,7 @@ def test_main_pages_are_accessible_and_fit_a_narrow_screen(
         kwargs = {"org": ORG} if which is None else {"org": ORG, "number": str(numbers[which])}
         pages.append((label, name, reverse(name, kwargs=kwargs) + query))
     pages.append(("acknowledgement link", "callout-ack", ack_path(numbers["invoked"])))
+    pages.append(("invitation link", "invite-accept", invitation_path()))
     for label, name, path in pages:
         response = page.goto(f"{site}{path}")
         assert response is not None

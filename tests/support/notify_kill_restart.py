@@ -79,7 +79,13 @@ def dump() -> None:
             for n in rows
         ],
         "attempts": [
-            {"key": a.notification.key, "number": a.number, "worker": a.worker, "outcome": a.outcome}
+            {
+                "key": a.notification.key,
+                "number": a.number,
+                "worker": a.worker,
+                "outcome": a.outcome,
+                "started": a.started_at is not None,
+            }
             for a in Attempt.objects.filter(notification__key__startswith=PREFIX)
             .select_related("notification")
             .order_by("notification_id", "number")

@@ -2,11 +2,9 @@
 
     python tests/support/notify_worker.py worker --only delivery --poll 0.05 --name w1
 
-The same command line as `python -m contingency.cli`, after setting delivery.SEND_TIMEOUT and
-delivery.LEASE_MARGIN from NOTIFY_TEST_SEND_TIMEOUT and NOTIFY_TEST_LEASE_MARGIN (seconds). The
-product's lease is a minute, so the messages a killed worker held are sent again only a minute later;
-the test shortens it to keep the run short, and gives the transports timeouts within it (their
-CONTINGENCY_*_TIMEOUT), so that a live worker's send never outlasts its lease.
+The same command line as `python -m contingency.cli`, after setting delivery.LEASE_MARGIN from
+NOTIFY_TEST_LEASE_MARGIN (seconds). The lease is the transport's timeout (CONTINGENCY_*_TIMEOUT, which
+the test shortens) plus that margin, so the messages a killed worker held come back within seconds.
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ def main() -> None:
     django.setup()  # the delivery module needs the apps; the command's own set-up then finds them ready
     from contingency.notify import delivery
 
-    delivery.SEND_TIMEOUT = timedelta(seconds=float(os.environ["NOTIFY_TEST_SEND_TIMEOUT"]))
     delivery.LEASE_MARGIN = timedelta(seconds=float(os.environ["NOTIFY_TEST_LEASE_MARGIN"]))
     from contingency.cli import main as cli
 

@@ -52,6 +52,9 @@ class Transport(ABC):
 
     kind: ClassVar[str]
     rate_per_minute: int | None = None
+    # The longest one send may take before the transport gives up (its configured timeout, seconds):
+    # the delivery worker's claim lease follows it.
+    timeout: float = 30.0
 
     @property
     def name(self) -> str:

@@ -96,6 +96,7 @@ class _NotifyTransport(Transport):
 
     def __init__(self, config: NotifyConfig) -> None:
         self.config = config
+        self.timeout = config.timeout
         self.rate_per_minute = config.rate_per_minute
         template = config.sms_template_id if self.channel == "sms" else config.email_template_id
         if template is None:

@@ -11,6 +11,8 @@ secrets (the SMTP password, the Notify key, webhook URLs) are never repeated in 
     E-mail   CONTINGENCY_EMAIL_VIA = smtp | notify (default: smtp when configured, else Notify's e-mail)
     Webhooks CONTINGENCY_WEBHOOK_<NAME> = teams:<url> | slack:<url> | json:<url>, and optionally
              CONTINGENCY_WEBHOOK_<NAME>_RATE_PER_MINUTE; the webhook's name is <name> in lower case, '_' -> '-'
+    Catcher  CONTINGENCY_CATCHER = on: texts and e-mails with no real channel are kept in the application for
+             the demo (catcher.py), never sent
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from pydantic_core import ErrorDetails
 from contingency.plans.spec.types import ID_PATTERN
 
 from .base import Transport
+from .catcher import VARIABLE as CATCHER
+from .catcher import CatcherEmail, CatcherSms
 from .govuk_notify import NotifyConfig, NotifyEmailTransport, NotifySmsTransport
 from .smtp import SmtpConfig, SmtpTransport
 from .webhooks import WebhookConfig, webhook_transport
@@ -79,9 +83,11 @@ class Channels:
     def for_plan_channel(self, channel: str) -> Transport | None:
         """The transport for a call tree's channel; None when it is not configured, and for "phone" (a person rings)."""
         if channel == "sms":
-            return self.transports.get("notify-sms")
+            return self.transports.get("notify-sms") or self.transports.get("catcher-sms")
         if channel == "email" and self.email_via is not None:
             return self.transports.get("smtp" if self.email_via == "smtp" else "notify-email")
+        if channel == "email":
+            return self.transports.get("catcher-email")
         return None
 
     def plan_channels(self) -> list[str]:
@@ -124,6 +130,12 @@ def load(environ: Mapping[str, str]) -> Channels:
     for config in _webhooks(environ, problems):
         transport = webhook_transport(config)
         transports[transport.name] = transport
+    catcher = (_given(environ, CATCHER) or "off").lower()
+    if catcher in ("on", "1", "true", "yes"):
+        transports["catcher-sms"] = CatcherSms()
+        transports["catcher-email"] = CatcherEmail()
+    elif catcher not in ("off", "0", "false", "no"):
+        problems.append(f"{CATCHER}: {catcher!r} should be on or off")
     if problems:
         raise ChannelConfigError(problems)
     return Channels(transports, email_via)

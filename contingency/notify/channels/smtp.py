@@ -80,6 +80,7 @@ class SmtpTransport(Transport):
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
+        self.timeout = config.timeout
         self.rate_per_minute = config.rate_per_minute
         self._envelope_from = parseaddr(config.sender)[1]
 

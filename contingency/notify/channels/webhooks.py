@@ -51,6 +51,7 @@ class WebhookTransport(Transport):
 
     def __init__(self, config: WebhookConfig) -> None:
         self.config = config
+        self.timeout = config.timeout
         self.rate_per_minute = config.rate_per_minute
 
     @property

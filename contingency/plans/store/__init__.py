@@ -2,8 +2,10 @@
 
 Import replaces: the plan row (and so its primary key) is kept, every part of the plan is
 deleted and written again in file order, and all of it happens in one transaction, so a
-failure half-way leaves the database as it was. The plan file is authoritative, also for
-the organisation it names. Export rebuilds the document with one query per table, and
+failure half-way leaves the database as it was. The plan file is authoritative for the plan;
+the organisation it names is created from it when there is none, and otherwise left as its
+administrators set it (core.organisations; decision 0024), so an upload never renames an
+organisation or moves its working hours. Export rebuilds the document with one query per table, and
 `export_plan(import_plan(p)) == p` for every valid plan (models.py explains the mapping).
 """
 
@@ -25,7 +27,14 @@ from ..validate import check_references
 from .reader import Reader, organisation_data
 from .writer import Writer, data_or_none
 
-__all__ = ["export_plan", "import_plan", "import_plans", "organisation_document", "upsert_organisation"]
+__all__ = [
+    "export_plan",
+    "import_plan",
+    "import_plans",
+    "organisation_differences",
+    "organisation_document",
+    "upsert_organisation",
+]
 
 
 def import_plan(document: PlanDocument, *, source: str | None = None) -> Plan:
@@ -82,7 +91,7 @@ def _import(document: PlanDocument, source: str | None) -> Plan:
     # surface as a KeyError half-way through the writes.
     if problems := check_references(document):
         raise PlanInvalid(problems)
-    organisation = upsert_organisation(document.organisation)
+    organisation = organisation_for(document.organisation)
     control = document.document
     persons = {p.id for p in document.people}  # a name as written is never a person's id (no spaces)
     plan, _ = Plan.objects.update_or_create(
@@ -126,10 +135,9 @@ def _import(document: PlanDocument, source: str | None) -> Plan:
     return plan
 
 
-def upsert_organisation(organisation: d.Organisation) -> Organisation:
-    """Create or update the organisation a plan file describes (call inside a transaction)."""
+def _described(organisation: d.Organisation) -> dict[str, object]:
     hours = organisation.working_hours
-    described = {
+    return {
         "name": organisation.name,
         "timezone": organisation.timezone,
         "nation": organisation.nation.value,
@@ -137,6 +145,28 @@ def upsert_organisation(organisation: d.Organisation) -> Organisation:
         "working_start": hours.start,
         "working_end": hours.end,
     }
+
+
+def organisation_for(organisation: d.Organisation) -> Organisation:
+    """The organisation a plan file names: created from the file when new, otherwise unchanged."""
+    row, _ = Organisation.objects.get_or_create(slug=organisation.id, defaults=_described(organisation))
+    return row
+
+
+def organisation_differences(organisation: d.Organisation) -> list[str]:
+    """What a plan file says about its (existing) organisation that differs from the organisation's settings."""
+    described = _described(organisation)
+    stored = Organisation.objects.filter(slug=organisation.id).values(*described).first()
+    if stored is None:
+        return []
+    labels = {"working_days": "working hours", "working_start": "working hours", "working_end": "working hours"}
+    return list(dict.fromkeys(labels.get(k, k.replace("_", " ")) for k, v in described.items() if stored[k] != v))
+
+
+def upsert_organisation(organisation: d.Organisation) -> Organisation:
+    """Create or update the organisation as described (call inside a transaction): a laptop copy follows
+    its server's organisation. A plan import does not (organisation_for)."""
+    described = _described(organisation)
     before = Organisation.objects.filter(slug=organisation.id).values(*described).first()
     row, _ = Organisation.objects.update_or_create(slug=organisation.id, defaults=described)
     if before is not None and before != described:

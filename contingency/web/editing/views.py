@@ -22,7 +22,7 @@ from contingency.plans.lint import Options, Severity, lint, severity_counts
 from contingency.plans.models import Plan, PlanStatus
 from contingency.plans.problems import PlanInvalid
 from contingency.plans.spec import PlanDocument
-from contingency.plans.store import export_plan
+from contingency.plans.store import export_plan, organisation_differences
 from contingency.plans.validate import index, load_text
 from contingency.plans.workflow import local_today
 from contingency.plans.yamlform import document_to_data, to_yaml
@@ -306,6 +306,7 @@ def _save_upload(
 ) -> HttpResponse:
     target = plan or Plan.objects.filter(organisation=ctx.organisation, key=document.id).first()
     before = editing.plan_data(target) if target else None
+    differs = organisation_differences(document.organisation)  # before the save: a new organisation has none
     saved = editing.save_document(
         document, organisation=ctx.organisation, actor=request.user, via="upload", source=name, plan=plan
     )
@@ -317,6 +318,12 @@ def _save_upload(
     else:
         done = f"Plan {saved.key} is unchanged: {name} holds the same plan."
     messages.success(request, f"{done} {lint_summary(document, local_today(ctx.organisation))}")
+    if differs:
+        messages.info(
+            request,
+            f"The file's organisation ({', '.join(differs)}) differs from {ctx.organisation.name}'s settings; the "
+            "settings are kept (an administrator changes them on the Settings page).",
+        )
     return redirect(plan_url(saved))
 
 

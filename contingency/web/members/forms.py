@@ -33,6 +33,37 @@ class CreateUserForm(forms.Form):
     roles = RolesField()
 
 
+class InviteForm(forms.Form):
+    email = forms.CharField(
+        label="E-mail address", max_length=254, error_messages={"required": "Enter their e-mail address."}
+    )
+    name = forms.CharField(label="Name (optional)", max_length=150, required=False)
+    roles = RolesField()
+
+
+class AcceptForm(forms.Form):
+    username = forms.CharField(max_length=150, error_messages={"required": "Choose a username."})
+    password = forms.CharField(
+        label="Password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+        help_text="At least 12 characters, not a common password, not all numbers and not like the username.",
+        error_messages={"required": "Choose a password."},
+    )
+    again = forms.CharField(
+        label="The same password again",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+        error_messages={"required": "Type the password again."},
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("again") and data["password"] != data["again"]:
+            self.add_error("again", "The two passwords differ.")
+        return data
+
+
 class RolesForm(forms.Form):
     roles = RolesField()
 

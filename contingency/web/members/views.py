@@ -27,16 +27,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from contingency.core import audit, signin, tokens
 from contingency.core.access import organisations_of, roles_in
 from contingency.core.membership import add_member, remove_member, set_roles
-from contingency.core.models import ApiToken, AuditEntry, Membership, Role, TokenScope
+from contingency.core.models import ApiToken, AuditEntry, Invitation, Membership, PersonLink, Role, TokenScope
 from contingency.core.permissions import Capability
 from contingency.lib.keys import KeyUnusable
 from contingency.mirror.signer import public_key
+from contingency.notify import invitations
+from contingency.plans import people
 from contingency.plans.models import Plan
 from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 
 from .display import CAPABILITY_TEXT, ChangeRow, change_rows, day_bounds, role_table
-from .forms import AddExistingForm, AuditFilterForm, CreateUserForm, RolesForm, TokenForm
+from .forms import AddExistingForm, AuditFilterForm, InviteForm, RolesForm, TokenForm
 
 MIRROR_TOKEN_DAYS = 90
 
@@ -49,6 +51,8 @@ class MemberRow:
     roles: list[str]
     form: RolesForm
     errors: list[str]
+    person: PersonLink | None = None
+    suggested: people.PlanPerson | None = None
 
 
 def _members(ctx: OrgContext) -> list[MemberRow]:
@@ -58,9 +62,12 @@ def _members(ctx: OrgContext) -> list[MemberRow]:
         if row is None:
             row = rows[membership.user_id] = MemberRow(membership.user, [], RolesForm(), [])
         row.roles.append(membership.role)
-    for row in rows.values():
+    links = {link.user_id: link for link in PersonLink.objects.filter(organisation=ctx.organisation)}
+    suggested = people.suggestions(ctx.organisation)
+    for pk, row in rows.items():
         row.roles.sort()
         row.form = RolesForm(initial={"roles": row.roles})
+        row.person, row.suggested = links.get(pk), suggested.get(pk)
     return sorted(rows.values(), key=lambda r: r.user.username.lower())
 
 
@@ -70,16 +77,18 @@ def members(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
     """The member list with forms; every form posts here with an `action`."""
     rows = _members(ctx)
     add_form: Form = AddExistingForm(prefix="add")
-    create_form: Form = CreateUserForm(prefix="new")
+    invite_form: Form = InviteForm(prefix="invite")
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action == "add":
             add_form = AddExistingForm(request.POST, prefix="add")
             done = _add(request, ctx, add_form, creating=False)
-        elif action == "create":
-            create_form = CreateUserForm(request.POST, prefix="new")
-            done = _add(request, ctx, create_form, creating=True)
+        elif action == "invite":
+            invite_form = InviteForm(request.POST, prefix="invite")
+            done = _invite(request, ctx, invite_form)
+        elif action in ("link", "unlink"):
+            done = _link(request, ctx, rows, action)
         elif action in ("roles", "remove"):
             done = _change(request, ctx, rows, action)
         elif action == "unlock":
@@ -95,7 +104,8 @@ def members(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
         "nav": "members",
         "rows": rows,
         "add_form": add_form,
-        "create_form": create_form,
+        "invite_form": invite_form,
+        "invited": Invitation.objects.filter(organisation=ctx.organisation, accepted_at=None)[:50],
         "capabilities": [(cap.value, CAPABILITY_TEXT[cap]) for cap in Capability],
         "role_table": role_table(),
         "locks": signin.current_locks([row.user.username for row in rows], timezone.now()),
@@ -120,15 +130,54 @@ def _add(request: HttpRequest, ctx: OrgContext, form: Form, *, creating: bool) -
         return False
     data = form.cleaned_data
     with refusals.onto(form):
-        user = add_member(
-            ctx.organisation,
-            username=data["username"],
+        user = add_member(ctx.organisation, username=data["username"], roles=data["roles"], actor=request.user)
+        messages.success(request, f"{user.username} is now a member of {ctx.organisation.name}.")
+        return True
+    return False
+
+
+def _invite(request: HttpRequest, ctx: OrgContext, form: Form) -> bool:
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    with refusals.onto(form):
+        invitation, message = invitations.invite(
+            organisation=ctx.organisation,
+            email=data["email"],
+            name=data["name"],
             roles=data["roles"],
             actor=request.user,
-            email=data["email"] if creating else None,
-            password=data["password"] if creating else None,
         )
-        messages.success(request, f"{user.username} is now a member of {ctx.organisation.name}.")
+        if message.state == "failed":
+            messages.warning(
+                request,
+                f"No e-mail channel is configured, so nothing was sent: give {invitation.email} this link yourself "
+                f"(it works once, for {invitations.INVITE_DAYS} days): {message.link}",
+            )
+        else:
+            messages.success(request, f"An invitation is on its way to {invitation.email}.")
+        return True
+    return False
+
+
+def _link(request: HttpRequest, ctx: OrgContext, rows: list[MemberRow], action: str) -> bool:
+    username = request.POST.get("username", "")
+    row = next((r for r in rows if r.user.username == username), None)
+    if row is None:
+        messages.error(request, f"Nothing was changed: {username!r} is not a member of {ctx.organisation.name}.")
+        return False
+    with refusals.flashed(request):
+        if action == "unlink":
+            people.unlink(organisation=ctx.organisation, user=row.user, actor=request.user)
+            messages.success(request, f"{username} is no longer linked to a person in the plans.")
+        else:
+            made = people.link(
+                organisation=ctx.organisation,
+                person_key=request.POST.get("person", ""),
+                user=row.user,
+                actor=request.user,
+            )
+            messages.success(request, f"{username} is {made.person_name} in the plans.")
         return True
     return False
 

@@ -18,3 +18,11 @@ register = template.Library()
 @register.inclusion_tag("web/notify/_reached.html", takes_context=True)
 def reached_panel(context: template.Context) -> dict[str, Any]:
     return panel_context({str(key): value for key, value in context.flatten().items()})
+
+
+@register.simple_tag
+def catcher_on() -> bool:
+    """Whether the demo's catcher keeps this installation's texts and e-mails (the Caught messages page)."""
+    from contingency.web.notify.caught import catching
+
+    return catching()
