@@ -184,7 +184,7 @@ def test_an_acknowledgement_is_seen_at_once(pacs: Plan) -> None:
 
 def test_an_organisation_changed_in_its_settings_is_seen_in_every_plan(pacs: Plan) -> None:
     assert readmodel.view(fresh(pacs)).document.organisation.name == "Northwick General Hospital NHS Foundation Trust"
-    # Another plan's file naming the organisation differently changes nothing (decision 0024).
+    # Another plan's file naming the organisation differently changes nothing (decision 0027).
     other = copy.deepcopy(plan_data(pacs))
     other["id"] = "another-plan"
     other["organisation"]["name"] = "Northwick and District Hospitals"

@@ -1,7 +1,7 @@
 """An organisation's own settings - name, time zone, working hours, nation - changed by its administrators.
 
 They are the organisation's, not any plan's: importing or uploading a plan creates an organisation it names
-when there is none, and otherwise leaves it as it is (decision 0024). Every change is audited.
+when there is none, and otherwise leaves it as it is (decision 0027). Every change is audited.
 """
 
 from __future__ import annotations

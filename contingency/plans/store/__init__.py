@@ -4,7 +4,7 @@ Import replaces: the plan row (and so its primary key) is kept, every part of th
 deleted and written again in file order, and all of it happens in one transaction, so a
 failure half-way leaves the database as it was. The plan file is authoritative for the plan;
 the organisation it names is created from it when there is none, and otherwise left as its
-administrators set it (core.organisations; decision 0024), so an upload never renames an
+administrators set it (core.organisations; decision 0027), so an upload never renames an
 organisation or moves its working hours. Export rebuilds the document with one query per table, and
 `export_plan(import_plan(p)) == p` for every valid plan (models.py explains the mapping).
 """
