@@ -134,6 +134,13 @@ def log_out(page: Any) -> None:
     page.wait_for_load_state()
 
 
+def page_width(page: Any) -> int:
+    """The page's full width once it has loaded: measured earlier, a stylesheet still on its way leaves
+    long words unwrapped and the page wider than it will be (a click waits for the navigation, not the CSS)."""
+    page.wait_for_load_state("load")
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
 def screenshot(page: Any, request: pytest.FixtureRequest, step: str) -> Path:
     """Save a full-page screenshot as artifacts/screenshots/<test>-<step>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from .conftest import a11y_violations, describe, log_in, screenshot
+from .conftest import a11y_violations, describe, log_in, page_width, screenshot
 
 ORG = "northwick-general"
 PLAN = "pacs-bcdr"
@@ -153,7 +153,7 @@ def test_main_pages_are_accessible_and_fit_a_narrow_screen(
             screenshot(page, request, name)
             found.append(f"{label} {path}:\n{describe(violations)}")
         page.set_viewport_size({"width": NARROW, "height": 800})
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = page_width(page)
         if width > NARROW:
             screenshot(page, request, f"{name}-too-wide")
             found.append(f"{label} {path}: {width}px wide at a {NARROW}px viewport (scrolls sideways)")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import check_a11y, log_in, screenshot
+from .conftest import check_a11y, log_in, page_width, screenshot
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 
@@ -38,7 +38,7 @@ def test_record_an_examination_one_handed_on_a_phone(
     save = page.get_by_role("button", name="Save and record the next")
     box = save.bounding_box()
     assert box is not None and box["height"] >= 48 and box["width"] >= 300  # a target for a thumb
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing off the side
+    assert page_width(page) <= 360  # nothing off the side
     save.click()
     expect(page.get_by_text("Saved: record 1. Ready for the next")).to_be_visible()
     expect(page.get_by_label("Modality")).to_have_value("DX")  # kept for the next record
@@ -56,7 +56,7 @@ def test_record_an_examination_one_handed_on_a_phone(
     page.get_by_role("button", name="Save and record the next").click()
     expect(page.get_by_role("alert")).to_contain_text("check character does not match")
     expect(page.get_by_label("Downtime ID")).to_have_attribute("aria-invalid", "true")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(page) <= 360
     screenshot(page, request, "phone-error")
     check_a11y(page, "record a downtime examination (phone, with an error)")
     assert DowntimeRecord.objects.filter(incident=incident).count() == 1

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import check_a11y, log_in, screenshot
+from .conftest import check_a11y, log_in, page_width, screenshot
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
@@ -36,6 +36,6 @@ def test_what_to_do_now_on_a_phone(new_context: Any, site: str, user_with: Any, 
     assert tel.first.get_attribute("href", timeout=1000).replace("tel:", "").lstrip("+").replace(" ", "").isdigit()
 
     # Nothing wider than the phone: no sideways scrolling.
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(page) <= 390
     screenshot(page, request, "phone")
     check_a11y(page, "what to do now (phone)")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import check_a11y, log_in, screenshot
+from .conftest import check_a11y, log_in, page_width, screenshot
 
 ORG = "northwick-general"
 PLAN = "pacs-bcdr"
@@ -84,7 +84,7 @@ def test_report_and_invoke_from_the_what_to_do_page_on_a_phone(
         step_2.get_by_role("group", name=check).get_by_role("radio", name="Yes").check()
     step_2.get_by_label("What are you seeing?").fill("No images load on any PC in main X-ray or in CT.")
     screenshot(page, request, "checks")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(page) <= 390
     step_2.get_by_role("button", name="Report the failure").click()
 
     # The assessment and the risk response it proposes, before anyone invokes.
@@ -116,7 +116,7 @@ def test_report_and_invoke_from_the_what_to_do_page_on_a_phone(
     expect(row.get_by_role("cell").nth(1)).to_contain_text("7 days")  # MTPD
     expect(row.get_by_role("cell").nth(1)).to_contain_text("left")
     expect(timeline(page)).to_contain_text("invoked")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(page) <= 390
     screenshot(page, request, "invoked")
     check_a11y(page, "incident page, invoked (phone)")
 

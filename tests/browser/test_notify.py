@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import check_a11y, log_in, screenshot
+from .conftest import check_a11y, log_in, page_width, screenshot
 
 ORG = "northwick-general"
 PLAN = "pacs-bcdr"
@@ -61,7 +61,7 @@ def test_a_phone_opens_the_sms_link_and_acknowledges(
     expect(button).to_be_visible()
     box = button.bounding_box()
     assert box is not None and box["height"] >= 44 and box["width"] >= 300  # one large button, thumb-sized
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     screenshot(phone, request, "ack-page")
     check_a11y(phone, "acknowledgement page (phone)")
     button.click()

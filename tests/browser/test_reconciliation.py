@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from .conftest import check_a11y, log_in, screenshot
+from .conftest import check_a11y, log_in, page_width, screenshot
 
 NARROW = {"viewport": {"width": 360, "height": 800}}
 
 
 def _fits(page: Any) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360, page.url
+    assert page_width(page) <= 360, page.url
 
 
 def test_check_the_archive_on_a_narrow_screen(

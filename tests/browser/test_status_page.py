@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from .conftest import check_a11y, screenshot
+from .conftest import check_a11y, page_width, screenshot
 
 ORG = "northwick-general"
 PHONE = {"width": 360, "height": 800}
 
 
 def _fits(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= PHONE["width"], f"{page.url}: {width}px wide at a 360px viewport"
 
 
