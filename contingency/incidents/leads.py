@@ -42,7 +42,9 @@ class Chosen:
 
     @property
     def shown(self) -> str:
-        return f"{self.name} ({self.user.get_username()})" if self.user is not None else self.name
+        """The name, with the member's username when it differs ("Helen Marsh (hmarsh)")."""
+        username = self.user.get_username() if self.user is not None else self.name
+        return self.name if username == self.name else f"{self.name} ({username})"
 
 
 def _from_holder(organisation: Organisation, found: Holder | None) -> Chosen | None:
@@ -285,7 +287,7 @@ def decide(
         incident = _locked(lead_request.incident)
         request = LeadRequest.objects.select_for_update().select_related("by").get(pk=lead_request.pk)
         if request.state != RequestState.PENDING:
-            raise IncidentError(f"{request.by_name}'s request was already {request.get_state_display()}")
+            raise IncidentError(f"{request.by_name}'s request was already {request.state}")
         if not incident.is_open:
             raise IncidentError(f"incident #{incident.number} is {incident.state}: its roles are settled")
         _refuse_unless_allowed(actor, incident, "answer a request to lead")
