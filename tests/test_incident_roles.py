@@ -87,6 +87,11 @@ def invoked(plan_key: str, at: datetime, actor: Any = None) -> Incident:
         return services.invoke(incident=reported, actor=actor)
 
 
+def data(value: Any) -> dict[str, Any]:
+    assert isinstance(value, dict)
+    return value
+
+
 def counts(incident: Incident) -> tuple[int, int, int, int]:
     return (
         AuditEntry.objects.count(),
@@ -112,7 +117,7 @@ def test_invocation_sets_the_lead_for_in_hours_and_out_of_hours(demo_plans: list
         "deputy: Senior radiographer on shift."
     )
     invocation = AuditEntry.objects.filter(object_type="incident", note="invoked").latest("id")
-    assert invocation.after["lead"] == "PACS team" and invocation.after["leadMember"] is None
+    assert data(invocation.after)["lead"] == "PACS team" and data(invocation.after)["leadMember"] is None
     night = invoked(PACS, NIGHT)
     assert roles(night) == (None, "Senior radiographer on shift", None, "PACS team")
 
@@ -147,7 +152,7 @@ def test_an_administrator_or_the_lead_changes_the_roles(led: tuple[Incident, Use
     entry = TimelineEntry.objects.filter(incident=incident, kind="lead").latest("id")
     assert entry.text == "Incident lead: helen, in place of PACS team. Helen is in today"
     change = AuditEntry.objects.filter(object_type="incident-lead").latest("id")
-    assert (change.actor_name, change.note, change.before["lead"], change.after["leadMember"]) == (
+    assert (change.actor_name, change.note, data(change.before)["lead"], data(change.after)["leadMember"]) == (
         "boss",
         "lead changed",
         "PACS team",
@@ -252,7 +257,7 @@ def test_the_hand_over_record_names_the_outgoing_and_incoming_lead(led: tuple[In
     entry = TimelineEntry.objects.filter(incident=incident, kind="handover").latest("id")
     assert "Incident lead: tom, in place of helen." in entry.text
     audit = AuditEntry.objects.filter(object_type="incident-handover").latest("id")
-    assert (audit.after["leadFrom"], audit.after["leadTo"], audit.before["leadMember"]) == (
+    assert (data(audit.after)["leadFrom"], data(audit.after)["leadTo"], data(audit.before)["leadMember"]) == (
         "helen",
         "tom",
         "helen",
