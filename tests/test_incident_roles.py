@@ -265,3 +265,58 @@ def test_the_hand_over_record_names_the_outgoing_and_incoming_lead(led: tuple[In
     # To someone without an account: their name is the lead, with no member behind it.
     handover.hand_over(incident=incident, actor=admin, to_name="Night site manager")
     assert roles(incident)[:2] == (None, "Night site manager")
+
+
+# ---------------------------------------------------------------- the pages
+
+
+@pytest.mark.django_db
+def test_every_incident_page_shows_the_lead_and_the_roles_page_works(demo_plans: list[object]) -> None:
+    import html
+    import re
+
+    from django.urls import reverse
+
+    from .web import client_for
+
+    incident = invoked(PACS, NOON)
+    admin, helen, tom = (
+        make_user("boss", HOME_ORG, Role.ADMINISTRATOR),
+        make_user("helen", HOME_ORG, Role.RESPONDER),
+        make_user("tom", HOME_ORG, Role.RESPONDER),
+    )
+    args = {"org": HOME_ORG, "number": incident.number}
+
+    def text(client: Any, name: str) -> str:
+        response = client.get(reverse(name, kwargs=args))
+        assert response.status_code == 200, name
+        return str(html.unescape(response.content.decode()))
+
+    for name in ("incident", "incident-mine", "incident-handover", "incident-briefing", "incident-lead"):
+        words = " ".join(re.sub(r"<[^>]+>", "", text(client_for(tom), name)).split())
+        assert "Incident lead: PACS team · Deputy: Senior radiographer on shift" in words, name
+    # Not the lead: tom may only ask, and as no member leads, he becomes lead at once.
+    roles_page = text(client_for(tom), "incident-lead")
+    assert "Ask to be lead" in roles_page and "Hand over the lead" not in roles_page
+    change = reverse("incident-lead-change", kwargs={**args, "which": "lead"})
+    refused = client_for(helen).post(change, {"lead-to_user": helen.pk})
+    assert refused.status_code == 400 and "only the incident lead" in html.unescape(refused.content.decode())
+    # An administrator makes helen lead; she sees the hand-over form and tom's request, and declines it.
+    assert client_for(admin).post(change, {"lead-to_user": helen.pk}).status_code == 302
+    assert roles(incident)[:2] == (helen, "helen")
+    ask = reverse("incident-lead-ask", kwargs=args)
+    assert client_for(tom).post(ask, {"note": "I am on site"}).status_code == 302
+    request = LeadRequest.objects.get(incident=incident, state="pending")
+    as_helen = text(client_for(helen), "incident-lead")
+    assert "Hand over the lead" in as_helen and "I am on site" in as_helen and "Accept: tom leads" in as_helen
+    answer = reverse("incident-lead-answer", kwargs={**args, "pk": request.pk})
+    assert client_for(tom).post(answer, {"accept": "yes"}).status_code == 302  # refused, shown as a message
+    assert roles(incident)[0] == helen
+    assert client_for(helen).post(answer, {"accept": "no", "answer": "Not yet"}).status_code == 302
+    request.refresh_from_db()
+    assert (request.state, request.answer) == ("declined", "Not yet")
+    deputy = reverse("incident-lead-change", kwargs={**args, "which": "deputy"})
+    empty = client_for(helen).post(deputy, {"deputy-to_name": " "})
+    assert empty.status_code == 400 and "Say who" in html.unescape(empty.content.decode())
+    assert client_for(helen).post(deputy, {"deputy-to_user": tom.pk}).status_code == 302
+    assert roles(incident)[2:] == (tom, "tom")
