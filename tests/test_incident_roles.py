@@ -320,3 +320,47 @@ def test_every_incident_page_shows_the_lead_and_the_roles_page_works(demo_plans:
     assert empty.status_code == 400 and "Say who" in html.unescape(empty.content.decode())
     assert client_for(helen).post(deputy, {"deputy-to_user": tom.pk}).status_code == 302
     assert roles(incident)[2:] == (tom, "tom")
+
+
+# ---------------------------------------------------------------- the API
+
+
+@pytest.mark.django_db
+def test_the_api_reads_and_changes_the_roles(api_as: Callable[..., Any]) -> None:
+    import json
+
+    incident = invoked(PACS, NIGHT)
+    base = f"/api/v1/organisations/{HOME_ORG}/incidents/{incident.number}/roles"
+    admin, lead, other = api_as("administrator"), api_as("responder"), api_as("responder")
+
+    def send(client: Any, method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+        return getattr(client, method)(url, data=json.dumps(body or {}), content_type="application/json")
+
+    shown = lead.get(base).json()
+    assert (shown["lead"], shown["leadName"], shown["deputyName"], shown["requests"]) == (
+        None,
+        "Senior radiographer on shift",
+        "PACS team",
+        [],
+    )
+    assert send(lead, "put", f"{base}/lead", {"to": lead.username}).status_code == 409  # not the lead, nor admin
+    assert send(admin, "put", f"{base}/lead", {"to": "nobody-here"}).status_code == 422
+    changed = send(admin, "put", f"{base}/lead", {"to": lead.username, "note": "On site"})
+    assert changed.status_code == 200 and changed.json()["lead"] == lead.username
+    asked = send(other, "post", f"{base}/requests", {"note": "I know the vendor"})
+    assert asked.status_code == 201 and asked.json()["state"] == "pending"
+    pk = asked.json()["id"]
+    assert send(other, "post", f"{base}/requests/{pk}/accept").status_code == 409
+    declined = send(lead, "post", f"{base}/requests/{pk}/decline", {"answer": "Not yet"})
+    assert (declined.json()["state"], declined.json()["answer"]) == ("declined", "Not yet")
+    again = send(other, "post", f"{base}/requests").json()["id"]
+    assert send(lead, "post", f"{base}/requests/{again}/accept").json()["state"] == "accepted"
+    detail = lead.get(f"/api/v1/organisations/{HOME_ORG}/incidents/{incident.number}").json()
+    assert detail["people"]["lead"] == other.username
+    handed = send(
+        other, "post", f"/api/v1/organisations/{HOME_ORG}/incidents/{incident.number}/handover", {"to": lead.username}
+    )
+    assert (handed.json()["record"]["leadFrom"], handed.json()["record"]["leadTo"]) == (other.username, lead.username)
+    assert send(lead, "put", f"{base}/deputy", {"toName": "Night site manager"}).json()["deputyName"] == (
+        "Night site manager"
+    )
