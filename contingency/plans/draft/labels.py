@@ -210,9 +210,8 @@ def match(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
 
 
 def is_one_of(text: str, synonyms: tuple[str, ...]) -> bool:
-    words = normalise(re.sub(r"\(.*?\)", " ", text))
-    words = re.sub(r"^(\d+(\.\d+)*|[a-z]\))\s+", "", words)  # a numbered heading: "4.2 In hours"
-    return words in synonyms
+    text = re.sub(r"^\s*(\d+(\.\d+)*\.?|[a-z]\))\s+", "", text)  # a numbered heading: "4.2 In hours"
+    return normalise(re.sub(r"\(.*?\)", " ", text)) in synonyms
 
 
 _ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b", re.IGNORECASE)
