@@ -63,7 +63,15 @@ def test_dates_and_issues_are_read_the_british_way_and_never_guessed() -> None:
     assert L.parse_date("1st March 2025") == date(2025, 3, 1)
     assert L.parse_date("2025-03-01") == date(2025, 3, 1)
     assert L.parse_date("March 2025") is None
-    assert [L.parse_issue(t) for t in ("3", "Issue 4", "v2", "2.0", "1.1", "draft", "0")] == [3, 4, 2, 2, None, None, None]
+    assert [L.parse_issue(t) for t in ("3", "Issue 4", "v2", "2.0", "1.1", "draft", "0")] == [
+        3,
+        4,
+        2,
+        2,
+        None,
+        None,
+        None,
+    ]
 
 
 # ---------------------------------------------------------------- reading
@@ -307,7 +315,7 @@ def test_the_command_refuses_a_bad_file_naming_it_and_writes_nothing(tmp_path: P
     bad = tmp_path / "minutes.docx"
     bad.write_bytes(b"PK\x03\x04 not really")
     target = tmp_path / "out.yaml"
-    code, out, err = run("plan", "draft", str(bad), "-o", str(target))
+    code, _, err = run("plan", "draft", str(bad), "-o", str(target))
     assert code == 2
     assert err.startswith("minutes.docx is damaged: it cannot be opened as a Word document\n")
     assert not target.exists()
