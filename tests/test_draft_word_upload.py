@@ -78,6 +78,10 @@ def test_an_editor_starts_a_draft_in_their_organisation_and_sees_the_report(memb
     page = html.unescape(editor.get(response["Location"]).content.decode())
     assert "Kept as text: paragraph 19, under heading 'Out of hours': The on-call radiographer leads." in page
     assert "Checks on this plan" in page
+    history = reverse("history", kwargs={"org": HOME_ORG, "object_type": "plan", "key": KEY})
+    listed = html.unescape(editor.get(history).content.decode())
+    assert "started from the Word document PACS plan.docx" in listed
+    assert "table 3, row 4, column 'Mobile': ask switchboard" in listed  # every passage, kept in the history
 
 
 def test_a_second_upload_makes_another_draft_and_never_replaces_a_plan(member: MemberFactory) -> None:

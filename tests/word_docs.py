@@ -20,9 +20,9 @@ def table(document: Document, rows: Sequence[Sequence[str]]) -> None:
     width = max(len(row) for row in rows)
     grid = document.add_table(rows=len(rows), cols=width)
     grid.style = "Table Grid"
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            grid.cell(r, c).text = text
+    for row, texts in zip(grid.rows, rows, strict=True):
+        for cell, text in zip(row.cells, texts, strict=False):  # row by row: table.cell() reads the whole table
+            cell.text = text
 
 
 def numbered(document: Document, *items: str, level: int = 0) -> None:

@@ -19,8 +19,8 @@ from .source import Block, Heading, Paragraph, Properties, Row, Source, Table
 MAX_BYTES = 10 * 1024 * 1024  # Word files of real plans, images included, are well under this
 MAX_UNPACKED = 64 * 1024 * 1024
 MAX_MEMBERS = 2_000
-MAX_BLOCKS = 20_000
-MAX_CELLS = 50_000
+MAX_BLOCKS = 10_000  # a 100-page plan has a few thousand
+MAX_CELLS = 20_000
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97-2003 (.doc) and other old Office files
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -84,6 +84,8 @@ def _blocks(document: Any, name: str) -> list[Block]:
     from docx.table import Table as DocxTable
 
     formats = _list_formats(document)
+    # Style names by id, read once: python-docx looks a paragraph's style up among all styles each time.
+    styles = {str(style.style_id): str(style.name or "") for style in document.styles}
     found: list[Block] = []
     paragraphs = tables = cells = 0
     for item in document.iter_inner_content():
@@ -98,30 +100,36 @@ def _blocks(document: Any, name: str) -> list[Block]:
             found.append(Table(tables, tuple(rows)))
             continue
         paragraphs += 1
-        block = _paragraph(item, paragraphs, formats)
+        block = _paragraph(item, paragraphs, formats, styles)
         if block is not None:
             found.append(block)
     return found
 
 
-def _paragraph(paragraph: Any, number: int, formats: dict[tuple[str, str], str]) -> Block | None:
-    text = clean(paragraph.text).replace("\n", " ")
+def _paragraph(
+    paragraph: Any, number: int, formats: dict[tuple[str, str], str], styles: dict[str, str]
+) -> Block | None:
+    p = paragraph._p
+    text = clean(_text(p)).replace("\n", " ")
     if not text:
         return None
-    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    style = styles.get(str(p.style), "") if p.style else ""
     if style.lower() == "title":
         return Heading(text, 0)
     if match := _HEADING_STYLE.match(style.strip()):
         return Heading(text, int(match.group(1)))
-    outline = paragraph._p.xpath("./w:pPr/w:outlineLvl/@w:val")
-    if outline and str(outline[0]).isdigit() and int(outline[0]) < 9:
-        return Heading(text, int(outline[0]) + 1)
-    num = paragraph._p.xpath("./w:pPr/w:numPr")
-    if num:
-        level = _int(num[0].xpath("./w:ilvl/@w:val"))
-        num_id = num[0].xpath("./w:numId/@w:val")
-        if num_id and str(num_id[0]) != "0":
-            numbered = formats.get((str(num_id[0]), str(level)), "decimal") != "bullet"
+    properties = p.pPr
+    outline = properties.find(f"{_W}outlineLvl") if properties is not None else None
+    level_text = str(outline.get(f"{_W}val")) if outline is not None else ""
+    if level_text.isdigit() and int(level_text) < 9:
+        return Heading(text, int(level_text) + 1)
+    num = properties.find(f"{_W}numPr") if properties is not None else None
+    if num is not None:
+        ilvl, num_id = num.find(f"{_W}ilvl"), num.find(f"{_W}numId")
+        level_value = str(ilvl.get(f"{_W}val")) if ilvl is not None else "0"
+        level = int(level_value) if level_value.isdigit() else 0
+        if num_id is not None and str(num_id.get(f"{_W}val")) != "0":
+            numbered = formats.get((str(num_id.get(f"{_W}val")), str(level)), "decimal") != "bullet"
             return Paragraph(text, number, level, numbered)
     if match := _LIST_STYLE.match(style.strip()):
         level = int(match.group(2)) - 1 if match.group(2) else 0
@@ -131,8 +139,26 @@ def _paragraph(paragraph: Any, number: int, formats: dict[tuple[str, str], str])
     return Paragraph(text, number)
 
 
-def _int(values: list[Any]) -> int:
-    return int(values[0]) if values and str(values[0]).isdigit() else 0
+_RUNS = {f"{_W}r"}
+_HOLDERS = {f"{_W}hyperlink", f"{_W}ins", f"{_W}smartTag", f"{_W}fldSimple"}  # runs inside these are text too
+_T, _TAB, _BREAKS = f"{_W}t", f"{_W}tab", {f"{_W}br", f"{_W}cr"}
+
+
+def _text(p: Any) -> str:
+    """A paragraph's text as Word shows it, read from its runs directly (python-docx's .text runs an
+    XPath query per paragraph and run, which makes a long document slow to read)."""
+    parts: list[str] = []
+    for child in p.iterchildren():
+        runs = [child] if child.tag in _RUNS else child.iterchildren(f"{_W}r") if child.tag in _HOLDERS else []
+        for run in runs:
+            for item in run.iterchildren():
+                if item.tag == _T:
+                    parts.append(item.text or "")
+                elif item.tag == _TAB:
+                    parts.append("\t")
+                elif item.tag in _BREAKS:
+                    parts.append("\n")
+    return "".join(parts)
 
 
 def _list_formats(document: Any) -> dict[tuple[str, str], str]:
@@ -165,7 +191,7 @@ def _rows(table: Any) -> list[Row]:
         cells: list[str] = []
         last: Any = None
         for cell in row.cells:
-            text = clean(cell.text)
+            text = clean("\n".join(_text(p) for p in cell._tc.iterchildren(f"{_W}p")))
             grid.append(text)
             if cell._tc is not last:  # a cell merged across columns is given once per column it covers
                 cells.append(text)
