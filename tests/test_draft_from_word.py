@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -321,3 +322,28 @@ def test_the_command_refuses_a_bad_file_naming_it_and_writes_nothing(tmp_path: P
     assert not target.exists()
     code, _, err = run("plan", "draft", str(tmp_path / "missing.docx"))
     assert code == 2 and "missing.docx" in err
+
+
+def with_document_xml(raw: bytes, change: Callable[[str], str]) -> bytes:
+    """The same .docx with its document.xml changed."""
+    source = zipfile.ZipFile(io.BytesIO(raw))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = change(data.decode()).encode()
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def test_an_entity_bomb_inside_the_document_is_refused_not_expanded() -> None:
+    entities = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+
+    def bomb(xml: str) -> str:
+        body = xml.split("?>", 1)[1].lstrip()
+        head = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><!DOCTYPE w:document [<!ENTITY l0 "lol">{entities}]>'
+        return head + body.replace("PACS Business Continuity Plan", "&l9;", 1)
+
+    with pytest.raises(DocumentRefused, match=r"^bomb\.docx is damaged"):
+        read_docx(with_document_xml(pacs_bytes(), bomb), "bomb.docx")
