@@ -80,7 +80,7 @@ def test_dates_and_issues_are_read_the_british_way_and_never_guessed() -> None:
 
 def test_reading_gives_headings_lists_and_tables_in_order() -> None:
     blocks = read_docx(pacs_bytes(), "pacs.docx").blocks
-    assert blocks[0] == Heading("PACS Business Continuity Plan", 0)
+    assert blocks[0] == Heading("PACS Business Continuity Plan", 0, 1)
     steps = [b for b in blocks if isinstance(b, Paragraph) and b.numbered]
     assert [(s.text, s.list_level) for s in steps[:3]] == [
         ("Confirm PACS is down with a second workstation", 0),
@@ -264,6 +264,19 @@ def test_a_document_with_no_control_table_gets_each_required_value_filled_and_li
         "document.owner": NOT_STATED,
     }
     assert settle(found).procedures[0].steps[0].text == "Ring the helpdesk"
+
+
+def test_a_heading_with_nothing_under_it_and_a_third_cell_are_kept() -> None:
+    document = docx.Document()
+    document.add_heading("Appendix C: floor plan", level=1)  # an image follows in a real plan
+    document.add_heading("Critical functions", level=1)
+    table(document, [["Critical function", "Triage"], ["Recovery timeframe", "2 hours", "agreed with the ICB"]])
+    found = draft_of(to_bytes(document))
+    assert found.data["functions"][0]["rto"] == [{"scenario": "Recovery timeframe", "duration": "2 hours"}]
+    assert kept(found) == {
+        "paragraph 1": "Appendix C: floor plan (a heading with no text or table under it)",
+        "table 1, row 2": "agreed with the ICB (a third cell beside a label and its value)",
+    }
 
 
 def test_a_value_the_validator_refuses_is_moved_to_the_leftovers() -> None:

@@ -232,7 +232,9 @@ class _Mapper:
                 reason = "a note across the table" if row.across else "a row with a label but no value"
                 self.keep(_location(table, number), row.cells[0], reason, number)
                 continue
-            pairs.append((L.match(row.cells[0], L.FUNCTION), row.cells[0], " ".join(row.cells[1:]), number))
+            pairs.append((L.match(row.cells[0], L.FUNCTION), row.cells[0], row.cells[1], number))
+            for extra in row.cells[2:]:
+                self.keep(_location(table, number), extra, "a third cell beside a label and its value", number)
         self.function(table, pairs)
 
     def function(self, table: Table, pairs: list[tuple[str | None, str, str, int]]) -> None:
@@ -335,8 +337,11 @@ class _Mapper:
             pairs = (
                 [(cells[i], cells[i + 1]) for i in range(0, len(cells), 2)]
                 if len(cells) >= 4 and len(cells) % 2 == 0 and L.match(cells[2], L.DOCUMENT)
-                else [(cells[0], " ".join(cells[1:]))]
+                else [(cells[0], cells[1] if len(cells) > 1 else "")]
             )
+            if len(pairs) == 1:
+                for extra in cells[2:]:
+                    self.keep(_location(table, number), extra, "a third cell beside a label and its value", number)
             for label, text in pairs:
                 self.document_value(table, number, label, text)
 
@@ -498,6 +503,10 @@ def map_source(source: Source, *, organisation_id: str, organisation_name: str, 
             while stack and stack[-1][1].level >= block.level:
                 stack.pop()
             stack.append((index, block))
+            following = source.blocks[index + 1] if index + 1 < len(source.blocks) else None
+            if following is None or (isinstance(following, Heading) and following.level <= block.level):
+                # Nothing the draft could read follows (an image, say): the heading is all there is to keep.
+                m.keep(f"paragraph {block.number}", block.text, "a heading with no text or table under it")
         elif isinstance(block, Paragraph):
             m.paragraph(block, stack)
         else:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 class Heading:
     text: str
     level: int  # 0 for the document's title, 1 for Heading 1, ...
+    number: int = 0  # the paragraph's position, as for Paragraph
 
 
 @dataclass(frozen=True)

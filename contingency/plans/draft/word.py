@@ -115,14 +115,14 @@ def _paragraph(
         return None
     style = styles.get(str(p.style), "") if p.style else ""
     if style.lower() == "title":
-        return Heading(text, 0)
+        return Heading(text, 0, number)
     if match := _HEADING_STYLE.match(style.strip()):
-        return Heading(text, int(match.group(1)))
+        return Heading(text, int(match.group(1)), number)
     properties = p.pPr
     outline = properties.find(f"{_W}outlineLvl") if properties is not None else None
     level_text = str(outline.get(f"{_W}val")) if outline is not None else ""
     if level_text.isdigit() and int(level_text) < 9:
-        return Heading(text, int(level_text) + 1)
+        return Heading(text, int(level_text) + 1, number)
     num = properties.find(f"{_W}numPr") if properties is not None else None
     if num is not None:
         ilvl, num_id = num.find(f"{_W}ilvl"), num.find(f"{_W}numId")
