@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from contingency.cli import main
 from contingency.plans.draft import labels as L
 from contingency.plans.draft import word
-from contingency.plans.draft.mapping import NOT_STATED, Draft, map_source, settle
+from contingency.plans.draft.mapping import NOT_STATED, Draft, map_source
+from contingency.plans.draft.settle import settle
 from contingency.plans.draft.source import Heading, Paragraph, Row, Source, Table
 from contingency.plans.draft.word import DocumentRefused, read_docx
 from contingency.plans.spec.written import AsWritten

@@ -236,8 +236,9 @@ def draft(
     """Start a draft plan from a Word document (.docx): the YAML to standard output (or --output), and on
     standard error what was filled in, what was kept as text with its place in the document, and the
     lint report. Import the file once it is complete."""
-    from ..plans.draft.mapping import Filled, map_source, settle
+    from ..plans.draft.mapping import Filled, map_source
     from ..plans.draft.report import draft_yaml, render_report
+    from ..plans.draft.settle import settle
     from ..plans.draft.word import MAX_BYTES, DocumentRefused, read_docx
     from ..plans.lint import Options
     from ..plans.lint import lint as run_lint

@@ -13,7 +13,8 @@ from contingency.core.models import Organisation
 from ..editing import Actor, save_document
 from ..models import Plan
 from ..spec import PlanDocument
-from .mapping import Draft, map_source, settle
+from .mapping import Draft, map_source
+from .settle import settle
 from .word import read_docx
 
 AUDIT_VERB = "draft-from-word"
