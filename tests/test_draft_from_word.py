@@ -267,6 +267,46 @@ def test_a_document_with_no_control_table_gets_each_required_value_filled_and_li
     assert settle(found).procedures[0].steps[0].text == "Ring the helpdesk"
 
 
+def test_other_layouts_real_plans_use() -> None:
+    document = docx.Document()
+    table(document, [["Version", "Issue 2", "Date", "1st April 2025"], ["Owner", "Eye clinic manager", "Ref", "EC-7"]])
+    document.add_heading("Objectives", level=1)
+    numbered(document, "Keep urgent referrals moving", "Tell GPs within a day")
+    document.add_heading("Contact list", level=1)
+    table(
+        document,
+        [
+            ["Contact name", "Job title", "Out of hours", "Bleep"],
+            ["Ali Khan", "Clinic lead", "07700 900201", "1234"],
+        ],
+    )
+    document.add_heading("Loss of the referral system", level=1)
+    document.add_heading("Actions", level=2)
+    document.add_paragraph("Use the paper referral form", style="List Bullet")
+    found = draft_of(to_bytes(document), "eye.docx")
+    control = found.data["document"]
+    assert (control["issue"], control["issueDate"], control["owner"], control["number"]) == (
+        2,
+        "2025-04-01",
+        "Eye clinic manager",
+        "EC-7",
+    )
+    assert found.data["objectives"] == ["Keep urgent referrals moving", "Tell GPs within a day"]
+    assert found.data["people"][0]["phones"] == [
+        {"kind": "mobile", "number": "07700 900201", "when": "out-of-hours"},
+        {"kind": "bleep", "number": "1234"},
+    ]
+    assert found.data["procedures"] == [
+        {
+            "id": "loss-of-the-referral-system-actions",
+            "title": "Loss of the referral system: Actions",
+            "steps": [{"text": "Use the paper referral form"}],
+        }
+    ]
+    assert found.leftovers == []
+    settle(found)
+
+
 def test_a_heading_with_nothing_under_it_and_a_third_cell_are_kept() -> None:
     document = docx.Document()
     document.add_heading("Appendix C: floor plan", level=1)  # an image follows in a real plan

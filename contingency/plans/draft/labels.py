@@ -73,6 +73,7 @@ CONTACT = {
     ),
     "mobile": ("mobile", "mobile number", "mobile phone", "mob", "cell", "work mobile"),
     "extension": ("extension", "ext", "internal", "internal extension"),
+    "outOfHours": ("out of hours", "out of hours number", "out of hours phone", "out of hours contact", "ooh"),
     "bleep": ("bleep", "bleep number"),
     "pager": ("pager",),
     "email": ("email", "e-mail", "email address", "e-mail address", "mail"),
