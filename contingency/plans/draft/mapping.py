@@ -168,16 +168,8 @@ class _Mapper:
             if row.across:
                 self.keep(_location(table, number), row.cells[0], "a sub-heading inside the table", number)
                 continue
-            values = [(columns[i], text) for i, text in enumerate(row.grid) if i < len(columns)]
             # A cell merged across columns is read once, under its first column.
-            seen: set[tuple[str, int]] = set()
-            once = []
-            for i, (column, text) in enumerate(values):
-                if i and text == row.grid[i - 1] and (text, i - 1) in seen:
-                    seen.add((text, i))
-                    continue
-                seen.add((text, i))
-                once.append((column, text))
+            once = [(columns[i], text) for i, text in enumerate(row.grid[: len(columns)]) if row.starts_cell(i)]
             found.append((number, once))
         return found
 

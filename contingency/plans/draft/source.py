@@ -27,6 +27,12 @@ class Row:
 
     cells: tuple[str, ...]
     grid: tuple[str, ...]
+    # Per grid column, whether it starts a cell (False: the cell to its left is merged across it);
+    # empty when no cell is merged across.
+    starts: tuple[bool, ...] = ()
+
+    def starts_cell(self, column: int) -> bool:
+        return not self.starts or self.starts[column]
 
     @property
     def across(self) -> bool:

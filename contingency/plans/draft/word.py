@@ -189,14 +189,15 @@ def _rows(table: Any) -> list[Row]:
     for row in table.rows:
         grid: list[str] = []
         cells: list[str] = []
+        starts: list[bool] = []
         last: Any = None
         for cell in row.cells:
-            text = clean("\n".join(_text(p) for p in cell._tc.iterchildren(f"{_W}p")))
-            grid.append(text)
-            if cell._tc is not last:  # a cell merged across columns is given once per column it covers
-                cells.append(text)
+            starts.append(cell._tc is not last)  # a cell merged across columns is given once per column
+            if starts[-1]:
+                cells.append(clean("\n".join(_text(p) for p in cell._tc.iterchildren(f"{_W}p"))))
+            grid.append(cells[-1])
             last = cell._tc
-        rows.append(Row(tuple(cells), tuple(grid)))
+        rows.append(Row(tuple(cells), tuple(grid), () if all(starts) else tuple(starts)))
     return rows
 
 
