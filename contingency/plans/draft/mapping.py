@@ -191,7 +191,8 @@ class _Mapper:
                     continue
                 cell = _location(table, number, column.label)
                 if column.key in ("jobTitle", "employer"):
-                    person.setdefault(column.key, text)
+                    if person.setdefault(column.key, text) != text:
+                        self.keep(cell, text, f"{name} is given another {column.label.lower()} elsewhere", number)
                 elif column.key == "email":
                     if is_email(text) and "email" not in person:
                         person["email"] = text
@@ -251,7 +252,8 @@ class _Mapper:
                 else:
                     item[key] = who
             else:
-                self.keep(where, f"{label}: {text}", "no field of a critical function for this", number)
+                why = "given twice for this function" if key else "no field of a critical function for this"
+                self.keep(where, f"{label}: {text}", why, number)
         self.functions.append(item)
 
     def risks_grid(self, table: Table, header: int) -> None:
@@ -284,7 +286,8 @@ class _Mapper:
                 elif column.key == "owner":
                     self.keep(where, text, "a risk's owner must be a person in the plan's contacts", number)
                 else:
-                    self.keep(where, f"{column.label}: {text}", "no field of a risk for this", number)
+                    why = "given twice for this risk" if column.key else "no field of a risk for this"
+                    self.keep(where, f"{column.label}: {text}", why, number)
             self.risks.append(item)
 
     def changes_grid(self, table: Table, header: int) -> None:
