@@ -363,6 +363,7 @@ EXPECTED: dict[str, Page] = {
     "plan-dependencies": Page(Capability.VIEW, plan()),
     # Editing.
     "plan-upload": Page(Capability.EDIT, org(), FORM),
+    "plan-from-word": Page(Capability.EDIT, org(), FORM),
     "plan-replace": Page(Capability.EDIT, plan(), FORM),
     "plan-download": Page(Capability.VIEW, plan()),
     "plan-edit": Page(Capability.EDIT, plan()),
