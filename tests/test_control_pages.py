@@ -161,8 +161,8 @@ def test_diff_between_issues_and_with_the_working_copy(member: MemberFactory, pa
     approver = make_user("ap", HOME_ORG, Role.APPROVER)
     make_draft(pacs)
     workflow.submit(pacs, actor=None, summary="Plainer")
-    workflow.approve(pacs, actor=approver)
-    workflow.issue(pacs, actor=approver)
+    workflow.approve(pacs, actor=approver, reason="Known findings accepted")
+    workflow.issue(pacs, actor=approver, reason="Known findings accepted")
     viewer = member(Role.VIEWER)
 
     text = viewer.get(url("plan-diff") + "?from=3&to=4").content.decode()
@@ -257,8 +257,8 @@ def test_link_for_an_older_issue_explains_a_newer_one_exists(pacs: Plan) -> None
     approver = make_user("ap", HOME_ORG, Role.APPROVER)
     make_draft(pacs)
     workflow.submit(pacs, actor=None, summary="Plainer")
-    workflow.approve(pacs, actor=approver)
-    workflow.issue(pacs, actor=approver)
+    workflow.approve(pacs, actor=approver, reason="Known findings accepted")
+    workflow.issue(pacs, actor=approver, reason="Known findings accepted")
     token = make_token(plan_id=pacs.pk, issue=3, copy_number=5)
     page = Client().get(ack_url(token)).content.decode()
     assert "A newer issue of this plan exists: issue 4." in page and "I have received" not in page
@@ -282,11 +282,11 @@ def test_control_page_renders_in_every_state_for_every_role(pacs: Plan, role: Ro
         if step == 1:
             workflow.submit(pacs, actor=None, summary="Plainer")
         if step == 2:
-            workflow.approve(pacs, actor=approver)
+            workflow.approve(pacs, actor=approver, reason="Known findings accepted")
         page = client.get(url("plan-control"))
         assert page.status_code == 200
         assert text in page.content.decode(), (role, step)
-    workflow.issue(pacs, actor=approver)
+    workflow.issue(pacs, actor=approver, reason="Known findings accepted")
     assert "Issued. Editing the plan starts a new draft" in client.get(url("plan-control")).content.decode()
 
 
