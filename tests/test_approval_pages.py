@@ -66,9 +66,8 @@ def test_the_approval_page_shows_errors_first_with_their_place_and_the_changes(p
     assert "<h1>Approve: PACS business continuity and disaster recovery plan</h1>" in text
     errors = len(workflow.lint_errors(pacs))
     assert f"{errors} errors, " in text
-    assert text.index('<span class="tag error">error</span>') < text.index('<span class="tag warning">warning</span>')
-    assert "CON002" in text and "<code>procedures[0].steps[6].targets[0]</code>" in text
-    assert '<span class="muted">line ' in text
+    assert text.index("findings-error") < text.index("findings-warning")
+    assert "CON002" in text and "Where: <code>procedures[0].steps[6].targets[0]</code>, line " in text
     assert "Changes since issue 3" in text
     assert "Changed critical function image-reporting (Image reporting and review)" in text
     assert f"Why approve it with {errors} errors" in text and 'name="reason"' in text
