@@ -115,7 +115,10 @@ def _control_page(
         "link_days": MAX_AGE.days,
         "reviews": plan.reviews.select_related("reviewed_by").order_by("-reviewed_at"),
         "review_state": workflow.review_state(plan.review_date, today).value,
-        "self_submitted": plan.submitted_by_id is not None and plan.submitted_by_id == request.user.pk,
+        # Why this approver may not approve (they submitted it, or wrote part of it): said instead of the link.
+        "barrier": workflow.approval_barrier(plan, request.user)
+        if plan.status == PlanStatus.SUBMITTED and ctx.can_approve
+        else "",
         "errors": errors or {},
         "values": values or {},
     }
