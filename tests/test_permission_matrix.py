@@ -374,9 +374,10 @@ EXPECTED: dict[str, Page] = {
     # Document control.
     "plan-control": Page(Capability.VIEW, plan()),
     "plan-submit": Page(Capability.EDIT, plan(), ACTION),
+    "plan-approval": Page(Capability.APPROVE, plan()),
     "plan-approve": Page(Capability.APPROVE, plan(), ACTION),
     "plan-return": Page(Capability.APPROVE, plan(), ACTION),
-    "plan-issue": Page(Capability.APPROVE, plan(), ACTION),
+    "plan-issue": Page(Capability.APPROVE, plan(), FORM),
     "plan-review": Page(Capability.APPROVE, plan(), ACTION),
     "plan-diff": Page(Capability.VIEW, plan()),
     "reviews": Page(Capability.VIEW, org()),
