@@ -50,7 +50,7 @@ def form() -> dict[str, Any]:
 
 
 def text(response: Any) -> str:
-    return html.unescape(response.content.decode())
+    return html.unescape(str(response.content.decode()))
 
 
 def shown_value(page: str, name: str) -> str:
