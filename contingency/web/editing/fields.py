@@ -151,7 +151,8 @@ def _spec(name: str, info: FieldInfo) -> FieldSpec:
         # A value a plan may give in words ("1-4 hours", "medium") is typed as text and kept as written;
         # a score stays a number when it is one.
         usual = KIND_HINTS.get(kind, "A score from 1 to 5.").rstrip(".")
-        hint = f"{usual}; or the plan's own words (e.g. 1-4 hours, medium), kept as written and linted."
+        example = {"duration": "1-4 hours, if prolonged", "number": "medium"}.get(kind, "as the plan says it")
+        hint = f"{usual}; or the plan's own words (e.g. {example}), kept as written and linted."
         if kind == "duration":
             readout = "written"
         kind = "score" if kind == "number" else "text"
