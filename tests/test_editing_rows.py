@@ -255,3 +255,16 @@ def test_a_save_that_adds_a_finding_comes_back_to_the_form_with_it_marked_new(me
     assert "New error</span> FN002" in part
     # Shown as new once: the next visit lists it as any other finding.
     assert "New error" not in text(client.get(edit_url()))
+
+
+def test_a_call_trees_channels_are_ticked_boxes(member: MemberFactory) -> None:
+    client = member("editor")
+    tree = editing.plan_data(pacs())["callTrees"][0]
+    address = url("part-edit", section="callTrees", key=tree["id"])
+    page = text(client.get(address))
+    assert 'name="channels" value="phone">' in page  # offered, not ticked
+    specs = f.form_fields("callTrees")
+    posted: dict[str, Any] = {k: v for k, v in f.initial_values(specs, tree).items() if v}
+    posted["channels"] = ["email", "phone"]
+    assert client.post(address, posted).status_code == 302
+    assert editing.plan_data(pacs())["callTrees"][0]["channels"] == ["email", "phone"]

@@ -41,7 +41,7 @@ KIND_HINTS = {
     "hours": "Hours such as Mon-Fri 08:00-17:00, or 24/7.",
     "time": "A time of day as HH:MM.",
     "lines": "One per line.",
-    "refs": "One id per line.",
+    "refs": "Tick each one that applies.",
     "rows": "Add a row for each; empty rows are left out.",
 }
 SPARE_ROWS = 2  # empty rows offered on a new part's top-level lists (one after filled rows; nested: none)
@@ -183,6 +183,8 @@ def _spec(name: str, info: FieldInfo) -> FieldSpec:
 def _kind(alias: str, bare: Any, is_list: bool, is_ref: bool) -> tuple[str, tuple[str, ...]]:
     if isinstance(bare, type) and issubclass(bare, BaseModel):
         return ("rows" if is_list else "group"), ()
+    if is_list and isinstance(bare, type) and issubclass(bare, Enum):
+        return "refs", tuple(str(member.value) for member in bare)  # ticked boxes of the allowed values
     if is_list:
         return ("refs" if is_ref else "lines"), ()
     if is_ref:

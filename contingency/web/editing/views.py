@@ -146,6 +146,7 @@ def _options(spec: f.FieldSpec, refs: dict[str, list[tuple[str, str]]], value: s
     if spec.kind == "refs":
         # The ticked ids first, in the plan's order (the order is kept), then the rest.
         options = [option for kind in spec.ref_kinds for option in refs.get(kind, [])]
+        options += [(choice, choice) for choice in spec.choices]
         labels = dict(options)
         ticked = [line.strip() for line in value.splitlines() if line.strip()]
         return [(v, labels.get(v, v)) for v in ticked] + [o for o in options if o[0] not in ticked]
