@@ -268,3 +268,17 @@ def test_a_call_trees_channels_are_ticked_boxes(member: MemberFactory) -> None:
     posted["channels"] = ["email", "phone"]
     assert client.post(address, posted).status_code == 302
     assert editing.plan_data(pacs())["callTrees"][0]["channels"] == ["email", "phone"]
+
+
+def test_a_box_unticked_in_a_group_with_defaults_is_saved(member: MemberFactory) -> None:
+    client = member("editor")
+    tree = editing.plan_data(pacs())["callTrees"][0]
+    assert tree.get("fallback", {}).get("deputies", True) is True
+    address = url("part-edit", section="callTrees", key=tree["id"])
+    specs = f.form_fields("callTrees")
+    posted: dict[str, Any] = {k: v for k, v in f.initial_values(specs, tree).items() if v}
+    if "channels" in posted:
+        posted["channels"] = posted["channels"].split("\n")
+    posted.pop("fallback.deputies")
+    assert client.post(address, posted).status_code == 302
+    assert editing.plan_data(pacs())["callTrees"][0]["fallback"]["deputies"] is False

@@ -315,7 +315,8 @@ def parse_values(specs: list[FieldSpec], values: Mapping[str, str]) -> Parsed:
         text = values.get(spec.name, "")
         if spec.kind == "group":
             inner_values = _below(values, f"{spec.name}.")
-            wanted = text == "on" if spec.toggle else not _blank(list(spec.children), inner_values)
+            # A group with defaults is always sent (a box unticked in it is a change); saved, its defaults drop out.
+            wanted = text == "on" if spec.toggle else True
             if wanted or spec.required:
                 _nested(parsed, spec.name, parse_values(list(spec.children), inner_values))
         elif spec.kind == "rows":
