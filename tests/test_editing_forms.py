@@ -188,7 +188,9 @@ def test_procedure_form_shows_and_checks_a_steps_counterpart(member: MemberFacto
     steps = {spec.name: spec for spec in f.form_fields("procedures")}["steps"]
     assert steps.kind == "rows" and "insteadOf" in steps.help
     page = text(client.get(url("part-edit", section="procedures", key="pacs-downtime")))
-    assert 'name="steps.3.insteadOf" value="vendor-call-in-hours"' in page
+    # Picked among the procedure's other steps.
+    assert '<select id="f-steps-3-insteadOf" name="steps.3.insteadOf">' in page
+    assert '<option value="vendor-call-in-hours" selected>vendor-call-in-hours: ' in page
     form = form_of("procedures", "pacs-downtime")
     form["steps.3.insteadOf"] = "call-pacs-tem"
     response = client.post(url("part-edit", section="procedures", key="pacs-downtime"), form)

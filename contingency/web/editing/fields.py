@@ -44,6 +44,8 @@ KIND_HINTS = {
     "refs": "Tick each one that applies.",
     "rows": "Add a row for each; empty rows are left out.",
 }
+# A field naming another row of the list it is in: a step's counterpart is another step of the procedure.
+SIBLING_IDS = {"insteadOf": "steps"}
 SPARE_ROWS = 2  # empty rows offered on a new part's top-level lists (one after filled rows; nested: none)
 MAX_ROWS = 60  # rows a form may show or submit
 

@@ -169,7 +169,11 @@ def form_rows(specs: list[f.FieldSpec], state: FormState, where: str = "") -> li
     found: list[Row] = []
     for spec in specs:
         value = state.values.get(spec.name, "")
-        options = _options(spec, state.refs, value)
+        if sibling := _sibling_ids(spec, state.values):
+            spec = replace(spec, kind="ref")  # a step's counterpart: picked among the other steps of the list
+            options = sibling + [(value, value)] * (value not in {v for v, _ in sibling} and bool(value))
+        else:
+            options = _options(spec, state.refs, value)
         row = Row(spec, value, state.errors.get(spec.name, []), options, where, state.notes.get(spec.name, []))
         if spec.readout:
             row.readout = f.understood(value, written=spec.readout == "written")
@@ -185,6 +189,21 @@ def form_rows(specs: list[f.FieldSpec], state: FormState, where: str = "") -> li
                 item.notes.extend(state.notes.get(name, []))
                 row.items.append(item)
         found.append(row)
+    return found
+
+
+def _sibling_ids(spec: f.FieldSpec, values: dict[str, str]) -> list[tuple[str, str]]:
+    """For a field naming another row of its own list (a step's `insteadOf`), the ids of the other rows."""
+    parts = spec.name.split(".")
+    if len(parts) < 3 or parts[-1] not in f.SIBLING_IDS or parts[-3] != f.SIBLING_IDS[parts[-1]]:
+        return []
+    rows, own = ".".join(parts[:-2]), parts[-2]
+    found: list[tuple[str, str]] = []
+    for i in range(int(values.get(rows, "0") or 0) if values.get(rows, "").isdigit() else 0):
+        step = values.get(f"{rows}.{i}.id", "").strip()
+        if step and str(i) != own:
+            text = values.get(f"{rows}.{i}.text", "").strip()
+            found.append((step, f"{step}: {text[:80]}" if text else step))
     return found
 
 
