@@ -55,18 +55,42 @@ def test_function_fields_have_the_right_kinds() -> None:
     assert kinds["dependsOn"].kind == "refs"
     # Values a plan may give in words are typed as text, and kept as written (spec/written.py).
     assert kinds["likelihood"].kind == "score" and "score from 1 to 5" in kinds["likelihood"].help
-    assert kinds["rto"].kind == "yaml" and kinds["resources"].kind == "yaml"
-    assert kinds["rpo"].kind == "text" and "kept as written" in kinds["rpo"].help
-    assert "six resource categories" in kinds["resources"].help
+    assert kinds["rpo"].kind == "text" and "kept as written" in kinds["rpo"].help and kinds["rpo"].readout == "written"
+    # Nothing nested is a YAML box: lists of parts are rows, a part with defaults an always-present group.
+    assert kinds["rto"].kind == "rows" and kinds["impact"].kind == "rows" and kinds["durationRules"].kind == "rows"
+    rto = {s.name: s for s in kinds["rto"].children}
+    assert rto["duration"].readout == "written" and rto["risk"].kind == "ref"
+    assert {s.name: s for s in kinds["impact"].children}["after"].readout == "duration"
+    resources = kinds["resources"]
+    assert resources.kind == "group" and not resources.toggle and "six resource categories" in resources.help
+    assert [s.name for s in resources.children] == [
+        "staff",
+        "dataAndSystems",
+        "premises",
+        "communications",
+        "equipment",
+        "supplies",
+    ]
+    assert all(s.kind == "rows" and s.short == "name" for s in resources.children)
+    assert kinds["dataRecovery"].toggle
     assert [s.name for s in f.form_fields("header")] == ["id", "title", "aim", "objectives", "audience", "scope"]
     nation = {s.name: s for s in f.form_fields("organisation")}["nation"]
     assert nation.kind == "select" and "wales" in nation.choices and nation.default == "england"
     trigger = {s.name: s for s in f.form_fields("triggers")}
     assert trigger["kind"].required and trigger["unlessRestored"].kind == "checkbox"
     assert trigger["unlessRestored"].default is True
+    assert trigger["actions"].kind == "rows" and trigger["actions"].short == "text"
 
 
-def test_parse_values_leaves_out_empty_optional_fields() -> None:
+def test_no_field_of_any_section_is_a_yaml_box() -> None:
+    def kinds(specs: list[f.FieldSpec]) -> set[str]:
+        return {s.kind for s in specs} | {k for s in specs for k in kinds(list(s.children))}
+
+    found = set().union(*(kinds(f.form_fields(section)) for section in editing.SECTIONS))
+    assert "yaml" not in found and {"rows", "group", "refs", "ref", "duration"} <= found
+
+
+def test_parse_values_leaves_out_empty_optional_fields_and_rows() -> None:
     specs = f.form_fields("functions")
     parsed = f.parse_values(
         specs,
@@ -75,7 +99,14 @@ def test_parse_values_leaves_out_empty_optional_fields() -> None:
             "name": "",
             "likelihood": "3",
             "dependsOn": " pacs \n\n ris ",
-            "rto": "- scenario: a\n  duration: 4h",
+            "rto": "3",
+            "rto.0.scenario": "a",
+            "rto.0.duration": "4h",
+            "rto.1.scenario": " ",  # an empty row is left out
+            "rto.2.scenario": "b",
+            "rto.2.duration": "1-4 hours",
+            "resources.staff": "2",
+            "resources.staff.0.name": "Radiographer",
         },
     )
     assert parsed.errors == {}
@@ -83,23 +114,29 @@ def test_parse_values_leaves_out_empty_optional_fields() -> None:
         "id": "x",
         "name": "",
         "likelihood": 3,  # a score or words, typed in a text box: a number when it is one
-        "rto": [{"scenario": "a", "duration": "4h"}],
+        "rto": [{"scenario": "a", "duration": "4h"}, {"scenario": "b", "duration": "1-4 hours"}],
+        "resources": {"staff": [{"name": "Radiographer"}]},
         "dependsOn": ["pacs", "ris"],
     }
 
 
-def test_yaml_syntax_error_is_a_field_error() -> None:
-    parsed = f.parse_values(f.form_fields("functions"), {"id": "x", "name": "y", "rto": "- scenario: [a\n"})
-    assert list(parsed.errors) == ["rto"]
-    assert parsed.errors["rto"][0].startswith("line 2, column 1: malformed YAML:")
+def test_a_number_too_long_in_a_row_is_an_error_of_that_field() -> None:
+    specs = f.form_fields("riskMatrix")
+    parsed = f.parse_values(specs, {"bands.0.label": "Low", "bands.0.min": "9" * 5000, "bands.0.max": "3"})
+    assert list(parsed.errors) == ["bands.0.min"]
 
 
 def test_initial_values_are_the_canonical_form() -> None:
     specs = f.form_fields("triggers")
     values = f.initial_values(specs, {"id": "t", "name": "T", "kind": "recurring", "every": "1 day"})
     assert values["every"] == "1 day" and values["unlessRestored"] == "on" and values["chair"] == ""
-    rto = f.initial_values(f.form_fields("functions"), {"rto": [{"scenario": "a", "duration": "4h"}]})["rto"]
-    assert rto == "- scenario: a\n  duration: 4h\n"
+    assert values["actions"] == "2"  # no action yet: two empty rows to fill
+    function = {"rto": [{"scenario": "a", "duration": "4h"}], "resources": {"supplies": ["CDs", {"name": "Ink"}]}}
+    values = f.initial_values(f.form_fields("functions"), function)
+    assert values["rto"] == "2" and values["rto.0.scenario"] == "a" and values["rto.0.duration"] == "4h"
+    # A resource written as a plain string is its name; nested lists get no spare rows.
+    assert values["resources.supplies"] == "2" and values["resources.supplies.0.name"] == "CDs"
+    assert values["resources.supplies.1.name"] == "Ink" and values["resources.staff"] == "0"
 
 
 # ---------------------------------------------------------------- pages
@@ -123,33 +160,45 @@ def test_every_section_and_first_item_has_a_form(member: MemberFactory) -> None:
         else:
             page = client.get(url("section-edit", section=section))
         assert page.status_code == 200, section
+        shown = page.content.decode()
+        assert "<textarea" not in shown or 'spellcheck="false"' not in shown, section  # no YAML boxes
         for spec in f.form_fields(section):
-            assert f'name="{spec.name}"' in page.content.decode(), (section, spec.name)
-            assert f'<label for="f-{spec.name}"' in page.content.decode() or spec.kind == "checkbox"
+            if spec.kind == "group" and not spec.toggle:
+                assert f'<fieldset class="field group" id="w-{spec.name}">' in shown, (section, spec.name)
+            elif spec.kind == "refs":
+                assert f'<fieldset class="refs" id="f-{spec.name}"' in shown, (section, spec.name)
+            else:
+                assert f'name="{spec.name}"' in shown, (section, spec.name)
+            if spec.kind in ("text", "longtext", "select", "ref", "number", "score", "date", "lines", "duration"):
+                assert f'<label for="f-{spec.name}"' in shown, (section, spec.name)
 
 
 def test_function_form_shows_current_values_and_reference_choices(member: MemberFactory) -> None:
     page = text(member("editor").get(url("part-edit", section="functions", key="image-reporting")))
-    assert '<label for="f-rto">RTO' in page
-    assert "- scenario: Fail-over to the backup data centre\n  duration: 4h\n" in page
+    assert '<fieldset class="field rows" id="w-rto">' in page and "<legend>RTO, row 1</legend>" in page
+    assert 'name="rto.0.scenario" value="Fail-over to the backup data centre"' in page
+    assert 'name="rto.0.duration" value="4h"' in page and "Understood as 4 hours." in page
     assert '<option value="anita-rao" selected>' in page
-    assert '<label for="f-dependsOn">Depends on' in page
+    assert '<legend>Depends on <span class="muted">(optional)</span></legend>' in page
+    assert 'name="dependsOn" value="pacs" checked>' in page
 
 
 def test_procedure_form_shows_and_checks_a_steps_counterpart(member: MemberFactory) -> None:
     client = member("editor")
     steps = {spec.name: spec for spec in f.form_fields("procedures")}["steps"]
-    assert steps.kind == "yaml" and "insteadOf" in steps.help
+    assert steps.kind == "rows" and "insteadOf" in steps.help
     page = text(client.get(url("part-edit", section="procedures", key="pacs-downtime")))
-    assert "  when: out-of-hours\n  insteadOf: vendor-call-in-hours\n" in page
+    # Picked among the procedure's other steps.
+    assert '<select id="f-steps-3-insteadOf" name="steps.3.insteadOf">' in page
+    assert '<option value="vendor-call-in-hours" selected>vendor-call-in-hours: ' in page
     form = form_of("procedures", "pacs-downtime")
-    form["steps"] = form["steps"].replace("insteadOf: vendor-call-in-hours", "insteadOf: call-pacs-tem")
+    form["steps.3.insteadOf"] = "call-pacs-tem"
     response = client.post(url("part-edit", section="procedures", key="pacs-downtime"), form)
     assert response.status_code == 400
-    assert (
-        "steps[3].insteadOf: 'call-pacs-tem' names no step of procedure 'pacs-downtime' "
-        "(did you mean 'call-pacs-team'?)" in text(response)
-    )
+    wrong = "'call-pacs-tem' names no step of procedure 'pacs-downtime' (did you mean 'call-pacs-team'?)"
+    # Beside the step's own field, and in the summary with the row named.
+    assert f'<p class="field-error" id="f-steps-3-insteadOf-error">{wrong}</p>' in text(response)
+    assert f'<a href="#f-steps-3-insteadOf">Steps, row 4: Instead of: {wrong}</a>' in text(response)
 
 
 def test_positional_keys_escalation_by_level_and_monitoring_by_position(member: MemberFactory) -> None:
@@ -169,16 +218,16 @@ def test_invalid_rto_is_shown_beside_the_field_and_changes_nothing(member: Membe
     before = editing.plan_data(pacs())
     entries = AuditEntry.objects.count()
     form = form_of("functions", "image-reporting")
-    # Words are kept as written (and linted); only the wrong type is refused, e.g. a list.
-    form["rto"] = "- scenario: Fail-over to the backup data centre\n  duration: [banana]\n"
+    # An RTO's words are kept as written (and linted); the time an impact starts must be a duration.
+    form["impact.1.after"] = "soonish"
     response = client.post(url("part-edit", section="functions", key="image-reporting"), form)
     assert response.status_code == 400
     page = text(response)
-    wrong = "expected a duration such as 4h or 5 working days, got ['banana']"
-    assert f'<p class="field-error" id="f-rto-error">rto[0].duration: {wrong}</p>' in page
-    assert 'aria-invalid="true" aria-describedby="f-rto-error f-rto-hint"' in page
-    assert f'<a href="#f-rto">RTO: rto[0].duration: {wrong}</a>' in page
-    assert "duration: [banana]" in page  # the submitted text is shown again
+    wrong = next(line for line in page.splitlines() if 'id="f-impact-1-after-error"' in line)
+    assert "soonish" in wrong and "duration" in wrong
+    assert 'aria-invalid="true" aria-describedby="f-impact-1-after-error f-impact-1-after-hint' in page
+    assert '<a href="#f-impact-1-after">Impact, row 2: After: ' in page
+    assert 'name="impact.1.after" value="soonish"' in page  # the submitted text is shown again
     assert editing.plan_data(pacs()) == before
     assert AuditEntry.objects.count() == entries
     assert pacs().status == PlanStatus.ISSUED
@@ -188,15 +237,21 @@ def test_valid_edit_saves_audits_and_returns_the_plan_to_draft(member: MemberFac
     client = member("editor")
     assert pacs().status == PlanStatus.ISSUED
     form = form_of("functions", "image-reporting")
-    form["rto"] = "- scenario: Fail-over to the backup data centre\n  duration: 6 hours\n"
+    assert form["rto.0.duration"] == "4h"
+    form["rto.0.duration"] = "6 hours"
     response = client.post(url("part-edit", section="functions", key="image-reporting"), form)
     assert response.status_code == 302
     shown = [str(m) for m in get_messages(response.wsgi_request)]
-    assert shown == [
+    assert len(shown) == 1 and shown[0].startswith(
         "Saved the critical function image-reporting. The plan is now a draft: it needs approval to be issued again."
-    ]
+    )
     function = editing.part_of(editing.plan_data(pacs()), "functions", "image-reporting")
-    assert function["rto"] == [{"scenario": "Fail-over to the backup data centre", "duration": "6h"}]
+    assert function["rto"][0] == {
+        "scenario": "Fail-over to the backup data centre",
+        "duration": "6h",
+        "risk": "complete-failure",
+    }
+    assert len(function["rto"]) == 4  # the other rows as they were
     assert pacs().status == PlanStatus.DRAFT
     entry = AuditEntry.objects.get(object_key=f"{PACS}/functions/image-reporting")
     assert entry.verb == "change" and entry.actor_name.startswith("editor")

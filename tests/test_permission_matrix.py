@@ -366,6 +366,7 @@ EXPECTED: dict[str, Page] = {
     "plan-from-word": Page(Capability.EDIT, org(), FORM),
     "plan-replace": Page(Capability.EDIT, plan(), FORM),
     "plan-download": Page(Capability.VIEW, plan()),
+    "duration-readout": Page(Capability.EDIT, org()),
     "plan-edit": Page(Capability.EDIT, plan()),
     "section-edit": Page(Capability.EDIT, plan(section="functions"), FORM),
     "part-add": Page(Capability.EDIT, plan(section="functions"), FORM),

@@ -115,9 +115,11 @@ def test_the_demo_pacs_plan_has_its_three_checks() -> None:
 def test_the_edit_form_has_the_new_fields() -> None:
     fields = {f.name: f for f in form_fields("systems")}
     assert fields["owner"].kind == "ref" and fields["owner"].ref_kinds == ("person", "role", "supplier")
-    assert fields["probes"].kind == "yaml"
+    assert fields["probes"].kind == "group" and fields["probes"].toggle
     assert fields["probes"].help.startswith("How a system's checks run, and when their failures open")
-    assert fields["components"].kind == "yaml"
+    assert fields["components"].kind == "rows"
+    checks = {c.name: c for c in fields["components"].children}["checks"]
+    assert checks.kind == "rows" and {"http", "tcp", "dicom", "mllp"} <= {c.name for c in checks.children}
 
 
 def test_the_system_edit_page_saves_checks_and_locates_their_errors(member: MemberFactory) -> None:
@@ -125,16 +127,21 @@ def test_the_system_edit_page_saves_checks_and_locates_their_errors(member: Memb
     target = reverse("part-edit", kwargs={"org": HOME_ORG, "plan": PACS, "section": "systems", "key": "pacs"})
     page = client.get(target)
     assert page.status_code == 200
-    assert 'name="probes"' in page.content.decode() and 'name="owner"' in page.content.decode()
+    shown = page.content.decode()
+    assert 'name="probes"' in shown and 'name="owner"' in shown
+    assert 'name="components.2.checks.0.dicom.calledAe"' in shown
     specs = form_fields("systems")
     plan = Plan.objects.get(organisation__slug=HOME_ORG, key=PACS)
     form = initial_values(specs, editing.part_of(editing.plan_data(plan), "systems", "pacs"))
     form = {k: v for k, v in form.items() if v}
-    form["probes"] = "every: 2m\nfailAfter: 0\n"
+    for name in [k for k in form if k.startswith("probes.")]:
+        del form[name]
+    form |= {"probes": "on", "probes.every": "2m", "probes.failAfter": "0"}
     refused = client.post(target, form)
     assert refused.status_code == 400
-    assert "must be at least 1" in html.unescape(refused.content.decode())
-    form["probes"] = "every: 2m\nfailAfter: 4\n"
+    page_text = html.unescape(refused.content.decode())
+    assert '<p class="field-error" id="f-probes-failAfter-error">must be at least 1' in page_text
+    form["probes.failAfter"] = "4"
     assert client.post(target, form).status_code == 302
     plan = Plan.objects.get(pk=plan.pk)  # its parts were written again
     saved = editing.part_of(editing.plan_data(plan), "systems", "pacs")

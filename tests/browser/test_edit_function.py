@@ -1,4 +1,5 @@
-"""Editing a function: a bad RTO is refused beside the field and in the summary, then fixed and saved."""
+"""Editing a critical function on a phone: repeating rows added, moved and filled, a duration read back
+as it is typed, a bad value refused beside its field, then saved - no YAML anywhere, nothing wider than 390 px."""
 
 from __future__ import annotations
 
@@ -6,56 +7,76 @@ from typing import Any
 
 import pytest
 
-from .conftest import check_a11y, log_in, screenshot
+from .conftest import check_a11y, log_in, page_width, screenshot
 
 EDIT = "/o/northwick-general/plans/pacs-bcdr/edit/"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
-def test_invalid_rto_is_shown_beside_the_field_then_fixed(
-    page: Any, site: str, user_with: Any, request: pytest.FixtureRequest
+def test_edit_a_function_with_repeating_rows_on_a_phone(
+    new_context: Any, site: str, user_with: Any, request: pytest.FixtureRequest
 ) -> None:
     from playwright.sync_api import expect
 
+    page = new_context(**PHONE).new_page()
     log_in(page, site, user_with("editor"))
     page.goto(f"{site}{EDIT}")
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Edit PACS business continuity and disaster recovery plan"
-    )
     page.get_by_role("link", name="Edit critical function image-reporting").click()
     expect(page).to_have_url(f"{site}{EDIT}functions/image-reporting/")
+    expect(page.locator("textarea[spellcheck=false]")).to_have_count(0)  # no YAML box left
+    assert page_width(page) <= 390
 
-    rto = page.get_by_label("RTO (optional)", exact=True)
-    original = rto.input_value()
-    assert "duration: 4h" in original
-    # Words are kept as written (and linted); a list where a duration belongs is malformed.
-    rto.fill(original.replace("duration: 4h", "duration: [4]", 1))
-    page.get_by_role("button", name="Save").click()
+    # Move the second RTO row up: htmx swaps the form, the moved row takes focus.
+    rto = page.get_by_role("group", name="RTO (optional)", exact=True)
+    second = rto.get_by_role("group", name="RTO, row 2", exact=True)
+    scenario = second.get_by_label("Scenario").input_value()
+    rto.get_by_role("button", name="Move up RTO, row 2").click()
+    first = page.get_by_role("group", name="RTO, row 1", exact=True)
+    expect(first.get_by_label("Scenario")).to_have_value(scenario)
+    expect(first).to_be_focused()
 
+    # Add a duration rule: a new empty row; its duration is read back as it is typed.
+    page.get_by_role("button", name="Add a row to Duration rules").click()
+    rules = page.get_by_role("group", name="Duration rules (optional)", exact=True)
+    new = rules.get_by_role("group").last
+    expect(new).to_be_focused()
+    after = new.get_by_label("After")
+    after.fill("1 working day")
+    expect(new.locator(".readout")).to_contain_text("Understood as 1 working day.")
+    after.fill("1-4 hours")
+    expect(new.locator(".readout")).to_contain_text("A range, kept as written: at the latest 4 hours.")
+    new.get_by_label("Action").fill("Ask the reporting radiologists to work from the other site")
+
+    # A bad value is refused beside its field, and nothing is saved.
+    impact_after = page.get_by_role("group", name="Impact, row 1", exact=True).get_by_label("After")
+    impact_after.fill("soonish")
+    page.get_by_role("button", name="Save", exact=True).click()
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("There is a problem")
     expect(summary).to_contain_text("Nothing has been saved.")
-    expect(summary.get_by_role("link").first).to_contain_text("RTO:")
-    # The message sits beside the field and is tied to it for screen readers.
-    rto = page.get_by_label("RTO (optional)", exact=True)
-    expect(rto).to_have_attribute("aria-invalid", "true")
-    error = page.locator(".field.has-error .field-error")
-    expect(error).to_have_count(1)
-    expect(error).to_contain_text("expected a duration such as 4h or 5 working days, got [4]")
-    assert (rto.get_attribute("aria-describedby") or "").split()[0] == error.get_attribute("id")
-    # The summary's link moves focus to the field.
+    impact_after = page.get_by_role("group", name="Impact, row 1", exact=True).get_by_label("After")
+    expect(impact_after).to_have_attribute("aria-invalid", "true")
+    error = page.locator("#f-impact-0-after-error")
+    expect(error).to_contain_text("soonish")
     summary.get_by_role("link").first.click()
-    expect(rto).to_be_focused()
+    expect(impact_after).to_be_focused()
+    # What was typed elsewhere is still there.
+    expect(page.get_by_role("group", name="RTO, row 1", exact=True).get_by_label("Scenario")).to_have_value(scenario)
+    assert page_width(page) <= 390
     screenshot(page, request, "errors")
-    check_a11y(page, "function form with errors")
+    check_a11y(page, "function form with rows and errors, 390 px")
 
-    rto.fill(original.replace("duration: 4h", "duration: 6h", 1))
-    page.get_by_role("button", name="Save").click()
-    status = page.get_by_role("status")
-    expect(status).to_contain_text("Saved the critical function image-reporting.")
+    impact_after.fill("4h")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Saved the critical function image-reporting.")
     expect(page.get_by_role("alert")).to_have_count(0)
-    screenshot(page, request, "saved")
 
     page.goto(f"{site}{EDIT}functions/image-reporting/")
-    expect(page.get_by_label("RTO (optional)", exact=True)).to_have_value(
-        original.replace("duration: 4h", "duration: 6h", 1)
-    )
+    expect(page.get_by_role("group", name="RTO, row 1", exact=True).get_by_label("Scenario")).to_have_value(scenario)
+    rules = page.get_by_role("group", name="Duration rules (optional)", exact=True)
+    afters = rules.get_by_label("After")  # the rules as saved, then one empty row to fill
+    expect(afters.last).to_have_value("")
+    expect(afters.nth(afters.count() - 2)).to_have_value("1-4 hours")
+    assert page_width(page) <= 390
+    screenshot(page, request, "saved")
+    check_a11y(page, "function form, 390 px")

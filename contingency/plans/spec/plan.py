@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -179,8 +179,6 @@ class DataRecovery(Spec):
     `records` names the kinds of record staff keep by hand meanwhile (see `recordKinds`);
     `nothingByHand: true` says there are none, so the linter does not ask for them.
     """
-
-    edit_inline: ClassVar[bool] = True
 
     method: Text
     owner: WhoOrName | None = None

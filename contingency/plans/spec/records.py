@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
@@ -55,8 +55,6 @@ MODALITIES = ("CR", "CT", "DX", "ES", "IO", "MG", "MR", "NM", "OT", "PT", "RF", 
 
 class RecordField(Spec):
     """One field of a record kind: its name (unique within the kind), type, and whether it is required."""
-
-    edit_inline: ClassVar[bool] = True
 
     name: Id
     type: FieldType
@@ -106,8 +104,6 @@ class Verification(Spec):
     Each day's re-entered records of the kind are sampled: `share` of them, at least `atLeast` (or all
     when there are fewer). A check that fails widens that day's sample to `widenTo`.
     """
-
-    edit_inline: ClassVar[bool] = True
 
     share: Percent = 100
     at_least: Annotated[int, Field(ge=0, le=10_000)] = 1

@@ -8,6 +8,7 @@ from . import views, word
 urlpatterns: list[URLPattern] = [
     path("plans/upload/", views.plan_upload, name="plan-upload"),
     path("plans/upload/word/", word.plan_from_word, name="plan-from-word"),
+    path("plans/duration-readout/", views.duration_readout, name="duration-readout"),
     path("plans/<slug:plan>/upload/", views.plan_replace, name="plan-replace"),
     path("plans/<slug:plan>/download/", views.plan_download, name="plan-download"),
     path("plans/<slug:plan>/edit/", views.plan_edit, name="plan-edit"),

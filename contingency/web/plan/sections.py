@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -289,14 +289,17 @@ class FindingRow:
     rule: str
     message: str
     path: str
+    link: str | None = None  # the edit form and field the finding is about
 
 
-def lint_groups(findings: Sequence[Finding]) -> list[tuple[str, list[FindingRow]]]:
-    """Lint findings by severity (errors first)."""
+def lint_groups(
+    findings: Sequence[Finding], link: Callable[[Finding], str | None] = lambda finding: None
+) -> list[tuple[str, list[FindingRow]]]:
+    """Lint findings by severity (errors first), each with its link to the form that fixes it, if any."""
     return [
         (
             severity.value,
-            [FindingRow(f.rule, f.message, format_path(f.path)) for f in findings if f.severity is severity],
+            [FindingRow(f.rule, f.message, format_path(f.path), link(f)) for f in findings if f.severity is severity],
         )
         for severity in Severity
         if any(f.severity is severity for f in findings)

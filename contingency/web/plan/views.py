@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -11,12 +12,14 @@ from django.urls import NoReverseMatch, reverse
 from contingency.core.permissions import Capability
 from contingency.monitor import read
 from contingency.packs import register
-from contingency.plans import readmodel
+from contingency.plans import editing, readmodel
+from contingency.plans.lint import Finding
 from contingency.plans.models import Plan, PlanStatus
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.directory import System
 from contingency.plans.workflow import approval_barrier, local_today, review_state
 from contingency.web.access import OrgContext, org_page
+from contingency.web.editing.notes import finding_link
 
 from . import sections
 
@@ -94,7 +97,7 @@ def page_context(ctx: OrgContext, plan: Plan, fail: str | None, user: Any = None
         "functions": sections.function_rows(document),
         "record_kinds": sections.record_kind_rows(document),
         "directory": sections.directory(document),
-        "lint": sections.lint_groups(register.findings(plan, today)),
+        "lint": sections.lint_groups(register.findings(plan, today), _finding_links(ctx, plan)),
         "locations": register.locations(plan),
         "prints": register.recent_prints(plan),
         "queued": register.queued(plan),
@@ -104,6 +107,14 @@ def page_context(ctx: OrgContext, plan: Plan, fail: str | None, user: Any = None
         "approval": _approval_url(ctx, plan, user),
         "systems": _systems(ctx, plan, document),
     }
+
+
+def _finding_links(ctx: OrgContext, plan: Plan) -> Callable[[Finding], str | None]:
+    """Each finding's edit form and field, for those who may edit the plan (a mirrored plan has none)."""
+    if not ctx.can_edit or plan.read_only_reason:
+        return lambda finding: None
+    data = editing.plan_data(plan)
+    return lambda finding: finding_link(ctx.organisation.slug, plan.key, data, finding.path)
 
 
 def _systems(ctx: OrgContext, plan: Plan, document: PlanDocument) -> list[tuple[System, read.SystemState | None, int]]:
