@@ -46,7 +46,9 @@ def test_days_away_drop_the_minutes() -> None:
 def test_the_moment_itself_and_the_minute_either_side() -> None:
     assert deadline_words(due_at=NOW, now=NOW, written="4h") == "4 hour target passed just now"
     assert deadline_words(due_at=NOW + timedelta(seconds=30), now=NOW, written="4h") == "MTPD in less than a minute"
-    assert deadline_words(due_at=NOW - timedelta(minutes=1), now=NOW, written="4h") == "4 hour target passed 1 minute ago"
+    assert (
+        deadline_words(due_at=NOW - timedelta(minutes=1), now=NOW, written="4h") == "4 hour target passed 1 minute ago"
+    )
 
 
 def test_another_deadline_by_name() -> None:

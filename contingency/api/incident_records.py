@@ -115,6 +115,7 @@ def action_out(action: ReviewAction) -> dict[str, Any]:
         "id": action.pk,
         "text": action.text,
         "owner": action.owner,
+        "owner_username": action.owner_user.get_username() if action.owner_user else None,
         "due_on": action.due_on,
         "done": action.done_at is not None,
         "done_at": action.done_at,
@@ -152,8 +153,9 @@ def put_review(request: HttpRequest, org: str, number: int, body: i.ReviewIn) ->
 def add_action(request: HttpRequest, org: str, number: int, body: i.ReviewActionIn) -> Status[dict[str, Any]]:
     """An action from the review, with an owner and a due date; it stays open until done."""
     incident = incident_for(request, org, number, Capability.RESPOND)
+    owner = member_named(incident.organisation, body.owner, "owner")
     action = review.add_action(
-        incident=incident, text=body.text, owner=body.owner, due_on=body.due_on, actor=caller(request), via="api"
+        incident=incident, text=body.text, owner_id=owner.pk, due_on=body.due_on, actor=caller(request), via="api"
     )
     return Status(201, action_out(action))
 

@@ -123,7 +123,7 @@ class ReviewIn(In):
 
 class ReviewActionIn(In):
     text: Prose
-    owner: Line
+    owner: Line = Field(description="The owner: a member's user name. They are reminded by e-mail when it is due.")
     due_on: date
 
 
@@ -434,6 +434,7 @@ class ReviewActionOut(Out):
     id: int
     text: str
     owner: str
+    owner_username: str | None = Field(description="The owning member's user name; None for an owner by name only.")
     due_on: date
     done: bool
     done_at: Instant | None

@@ -87,7 +87,7 @@ def incidents_for_the_sweep() -> dict[str, int]:
     review.add_action(
         incident=restored,
         text="Agree a maintenance window",
-        owner="PACS manager",
+        owner_id=restored.organisation.memberships.values_list("user_id", flat=True).first(),
         due_on=date(2027, 3, 31),
         actor=None,
         via="test",
