@@ -45,7 +45,7 @@ def email(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(DAY, tick=False) as traveller:
         yield traveller
 
@@ -82,7 +82,7 @@ def test_the_pacs_plan_names_its_board_and_the_eye_care_plan_does_not(demo_plans
 # ---------------------------------------------------------------- what the briefing says
 
 
-def test_the_briefing_carries_actions_taken_workaround_supplier_and_the_mtpd(clock: time_machine.Coordinates) -> None:
+def test_the_briefing_carries_actions_taken_workaround_supplier_and_the_mtpd(clock: time_machine.Traveller) -> None:
     incident = pacs_outage(began=DAY - timedelta(hours=1))
     task = Task.objects.filter(incident=incident, state=TaskState.OPEN).order_by("position").first()
     assert task is not None
@@ -100,7 +100,7 @@ def test_the_briefing_carries_actions_taken_workaround_supplier_and_the_mtpd(clo
     assert "MTPD in " in ahead and "no ticket reference recorded; no estimated fix given yet." in ahead
 
 
-def test_supplier_facts_are_audited_and_refused_when_unchanged(clock: time_machine.Coordinates) -> None:
+def test_supplier_facts_are_audited_and_refused_when_unchanged(clock: time_machine.Traveller) -> None:
     incident = pacs_outage()
     briefing.set_supplier(incident=incident, ticket=" MER-1 ", fix="", actor=None, via="test")
     incident.refresh_from_db()
@@ -119,7 +119,7 @@ def test_supplier_facts_are_audited_and_refused_when_unchanged(clock: time_machi
 
 
 def test_publishing_writes_outbox_rows_for_the_board_with_acknowledgement_links(
-    clock: time_machine.Coordinates, email: None
+    clock: time_machine.Traveller, email: None
 ) -> None:
     incident = pacs_outage()
     entry = briefing.publish(incident=incident, text="Daily briefing {not a placeholder}", actor=None, via="test")
@@ -137,7 +137,7 @@ def test_publishing_writes_outbox_rows_for_the_board_with_acknowledgement_links(
     assert audit.after == {"text": "Daily briefing {not a placeholder}", "audience": "Board"}
 
 
-def test_the_briefing_and_its_outbox_rows_commit_together(clock: time_machine.Coordinates, email: None) -> None:
+def test_the_briefing_and_its_outbox_rows_commit_together(clock: time_machine.Traveller, email: None) -> None:
     incident = pacs_outage()
     before = TimelineEntry.objects.filter(incident=incident).count()
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -149,7 +149,7 @@ def test_the_briefing_and_its_outbox_rows_commit_together(clock: time_machine.Co
     assert TimelineEntry.objects.filter(incident=incident).count() == before
 
 
-def test_a_plan_with_no_board_says_so_and_sends_nothing(clock: time_machine.Coordinates, email: None) -> None:
+def test_a_plan_with_no_board_says_so_and_sends_nothing(clock: time_machine.Traveller, email: None) -> None:
     incident = eye_care_outage()
     assert briefing.board_audience(document_of(incident)) is None
     briefing.publish(incident=incident, text="Briefing", actor=None, via="test")
@@ -158,7 +158,7 @@ def test_a_plan_with_no_board_says_so_and_sends_nothing(clock: time_machine.Coor
     assert TimelineEntry.objects.filter(incident=incident, kind="update", audience="board", text="Briefing").exists()
 
 
-def test_the_page_shows_the_audience_and_who_acknowledged(clock: time_machine.Coordinates, email: None) -> None:
+def test_the_page_shows_the_audience_and_who_acknowledged(clock: time_machine.Traveller, email: None) -> None:
     incident = pacs_outage()
     lead = client_for(make_user("lead", HOME_ORG, Role.RESPONDER))
     url = f"/o/{HOME_ORG}/incidents/{incident.number}/briefing/"
@@ -171,7 +171,7 @@ def test_the_page_shows_the_audience_and_who_acknowledged(clock: time_machine.Co
     assert "No board audience." in eye_lead.get(f"/o/{OTHER_ORG}/incidents/{eye.number}/briefing/").content.decode()
 
 
-def test_a_viewer_is_refused_and_nothing_changes(clock: time_machine.Coordinates, email: None) -> None:
+def test_a_viewer_is_refused_and_nothing_changes(clock: time_machine.Traveller, email: None) -> None:
     incident = pacs_outage()
     viewer = client_for(make_user("viewer", HOME_ORG, Role.VIEWER))
     url = f"/o/{HOME_ORG}/incidents/{incident.number}/briefing/"
