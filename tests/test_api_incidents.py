@@ -345,6 +345,8 @@ def _every_change(number: int, task: int, target: str) -> list[tuple[str, str, A
         ("post", f"{url}/tasks/{task}/targets/{target}/told", {}),
         ("post", f"{url}/updates", {"text": "x", "audience": "staff"}),
         ("post", f"{url}/handover", {"toName": "Sam"}),
+        ("post", f"{url}/briefing", {"text": "x"}),
+        ("put", f"{url}/supplier", {"ticket": "x"}),
         ("put", f"{url}/review", {}),
         ("post", f"{url}/review/actions", {"text": "x", "owner": "y", "dueOn": "2028-01-01"}),
         ("post", f"{url}/review/actions/1/done", {}),

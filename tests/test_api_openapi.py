@@ -57,6 +57,7 @@ EXPECTED_PATHS = {
             "/{number}/triggers",
             "/{number}/handover",
             "/{number}/briefing",
+            "/{number}/supplier",
             "/{number}/review",
             "/{number}/review/actions",
             "/{number}/review/actions/{action}/done",

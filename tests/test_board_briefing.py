@@ -6,13 +6,14 @@ Langley); the eye-care plan's ladder stops at the commissioner, so it has no boa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.db import transaction
+from django.test import Client
 
 from contingency.core.models import AuditEntry, Role
 from contingency.incidents import briefing, reports, services, tasks
@@ -183,3 +184,17 @@ def test_a_viewer_is_refused_and_nothing_changes(clock: time_machine.Traveller, 
     assert incident.supplier_ticket == "" and briefing_rows(incident) == []
     assert TimelineEntry.objects.filter(incident=incident).count() == timeline
     assert AuditEntry.objects.count() == audits
+
+
+def test_the_api_publishes_and_records_the_supplier_through_the_same_services(
+    clock: time_machine.Traveller, email: None, api_as: Callable[..., Client]
+) -> None:
+    incident = pacs_outage()
+    lead = api_as("responder")
+    url = f"/api/v1/organisations/{HOME_ORG}/incidents/{incident.number}"
+    supplier = lead.put(f"{url}/supplier", {"ticket": "MER-9", "fix": "tonight"}, content_type="application/json")
+    assert supplier.status_code == 200 and supplier.json() == {"ticket": "MER-9", "fix": "tonight"}
+    published = lead.post(f"{url}/briefing", {"text": "Briefing by API"}, content_type="application/json")
+    assert published.status_code == 201 and published.json()["audience"] == "Board"
+    assert [r.recipient_name for r in briefing_rows(incident)] == ["Peter Langley"]
+    assert AuditEntry.objects.filter(object_type="incident-briefing", actor_name=lead.username).exists()  # type: ignore[attr-defined]
