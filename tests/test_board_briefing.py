@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 
@@ -192,6 +193,12 @@ def test_the_api_publishes_and_records_the_supplier_through_the_same_services(
     incident = pacs_outage()
     lead = api_as("responder")
     url = f"/api/v1/organisations/{HOME_ORG}/incidents/{incident.number}"
+    other = api_as("responder")  # may respond, but does not lead: the supplier's facts are the lead's
+    refused = other.put(f"{url}/supplier", {"ticket": "MER-0"}, content_type="application/json")
+    assert refused.status_code == 409 and "only the incident lead" in refused.content.decode()
+    incident.refresh_from_db()
+    assert incident.supplier_ticket == ""
+    Incident.objects.filter(pk=incident.pk).update(lead=User.objects.get(username=lead.username))  # type: ignore[attr-defined]
     supplier = lead.put(f"{url}/supplier", {"ticket": "MER-9", "fix": "tonight"}, content_type="application/json")
     assert supplier.status_code == 200 and supplier.json() == {"ticket": "MER-9", "fix": "tonight"}
     published = lead.post(f"{url}/briefing", {"text": "Briefing by API"}, content_type="application/json")

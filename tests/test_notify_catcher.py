@@ -89,6 +89,11 @@ def test_caught_messages_are_listed_for_administrators_with_working_acknowledgem
 
 
 def test_the_demo_has_an_incident_in_progress(catcher: None, demo_plans: object) -> None:
+    from contingency.core.models import Role
+
+    from .web import HOME_ORG, make_user
+
+    make_user("responder", HOME_ORG, Role.RESPONDER)  # the demo's responder reports it
     now = timezone.now()
     incident = live_demo.load(now)
     assert incident is not None and incident.state == "invoked"
@@ -101,6 +106,9 @@ def test_the_demo_has_an_incident_in_progress(catcher: None, demo_plans: object)
     # The board briefing published after TP2, caught on its way to the board with its acknowledgement link.
     board = CaughtMessage.objects.get(key__startswith=f"{incident.pk}:briefing:")
     assert board.recipient == "Peter Langley" and "Supplier: ticket MER-20431" in board.body and board.ack_link
+    # It has a lead: the demo's responder, who reported it and took the lead from the plan's words.
+    assert incident.lead is not None and incident.lead.username == "responder"
+    assert incident.deputy_name in ("PACS team", "Senior radiographer on shift")
     assert live_demo.load(now) is None  # once
 
 

@@ -3,7 +3,7 @@
 The plan format has no field naming the board: a plan names it in its escalation ladder, as the level
 called "Board" (the PACS plan's level 5: "Receive the daily briefing"). That level's `who` is the board
 audience. A plan without such a level has no board audience, and publishing says so instead of guessing
-(docs/decisions/0028-the-board-is-the-escalation-level-named-board.md).
+(docs/decisions/0029-the-board-is-the-escalation-level-named-board.md).
 
 Publishing writes the update to the timeline and sends `events.briefing_published` in the same
 transaction: notifications listen and write the outbox rows, so the e-mails exist exactly when the
@@ -23,7 +23,7 @@ from contingency.core import audit
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.plan import EscalationLevel
 
-from . import events, reports
+from . import events, leads, reports
 from .firing import note
 from .models import Audience, EventKind, Incident, TimelineEntry, touch
 from .services import Actor, IncidentError, _name, incident_key
@@ -94,7 +94,7 @@ def publish(
 def set_supplier(
     *, incident: Incident, ticket: str, fix: str, actor: Actor, via: str = "web", at: datetime | None = None
 ) -> Incident:
-    """Record the supplier's ticket reference and their estimated fix, as the briefing reports them."""
+    """Record the supplier's ticket reference and their estimated fix, as the briefing reports them (the lead)."""
     now = at or timezone.now()
     ticket, fix = " ".join(ticket.split()), " ".join(fix.split())
     for field, value in (("ticket", ticket), ("fix", fix)):
@@ -104,6 +104,12 @@ def set_supplier(
         incident = Incident.objects.select_for_update().select_related("organisation").get(pk=incident.pk)
         if not incident.is_open:
             raise IncidentError(f"incident #{incident.number} is {incident.state}: it is closed")
+        if not leads.may_change(actor, incident):
+            lead = leads.current(incident)
+            raise IncidentError(
+                f"only the incident lead ({lead.shown if lead else 'nobody yet'}) or an administrator records "
+                "the supplier's ticket and estimated fix"
+            )
         before = {"ticket": incident.supplier_ticket, "fix": incident.supplier_fix}
         after = {"ticket": ticket, "fix": fix}
         if before == after:

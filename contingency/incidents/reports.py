@@ -125,7 +125,7 @@ def _line(incident: Incident, task: Task, now: datetime) -> TaskLine:
         task.get_state_display(),
         _clock(incident, task.due_at),
         task.is_overdue(now),
-        task.assignee.get_username() if task.assignee else None,
+        (task.assignee.get_full_name() or task.assignee.get_username()) if task.assignee else None,
     )
 
 

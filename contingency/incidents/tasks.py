@@ -82,7 +82,7 @@ def assign(*, task: Task, assignee_id: int | None, actor: Actor, via: str = "web
                 raise IncidentError("that person is not a member of this organisation", "assignee")
         task.assignee = user
         task.save(update_fields=["assignee"])
-        who = user.get_username() if user else "nobody"
+        who = (user.get_full_name() or user.get_username()) if user else "nobody"
         note(task.incident, EventKind.TASK, f"'{task.text}' assigned to {who}.", at=now, actor=_name(actor, via))
         touch(task.incident_id)
         _audit_task(task, actor=actor, via=via, verb=audit.Verb.CHANGE, before=before, what="assigned")

@@ -3,13 +3,14 @@
 An audience entry naming a person is that person; a role is its contact for the time of day (the
 person it names, or its own numbers and e-mail); a supplier is its helpdesk; a list is each of its
 entries in turn; `members: <role>` is each member of the role. A recipient is tried on the call
-tree's channels in order, skipping those it has no address for; one with no digital address but a
+tree's channels in order, skipping those it has no address for (a person the plan gives no e-mail
+is e-mailed at their linked member's address); one with no digital address but a
 number gets the manual channel, a telephone call for someone to make.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,9 +41,11 @@ def _numbers(callee: Callee) -> list[dict[str, str]]:
 class Audience:
     """Expands a call tree's entries against one plan at one time of day."""
 
-    def __init__(self, document: PlanDocument, resolver: Resolver) -> None:
+    def __init__(self, document: PlanDocument, resolver: Resolver, members: Mapping[str, str] | None = None) -> None:
         self.document = document
         self.resolver = resolver
+        # Person key -> the linked member's e-mail: a person the plan gives no e-mail is still reached.
+        self.members = members or {}
 
     def recipients(self, tree: CallTree, entries: list[AudienceEntry] | None = None) -> list[Recipient]:
         """Each recipient once, in audience order."""
@@ -79,7 +82,7 @@ class Audience:
         if callee is None:
             return
         person = self._person_behind(found.item)
-        email = callee.email or (person.email if person else None)
+        email = callee.email or (person.email if person else None) or self.members.get(person.id if person else key)
         addresses: dict[str, Any] = {}
         if mobile := next((n.number for n in callee.numbers if n.kind == "mobile"), None):
             addresses[Channel.SMS.value] = mobile

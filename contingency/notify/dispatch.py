@@ -32,6 +32,7 @@ from contingency.incidents.models import (
 )
 from contingency.incidents.routing import TaskSpec
 from contingency.incidents.snapshot import calendar_of, document_of, resolver_for
+from contingency.plans.people import linked_emails
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.calltree import CallTree, Channel, MessageTemplate
 
@@ -108,7 +109,7 @@ def start(
 ) -> list[Callout]:
     """Reach the call tree's audience for one event; its webhooks are posted to once."""
     document = document_of(incident)
-    audience = Audience(document, resolver_for(incident, at))
+    audience = Audience(document, resolver_for(incident, at), linked_emails(incident.organisation))
     # Whoever reported or invoked already knows: the call tree does not ring them.
     knows = selves.who_knows(incident, document)
     recipients = [r for r in audience.recipients(tree) if r.key not in knows]
@@ -407,7 +408,7 @@ def _fallback(
     callout: Callout, document: PlanDocument, tree: CallTree, at: datetime
 ) -> tuple[list[Callout], list[str]]:
     """The fall-back's new callouts, and the names of fall-backs not called because already on the list."""
-    audience = Audience(document, resolver_for(callout.incident, at))
+    audience = Audience(document, resolver_for(callout.incident, at), linked_emails(callout.incident.organisation))
     template = messages.template(document, _message_key(document, callout, tree))
     base = facts(callout.incident, callout.event_label, "")
     on_list = set(

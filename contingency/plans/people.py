@@ -6,6 +6,7 @@ survives a plan's re-import. Each link and unlink is audited.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -44,6 +45,25 @@ def people(organisation: Organisation) -> dict[str, PlanPerson]:
     ):
         found.setdefault(key, PlanPerson(key, name, email or ""))
     return found
+
+
+def linked_emails(organisation: Organisation) -> dict[str, str]:
+    """Person key -> the linked member's e-mail: how a call tree reaches a person the plan gives no e-mail."""
+    rows = PersonLink.objects.filter(organisation=organisation).exclude(user__email="")
+    return dict(rows.values_list("person_key", "user__email"))
+
+
+def keys_of(organisation: Organisation, user_ids: Iterable[int]) -> dict[int, str]:
+    """User id -> the plans' person key they are linked to (at most one each)."""
+    rows = PersonLink.objects.filter(organisation=organisation, user_id__in=list(user_ids))
+    return dict(rows.values_list("user_id", "person_key"))
+
+
+def names(organisation: Organisation) -> dict[int, str]:
+    """User id -> the name to show for a member: their own, else the linked person's, else the user name."""
+    linked = dict(PersonLink.objects.filter(organisation=organisation).values_list("user_id", "person_name"))
+    members = User.objects.filter(memberships__organisation=organisation, is_active=True).distinct()
+    return {u.pk: u.get_full_name() or linked.get(u.pk) or u.username for u in members}
 
 
 def suggestions(organisation: Organisation) -> dict[int, PlanPerson]:

@@ -14,7 +14,7 @@ from contingency.core.permissions import Capability
 from contingency.downtime.proof import latest_report
 from contingency.incidents import briefing as briefings
 from contingency.incidents import handover as handovers
-from contingency.incidents import readmodel, reports, review
+from contingency.incidents import leads, readmodel, reports, review
 from contingency.incidents.models import EventKind, Handover, Incident, Review, ReviewAction
 from contingency.incidents.outstanding import outstanding
 from contingency.incidents.snapshot import calendar_of, document_of
@@ -125,6 +125,8 @@ def _briefing_page(
             "supplier_form": supplier_form,
             "published": [(e, reached.get(e.pk, [])) for e in published],
             "audience": briefings.board_audience(document_of(incident)),
+            "may_record_supplier": ctx.can_respond and leads.may_change(request.user, incident),
+            "lead": leads.current(incident),
         }
     )
     return render(request, "web/incidents/briefing.html", context, status=status)

@@ -23,6 +23,7 @@ from contingency.incidents import selves
 from contingency.incidents.models import DueAction, Incident, InformTarget, State, Task, TaskState
 from contingency.incidents.queries import next_due
 from contingency.incidents.snapshot import calendar_of, document_of, resolver_for
+from contingency.plans import people
 from contingency.plans.guidance import Callee, Number
 from contingency.web.access import OrgContext, org_page
 
@@ -64,7 +65,8 @@ def my_actions(incident: Incident, user: Any, now: datetime) -> MyActions:
     """The reader's open tasks in the order to do them, what comes next, and everyone else's."""
     document = document_of(incident)
     email = getattr(user, "email", "") or ""
-    mine_keys = selves.keys_for(document, [email])
+    linked = people.keys_of(incident.organisation, [user.pk]) if getattr(user, "pk", None) else {}
+    mine_keys = selves.keys_for(document, [email], linked.values())
     resolver = resolver_for(incident, now)
     tasks = list(
         Task.objects.filter(incident=incident, state__in=(TaskState.OPEN, TaskState.STARTED))

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.http import Http404
 
 from contingency.core.models import Organisation
@@ -29,6 +28,7 @@ from contingency.incidents.models import (
 from contingency.incidents.queries import next_due
 from contingency.incidents.readmodel import IncidentState
 from contingency.incidents.snapshot import calendar_of, resolver_for
+from contingency.plans import people
 from contingency.plans.guidance import Callee
 
 SOURCE_TITLES = {
@@ -203,15 +203,9 @@ def clock_facts(state: IncidentState) -> dict[str, Any]:
 
 
 def members(organisation: Organisation) -> list[tuple[int, str]]:
-    """(id, user name) of the organisation's active members, by name."""
-    model = get_user_model()
-    users = (
-        model.objects.filter(memberships__organisation=organisation, is_active=True)
-        .order_by(model.USERNAME_FIELD)
-        .values_list("pk", model.USERNAME_FIELD)
-        .distinct()
-    )
-    return [(pk, str(name)) for pk, name in users]
+    """(id, name) of the organisation's active members, by name: their own name, else the plans' person
+    they are linked to, else their user name."""
+    return sorted(people.names(organisation).items(), key=lambda item: (item[1].casefold(), item[0]))
 
 
 def live_context(incident: Incident, now: datetime, order: str = "newest", kind: str = "") -> dict[str, Any]:

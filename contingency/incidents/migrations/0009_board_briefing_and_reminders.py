@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0007_recovery_times_as_written'),
+        ('incidents', '0008_incident_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
