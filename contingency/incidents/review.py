@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from contingency.core import audit
 from contingency.lib.calendar import from_organisation
+from contingency.plans import people
 
 from . import schedule
 from .firing import note, reminder_key, write_reminder
@@ -132,7 +133,7 @@ def add_action(
         )
         if owner is None:
             raise IncidentError("the owner must be a member of this organisation", "owner")
-        name = (owner.get_full_name() or owner.get_username())[:200]
+        name = people.names(incident.organisation).get(owner.pk, owner.get_username())[:200]  # as the form lists
         review, _ = Review.objects.get_or_create(incident=incident)
         action = ReviewAction.objects.create(review=review, text=text, owner=name, owner_user=owner, due_on=due_on)
         calendar = from_organisation(incident.organisation)
