@@ -210,6 +210,8 @@ def test_a_viewer_cannot_add_or_finish_an_action(clock: time_machine.Traveller, 
     incident = action.review.incident
     viewer = client_for(make_user("viewer", HOME_ORG, Role.VIEWER))
     url = f"/o/{HOME_ORG}/incidents/{incident.number}/review/actions/"
+    page = viewer.get(f"/o/{HOME_ORG}/incidents/{incident.number}/review/").content.decode()
+    assert "helen, due 15 Mar 2027" in page and "next reminder by e-mail Mon 15 Mar 09:00" in page
     audits = AuditEntry.objects.count()
     assert viewer.post(url, {"text": "x", "owner": owner.pk, "due_on": "2027-04-01"}).status_code == 403
     assert viewer.post(f"{url}{action.pk}/done/", {"note": "no"}).status_code == 403

@@ -15,7 +15,17 @@ from contingency.downtime.proof import latest_report
 from contingency.incidents import briefing as briefings
 from contingency.incidents import handover as handovers
 from contingency.incidents import leads, readmodel, reports, review
-from contingency.incidents.models import EventKind, Handover, Incident, Review, ReviewAction
+from contingency.incidents.firing import reminder_key
+from contingency.incidents.models import (
+    DueAction,
+    DueKind,
+    DueState,
+    EventKind,
+    Handover,
+    Incident,
+    Review,
+    ReviewAction,
+)
 from contingency.incidents.outstanding import outstanding
 from contingency.incidents.snapshot import calendar_of, document_of
 from contingency.notify.models import Callout
@@ -219,6 +229,13 @@ def save_review(request: HttpRequest, ctx: OrgContext, number: int) -> HttpRespo
     return render(request, "web/incidents/review.html", context, status=400)
 
 
+def _with_reminders(incident: Incident, actions: list[ReviewAction]) -> list[tuple[ReviewAction, Any]]:
+    """Each action with when its owner is next reminded by e-mail (None: done, or no member owns it)."""
+    rows = DueAction.objects.filter(incident=incident, kind=DueKind.REVIEW, state=DueState.PENDING)
+    due = {row.key: row.due_at for row in rows}
+    return [(a, due.get(reminder_key(a)) if a.done_at is None else None) for a in actions]
+
+
 def _review_context(ctx: OrgContext, incident: Incident, form: ReviewForm, action_form: ActionForm) -> dict[str, Any]:
     context = _base(ctx, incident, "review")
     found = review.review_of(incident)
@@ -227,7 +244,7 @@ def _review_context(ctx: OrgContext, incident: Incident, form: ReviewForm, actio
             "review": found,
             "form": form,
             "action_form": action_form,
-            "actions": list(found.actions.all()) if found else [],
+            "actions": _with_reminders(incident, list(found.actions.all()) if found else []),
             "reviewable": incident.state in review.REVIEWABLE,
             "functions": present.functions(context["state"]),
             "summary": incident.timeline.exclude(kind__in=DETAIL).order_by("at", "id"),
