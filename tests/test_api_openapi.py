@@ -63,6 +63,7 @@ EXPECTED_PATHS = {
             "/{number}/roles/requests/{pk}/accept",
             "/{number}/roles/requests/{pk}/decline",
             "/{number}/briefing",
+            "/{number}/supplier",
             "/{number}/review",
             "/{number}/review/actions",
             "/{number}/review/actions/{action}/done",

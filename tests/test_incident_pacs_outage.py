@@ -26,9 +26,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from contingency.core.models import Role
 from contingency.incidents import reports, review, services, tasks, worker
 from contingency.incidents.models import DueAction, Incident, Task, TimelineEntry
 from contingency.plans.models import Plan
+
+from .web import HOME_ORG, make_user
 
 LONDON = ZoneInfo("Europe/London")
 CHECKS = {"several-patients": True, "several-pcs": True, "several-modalities": True}
@@ -204,7 +207,7 @@ def restore_and_review(outage: Outage, thursday: datetime) -> None:
     action = review.add_action(
         incident=outage.inc,
         text="Move the witness to a third site",
-        owner="Helen Marsh",
+        owner_id=make_user("helen-marsh", HOME_ORG, Role.RESPONDER).pk,
         due_on=thursday.date() + timedelta(days=28),
         actor=None,
         via="test",

@@ -103,6 +103,9 @@ def test_the_demo_has_an_incident_in_progress(catcher: None, demo_plans: object)
     states = set(Callout.objects.filter(incident=incident).values_list("state", flat=True))
     assert {"acknowledged", "waiting"} <= states
     assert CaughtMessage.objects.filter(key__startswith=f"{incident.pk}:").exists()
+    # The board briefing published after TP2, caught on its way to the board with its acknowledgement link.
+    board = CaughtMessage.objects.get(key__startswith=f"{incident.pk}:briefing:")
+    assert board.recipient == "Peter Langley" and "Supplier: ticket MER-20431" in board.body and board.ack_link
     # It has a lead: the demo's responder, who reported it and took the lead from the plan's words.
     assert incident.lead is not None and incident.lead.username == "responder"
     assert incident.deputy_name in ("PACS team", "Senior radiographer on shift")

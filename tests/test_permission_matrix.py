@@ -148,7 +148,11 @@ def incident_action(visit: Visit) -> dict[str, Any]:
     from contingency.incidents.review import add_action
 
     found = _incident("restored")
-    action = add_action(incident=found, text="Fix it", owner="IT", due_on=date(2030, 1, 1), actor=None, via="test")
+    owner = User.objects.filter(memberships__organisation__slug=HOME_ORG).first()
+    assert owner is not None
+    action = add_action(
+        incident=found, text="Fix it", owner_id=owner.pk, due_on=date(2030, 1, 1), actor=None, via="test"
+    )
     return {"org": HOME_ORG, "number": found.number, "pk": action.pk}
 
 
@@ -408,6 +412,7 @@ EXPECTED: dict[str, Page] = {
     "incident-lead-change": Page(Capability.RESPOND, incident(which="deputy"), ACTION),
     "incident-briefing": Page(Capability.VIEW, incident()),
     "incident-briefing-publish": Page(Capability.RESPOND, incident(), ACTION),
+    "incident-briefing-supplier": Page(Capability.RESPOND, incident(), ACTION),
     "incident-review": Page(Capability.VIEW, incident("restored")),
     "incident-review-save": Page(Capability.RESPOND, incident("restored"), ACTION),
     "incident-review-action": Page(Capability.RESPOND, incident("restored"), ACTION),

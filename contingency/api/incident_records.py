@@ -10,12 +10,14 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 
 from contingency.core.permissions import Capability
+from contingency.incidents import briefing as briefings
 from contingency.incidents import handover, reports, review
 from contingency.incidents.models import (
     Handover,
     Incident,
     ReviewAction,
 )
+from contingency.incidents.snapshot import document_of
 
 from . import incident_schemas as i
 from .auth import caller
@@ -93,6 +95,25 @@ def briefing(request: HttpRequest, org: str, number: int) -> dict[str, Any]:
     return {"at": now, "text": reports.briefing(incident, now)}
 
 
+@router.post(INCIDENT + "/briefing", response={201: i.Published, **CHANGED}, url_name="incident-briefing-publish")
+def publish_briefing(request: HttpRequest, org: str, number: int, body: i.BriefingIn) -> Status[dict[str, Any]]:
+    """Publish the briefing to the board: the timeline, and an e-mail to each of the plan's board audience."""
+    incident = incident_for(request, org, number, Capability.RESPOND)
+    entry = briefings.publish(incident=incident, text=body.text, actor=caller(request), via="api")
+    audience = briefings.board_audience(document_of(incident))
+    return Status(201, {"at": entry.at, "text": entry.text, "audience": audience.name if audience else None})
+
+
+@router.put(INCIDENT + "/supplier", response={200: i.Supplier, **CHANGED}, url_name="incident-supplier")
+def set_supplier(request: HttpRequest, org: str, number: int, body: i.SupplierIn) -> dict[str, Any]:
+    """The supplier's ticket reference and estimated fix, as the board's briefing reports them."""
+    incident = incident_for(request, org, number, Capability.RESPOND)
+    changed = briefings.set_supplier(
+        incident=incident, ticket=body.ticket, fix=body.fix, actor=caller(request), via="api"
+    )
+    return {"ticket": changed.supplier_ticket, "fix": changed.supplier_fix}
+
+
 # ---------------------------------------------------------------- review
 
 
@@ -117,6 +138,7 @@ def action_out(action: ReviewAction) -> dict[str, Any]:
         "id": action.pk,
         "text": action.text,
         "owner": action.owner,
+        "owner_username": action.owner_user.get_username() if action.owner_user else None,
         "due_on": action.due_on,
         "done": action.done_at is not None,
         "done_at": action.done_at,
@@ -154,8 +176,9 @@ def put_review(request: HttpRequest, org: str, number: int, body: i.ReviewIn) ->
 def add_action(request: HttpRequest, org: str, number: int, body: i.ReviewActionIn) -> Status[dict[str, Any]]:
     """An action from the review, with an owner and a due date; it stays open until done."""
     incident = incident_for(request, org, number, Capability.RESPOND)
+    owner = member_named(incident.organisation, body.owner, "owner")
     action = review.add_action(
-        incident=incident, text=body.text, owner=body.owner, due_on=body.due_on, actor=caller(request), via="api"
+        incident=incident, text=body.text, owner_id=owner.pk, due_on=body.due_on, actor=caller(request), via="api"
     )
     return Status(201, action_out(action))
 

@@ -106,6 +106,15 @@ class UpdateIn(In):
     decision: bool = Field(False, description="A decision for the record rather than a status update.")
 
 
+class BriefingIn(In):
+    text: Prose = Field(description="The briefing as published: e-mailed to the plan's board audience, if it has one.")
+
+
+class SupplierIn(In):
+    ticket: Line = Field("", description="The supplier's ticket reference.")
+    fix: Line = Field("", description="The supplier's estimated fix, in their words.")
+
+
 class HandoverIn(In):
     to: Line | None = Field(None, description="The incoming lead's username (a member of the organisation).")
     to_name: Line = Field("", description="Or the incoming lead's name, for someone without an account.")
@@ -137,7 +146,7 @@ class ReviewIn(In):
 
 class ReviewActionIn(In):
     text: Prose
-    owner: Line
+    owner: Line = Field(description="The owner: a member's user name. They are reminded by e-mail when it is due.")
     due_on: date
 
 
@@ -449,10 +458,22 @@ class Briefing(Out):
     text: str = Field(description="A plain-text draft for the board, from the incident's facts.")
 
 
+class Published(Out):
+    at: Instant
+    text: str
+    audience: str | None = Field(description="The escalation level it was e-mailed to; None: the plan names no board.")
+
+
+class Supplier(Out):
+    ticket: str
+    fix: str
+
+
 class ReviewActionOut(Out):
     id: int
     text: str
     owner: str
+    owner_username: str | None = Field(description="The owning member's user name; None for an owner by name only.")
     due_on: date
     done: bool
     done_at: Instant | None

@@ -22,3 +22,8 @@ incident_closed = Signal()
 # incident: the incident was reported, or its state or assessment changed (assessed, invoked, restored,
 # stood down, closed as not a failure); sent with the change's audit entry. The status page listens.
 incident_changed = Signal()
+# incident, entry (TimelineEntry), who (list of plan references), at: the board's briefing was published
+# and the plan names its board audience (incidents.briefing); notifications e-mail it.
+briefing_published = Signal()
+# incident, action (ReviewAction), sequence, at: a review action is due (or still overdue) and not done.
+review_action_due = Signal()

@@ -22,6 +22,7 @@ from .models import (
     EventKind,
     Incident,
     InformTarget,
+    ReviewAction,
     State,
     Task,
     TaskState,
@@ -135,7 +136,37 @@ def fire(row: DueAction, *, at: datetime, worker: str) -> bool:
         _duration(incident, document, row, at)
     elif row.kind == DueKind.ROUTING:
         _routing(incident, document, row, at)
+    elif row.kind == DueKind.REVIEW:
+        _review_reminder(incident, row, at)
     return True
+
+
+REMINDER = "review-action:"  # a review reminder's key: this prefix and the action's id
+
+
+def reminder_key(action: ReviewAction) -> str:
+    return f"{REMINDER}{action.pk}"
+
+
+def write_reminder(incident: Incident, action: ReviewAction, sequence: int, due_at: datetime) -> DueAction:
+    name = f"Reminder: {action.text}"
+    return write_due(incident, schedule.Occurrence(DueKind.REVIEW, reminder_key(action), sequence, due_at, name[:190]))
+
+
+def _review_reminder(incident: Incident, row: DueAction, at: datetime) -> None:
+    """Remind the owner of an open review action (notifications write the e-mail), and schedule the next."""
+    pk = row.key.removeprefix(REMINDER)
+    action = (
+        ReviewAction.objects.select_related("owner_user").filter(pk=int(pk), review__incident=incident).first()
+        if pk.isdigit()
+        else None
+    )
+    if action is None or action.done_at is not None:
+        return  # done (or gone) since it was scheduled: nothing to remind of, nothing further
+    events.review_action_due.send(sender=Incident, incident=incident, action=action, sequence=row.sequence, at=at)
+    calendar = from_organisation(incident.organisation)
+    n, due = schedule.next_reminder(action.due_on, row.sequence, at, calendar)
+    write_reminder(incident, action, n, due)
 
 
 def _when(incident: Incident, moment: datetime) -> str:

@@ -100,6 +100,9 @@ class Incident(models.Model):
     deputy = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     deputy_name = LineField(blank=True, default="", help_text="The deputy lead as shown.")
     deputy_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+    # What the supplier said, for the board's briefing: kept by the lead (briefing.set_supplier).
+    supplier_ticket = LineField(blank=True, default="", help_text="The supplier's reference for the fault.")
+    supplier_fix = LineField(blank=True, default="", help_text="When the supplier expects a fix, in their words.")
     updated_at = models.DateTimeField(auto_now=True)
     token = models.CharField(max_length=32, default=new_version, editable=False, help_text="Never changes.")
     version = models.CharField(
@@ -288,6 +291,7 @@ class DueKind(models.TextChoices):
     TRIGGER = "trigger"  # a trigger point's occurrence
     DURATION = "duration"  # a function's duration rule
     ROUTING = "routing"  # the moment in hours flips to out of hours or back
+    REVIEW = "review"  # a review action's reminder to its owner, when due and while overdue
 
 
 class DueState(models.TextChoices):
@@ -397,9 +401,14 @@ class Review(models.Model):
 
 
 class ReviewAction(models.Model):
+    """An action from the review, owned by a member, reminded by e-mail when due until done (DueKind.REVIEW)."""
+
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="actions")
     text = ProseField()
-    owner = LineField()
+    owner = LineField(help_text="The owner's name as it was when the action was given.")
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", help_text="The member."
+    )
     due_on = models.DateField()
     done_at = models.DateTimeField(null=True, blank=True)
     done_note = ProseField(blank=True, default="")

@@ -12,9 +12,10 @@ from typing import Any
 
 from . import readmodel
 from .assess import elapsed_words
+from .deadlines import deadline_words
 from .models import DueAction, DueState, EventKind, Handover, Incident, Task, TaskState
 from .outstanding import outstanding
-from .snapshot import calendar_of
+from .snapshot import calendar_of, document_of
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,26 @@ def handover_report(incident: Incident, now: datetime) -> HandoverReport:
     )
 
 
+def supplier_words(incident: Incident) -> str:
+    """ "ticket INC-4471; estimated fix: Thursday 14:00." - or what is not known yet."""
+    ticket = f"ticket {incident.supplier_ticket}" if incident.supplier_ticket else "no ticket reference recorded"
+    fix = f"estimated fix: {incident.supplier_fix}" if incident.supplier_fix else "no estimated fix given yet"
+    return f"{ticket}; {fix}."
+
+
+def workaround(incident: Incident) -> str:
+    """The procedures the incident is working to now, for the time of day; after restoration, none."""
+    document = document_of(incident)
+    titles = {p.id: p for p in document.procedures}
+    if incident.restored_at:
+        return "none needed now: service was restored."
+    response = [titles[k].title for k in incident.procedures if k in titles and titles[k].phase != "restoration"]
+    if not response:
+        return (incident.response or "no procedure in the plan covers this failure.").rstrip(".") + "."
+    when = {"in-hours": " (in-hours steps)", "out-of-hours": " (out-of-hours steps)"}.get(incident.routing, "")
+    return "; ".join(response) + when + "."
+
+
 def briefing(incident: Incident, now: datetime) -> str:
     """A daily briefing draft for the board, from the incident's facts; the incident lead edits it."""
     calendar = calendar_of(incident)
@@ -198,14 +219,23 @@ def briefing(incident: Incident, now: datetime) -> str:
             parts = [f"- {a.name}" + (" (at risk)" if a.degraded else "")]
             if f.impact_now:
                 parts.append(f"impact now {f.impact_now}")
-            if f.rto_left is not None and not incident.restored_at:
-                parts.append(f"RTO {a.rto}: {f.rto_words} left")
-            if f.mtpd_left is not None and not incident.restored_at:
-                parts.append(f"MTPD {a.mtpd}: {f.mtpd_words} left")
+            if a.rto_due_at is not None and not incident.restored_at:
+                parts.append(deadline_words(due_at=a.rto_due_at, now=now, written=a.rto, name="RTO"))
+            if a.mtpd_due_at is not None and not incident.restored_at:
+                parts.append(deadline_words(due_at=a.mtpd_due_at, now=now, written=a.mtpd))
             lines.append("; ".join(parts))
+    lines += ["", f"Workaround in use: {workaround(incident)}"]
+    lines += [f"Supplier: {supplier_words(incident)}"]
     tasks = list(incident.tasks.exclude(state=TaskState.REROUTED))
-    done = sum(1 for t in tasks if t.state == TaskState.DONE)
-    lines += ["", f"Actions: {done} of {len(tasks)} done, {sum(1 for t in tasks if t.is_open)} open."]
+    done = [t for t in tasks if t.state == TaskState.DONE]
+    lines += ["", f"Actions: {len(done)} of {len(tasks)} done, {sum(1 for t in tasks if t.is_open)} open."]
+    if done:
+        done.sort(key=lambda t: (t.finished_at or now, t.position))
+        lines += ["Actions taken:"] + [
+            f"- {_clock(incident, t.finished_at) or 'done'}: {t.text}"
+            + (f" ({t.finished_by_name})" if t.finished_by_name else "")
+            for t in done
+        ]
     for work in outstanding(incident, now):
         lines += ["", f"{work.title}: {work.summary}"] + [f"- {line}" for line in work.lines]
     decisions = list(incident.timeline.filter(kind=EventKind.DECISION).order_by("-at")[:5])

@@ -6,13 +6,17 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from contingency.core import audit
+from contingency.lib.calendar import from_organisation
+from contingency.plans import people
 
-from .firing import note
-from .models import EventKind, Incident, Review, ReviewAction, State, touch
+from . import schedule
+from .firing import note, reminder_key, write_reminder
+from .models import DueAction, DueKind, DueState, EventKind, Incident, Review, ReviewAction, State, touch
 from .services import Actor, IncidentError, _name, incident_key
 
 REVIEWABLE = (State.RESTORED, State.STOOD_DOWN)
@@ -98,28 +102,57 @@ def save_review(
 
 
 def add_action(
-    *, incident: Incident, text: str, owner: str, due_on: date | None, actor: Actor, via: str = "web"
+    *,
+    incident: Incident,
+    text: str,
+    owner_id: int | None,
+    due_on: date | None,
+    actor: Actor,
+    via: str = "web",
+    at: datetime | None = None,
 ) -> ReviewAction:
-    text, owner = text.strip(), owner.strip()
+    """An action owned by a member, reminded by e-mail on its due date and weekly while overdue, until done."""
+    now = at or timezone.now()
+    text = text.strip()
     if not text:
         raise IncidentError("say what is to be done", "text")
-    if not owner:
-        raise IncidentError("every action has an owner", "owner")
+    if len(text) > LIMIT:
+        raise IncidentError(f"keep this under {LIMIT:,} characters", "text")
+    if owner_id is None:
+        raise IncidentError("every action has an owner: choose a member", "owner")
     if due_on is None:
         raise IncidentError("every action has a due date (YYYY-MM-DD)", "due_on")
     with transaction.atomic():
         incident = Incident.objects.select_for_update().select_related("organisation").get(pk=incident.pk)
         if incident.state not in REVIEWABLE:
             raise IncidentError(f"incident #{incident.number} is {incident.state}: review it once service is restored")
+        owner = (
+            get_user_model()
+            .objects.filter(pk=owner_id, memberships__organisation=incident.organisation, is_active=True)
+            .first()
+        )
+        if owner is None:
+            raise IncidentError("the owner must be a member of this organisation", "owner")
+        name = people.names(incident.organisation).get(owner.pk, owner.get_username())[:200]  # as the form lists
         review, _ = Review.objects.get_or_create(incident=incident)
-        action = ReviewAction.objects.create(review=review, text=text, owner=owner[:200], due_on=due_on)
+        action = ReviewAction.objects.create(review=review, text=text, owner=name, owner_user=owner, due_on=due_on)
+        calendar = from_organisation(incident.organisation)
+        first = schedule.reminder_due(due_on, 0, calendar)
+        write_reminder(incident, action, 0, first)
+        note(
+            incident,
+            EventKind.REVIEW,
+            f"Review action for {name}, due {due_on:%A} {due_on.day} {due_on:%B %Y}: {text}",
+            at=now,
+            actor=_name(actor, via),
+        )
         _audit(
             incident,
             actor,
             via,
             audit.Verb.CREATE,
             None,
-            {"action": text, "owner": owner, "due": str(due_on)},
+            {"action": text, "owner": name, "ownerId": owner.pk, "due": str(due_on)},
             "action",
         )
     return action
@@ -130,6 +163,9 @@ def complete_action(
 ) -> ReviewAction:
     now = at or timezone.now()
     with transaction.atomic():
+        # The incident's row first, as the worker firing a reminder does (see models.touch): a reminder
+        # being sent finishes before the action is done, and none is sent after.
+        Incident.objects.select_for_update().filter(pk=action.review.incident_id).values_list("pk").first()
         action = (
             ReviewAction.objects.select_for_update().select_related("review__incident__organisation").get(pk=action.pk)
         )
@@ -139,6 +175,10 @@ def complete_action(
         action.done_note = note_text.strip()
         action.save(update_fields=["done_at", "done_note"])
         incident = action.review.incident
+        # Done actions stop reminding: the pending reminder is cancelled with the change.
+        DueAction.objects.filter(
+            incident=incident, kind=DueKind.REVIEW, key=reminder_key(action), state=DueState.PENDING
+        ).update(state=DueState.CANCELLED, note="action done", fired_at=now)
         _audit(
             incident,
             actor,

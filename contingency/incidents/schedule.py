@@ -18,7 +18,7 @@ so a worker that was down for a while catches up without drifting.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from contingency.lib.calendar import WorkingCalendar
 from contingency.lib.durations import Duration, Unit
@@ -93,3 +93,22 @@ def on_restoration(document: PlanDocument, restored_at: datetime) -> list[Occurr
 
 def trigger(document: PlanDocument, key: str) -> TriggerPoint | None:
     return next((t for t in document.triggers if t.id == key), None)
+
+
+# A review action's owner is reminded at REMIND_AT on the due date, then every REMIND_EVERY while it is open.
+REMIND_AT = time(9, 0)
+REMIND_EVERY = timedelta(days=7)
+
+
+def reminder_due(due_on: date, n: int, calendar: WorkingCalendar) -> datetime:
+    """Reminder n (from 0) of a review action: at REMIND_AT on the organisation's wall clock, n weeks on."""
+    day = due_on + REMIND_EVERY * n
+    return datetime.combine(day, REMIND_AT, tzinfo=calendar.zone)
+
+
+def next_reminder(due_on: date, after: int, at: datetime, calendar: WorkingCalendar) -> tuple[int, datetime]:
+    """The reminder after number `after` that falls after `at`: a worker that was down sends one, not a backlog."""
+    n = after + 1
+    while (due := reminder_due(due_on, n, calendar)).astimezone(UTC) <= at.astimezone(UTC):
+        n += 1
+    return n, due

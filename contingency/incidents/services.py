@@ -418,7 +418,9 @@ def restore(
 def _cancel_on_restoration(incident: Incident, document: Any, now: datetime) -> int:
     """Recurring triggers, 'after' triggers that hold unless restored, and duration rules stop."""
     keep = {t.id for t in document.triggers if t.kind.value == "after" and not t.unless_restored}
-    pending = DueAction.objects.filter(incident=incident, state=DueState.PENDING).exclude(kind=DueKind.ROUTING)
+    pending = DueAction.objects.filter(incident=incident, state=DueState.PENDING).exclude(
+        kind__in=(DueKind.ROUTING, DueKind.REVIEW)
+    )
     rows = [row for row in pending if not (row.kind == DueKind.TRIGGER and row.key in keep)]
     for row in rows:
         DueAction.objects.filter(pk=row.pk, state=DueState.PENDING).update(
@@ -453,7 +455,8 @@ def stand_down(
         incident.stood_down_by_name = _name(actor, via)
         incident.closed_note = reason.strip()
         incident.save()
-        DueAction.objects.filter(incident=incident, state=DueState.PENDING).update(
+        # The review's reminders go on: its actions are still owed after the stand-down.
+        DueAction.objects.filter(incident=incident, state=DueState.PENDING).exclude(kind=DueKind.REVIEW).update(
             state=DueState.CANCELLED, note="stood down", fired_at=now
         )
         events.incident_closed.send(sender=Incident, incident=incident, at=now)

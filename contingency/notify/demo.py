@@ -17,7 +17,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from contingency.core.models import Organisation
-from contingency.incidents import leads
+from contingency.incidents import briefing as briefings
+from contingency.incidents import leads, reports
 from contingency.incidents import services as incidents
 from contingency.incidents import worker as timed
 from contingency.incidents.models import Incident
@@ -29,7 +30,9 @@ from .models import Callout, CalloutState
 TITLE = "PACS images will not load (demo: in progress)"
 ORGANISATION = "northwick-general"
 PLAN = "pacs-bcdr"
-SINCE = timedelta(hours=5)  # long enough for the second trigger point (4 hours after invocation) to fire
+SINCE = timedelta(
+    hours=5
+)  # long enough for the second trigger point (4 hours after invocation) to fire, and a briefing
 
 
 def load(now: datetime | None = None) -> Incident | None:
@@ -71,7 +74,20 @@ def load(now: datetime | None = None) -> Incident | None:
     for n, callout in enumerate(Callout.objects.filter(incident=incident).order_by("position")):
         if n % 2 == 0:
             dispatch.acknowledge(callout, via="the link in the text", at=invoked + timedelta(minutes=4 + n))
-    _work(at=now)  # the waits end, the cascade moves on; TP2 fires at four hours
+    # TP2 at four hours asks for the board's briefing: the lead records the vendor's ticket and publishes it,
+    # which e-mails the board (caught, with the catcher on) with a link to acknowledge.
+    tp2 = invoked + timedelta(hours=4)
+    _work(at=tp2 + timedelta(minutes=5))
+    briefings.set_supplier(
+        incident=incident, ticket="MER-20431", fix="by 15:00 today (Meridian's estimate)", actor=reporter, via="demo",
+        at=tp2 + timedelta(minutes=10),
+    )  # fmt: skip
+    published = tp2 + timedelta(minutes=20)
+    current = Incident.objects.select_related("organisation").get(pk=incident.pk)
+    briefings.publish(
+        incident=current, text=reports.briefing(current, published), actor=reporter, via="demo", at=published
+    )
+    _work(at=now)  # the waits end, the cascade moves on
     return Incident.objects.get(pk=incident.pk)
 
 

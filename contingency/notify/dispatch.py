@@ -57,6 +57,9 @@ def _configured() -> Channels:
         return Channels({})
 
 
+configured = _configured  # for the other senders in this package
+
+
 class NotifyError(Refused):
     """A change to a call-out refused; `field` names the input at fault, when there is one."""
 
@@ -127,6 +130,24 @@ def start(
         at=at,
         actor="notifications",
     )
+    for callout in made:
+        _send_step(callout, at)
+    return made
+
+
+def reach(
+    *,
+    incident: Incident,
+    tree: CallTree,
+    recipients: list[Recipient],
+    event: str,
+    label: str,
+    template: MessageTemplate,
+    at: datetime,
+) -> list[Callout]:
+    """Reach chosen recipients for one event with the cascade's callouts, messages and acknowledgement links."""
+    made = _callouts(incident, tree, event, label, recipients, template, facts(incident, label, ""), at,
+                     Level.AUDIENCE, None, None)  # fmt: skip
     for callout in made:
         _send_step(callout, at)
     return made
@@ -573,9 +594,10 @@ def cancel(incident: Incident, at: datetime) -> None:
     Callout.objects.filter(incident=incident, state=CalloutState.WAITING).update(
         state=CalloutState.CANCELLED, ack_due_at=None, ended_at=at, end_note="the incident ended"
     )
-    Notification.objects.filter(incident=incident, state=NotificationState.PENDING).update(
-        state=NotificationState.CANCELLED, last_error="the incident ended"
-    )
+    # Review reminders (keys "review:...") are about the review, which goes on after the incident ends.
+    Notification.objects.filter(incident=incident, state=NotificationState.PENDING).exclude(
+        key__startswith="review:"
+    ).update(state=NotificationState.CANCELLED, last_error="the incident ended")
 
 
 def open_call_task(callout: Callout) -> Task | None:

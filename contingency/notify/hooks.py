@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from contingency.incidents import events, schedule
-from contingency.incidents.models import Incident, InformTarget, Task, TaskSource
+from contingency.incidents.models import Incident, InformTarget, ReviewAction, Task, TaskSource, TimelineEntry
 from contingency.incidents.snapshot import document_of
 
-from . import dispatch
+from . import board, dispatch
 from .calltree import call_tree
 
 
@@ -68,9 +68,23 @@ def on_incident_closed(sender: Any, *, incident: Incident, at: datetime, **kwarg
     dispatch.cancel(incident, at)
 
 
+def on_briefing_published(
+    sender: Any, *, incident: Incident, entry: TimelineEntry, who: list[str], at: datetime, **kwargs: Any
+) -> None:
+    board.send_briefing(incident=incident, entry=entry, who=who, at=at)
+
+
+def on_review_action_due(
+    sender: Any, *, incident: Incident, action: ReviewAction, sequence: int, at: datetime, **kwargs: Any
+) -> None:
+    board.remind(incident=incident, action=action, sequence=sequence, at=at)
+
+
 def connect() -> None:
     events.trigger_fired.connect(on_trigger_fired, dispatch_uid="notify.trigger_fired")
     events.tasks_added.connect(on_tasks_added, dispatch_uid="notify.tasks_added")
     events.task_finished.connect(on_task_finished, dispatch_uid="notify.task_finished")
     events.target_told.connect(on_target_told, dispatch_uid="notify.target_told")
     events.incident_closed.connect(on_incident_closed, dispatch_uid="notify.incident_closed")
+    events.briefing_published.connect(on_briefing_published, dispatch_uid="notify.briefing_published")
+    events.review_action_due.connect(on_review_action_due, dispatch_uid="notify.review_action_due")

@@ -62,9 +62,12 @@ INCIDENT_PAGES: list[tuple[str, str, str | None, str]] = [
 
 def incidents_for_the_sweep() -> dict[str, int]:
     """One incident in each state the pages show differently; their numbers by state."""
+    from contingency.core.models import Role
     from contingency.incidents import review, services, tasks
     from contingency.incidents.models import Task
     from contingency.plans.models import Plan
+
+    from ..web import make_user
 
     plan = Plan.objects.get(organisation__slug=ORG, key=PLAN)
     yes = {"several-patients": True, "several-pcs": True, "several-modalities": True}
@@ -88,7 +91,7 @@ def incidents_for_the_sweep() -> dict[str, int]:
     review.add_action(
         incident=restored,
         text="Agree a maintenance window",
-        owner="PACS manager",
+        owner_id=make_user("review-owner", ORG, Role.RESPONDER).pk,
         due_on=date(2027, 3, 31),
         actor=None,
         via="test",

@@ -154,6 +154,11 @@ def _review_actions(incident: Incident) -> models.QuerySet[Any]:
     return ReviewAction.objects.filter(review__incident=incident).order_by("pk")
 
 
+def _due_actions(incident: Incident) -> models.QuerySet[Any]:
+    # Review reminders name their action by this install's id, and are this install's to send.
+    return DueAction.objects.filter(incident=incident).exclude(kind="review").order_by("pk")
+
+
 def _incident_itself(incident: Incident) -> models.QuerySet[Any]:
     return Incident.objects.filter(pk=incident.pk)
 
@@ -260,6 +265,7 @@ register(
             "last_error",
         ),
         natural=("kind", "key", "sequence"),
+        rows=_due_actions,
     )
 )
 register(Section("handovers", Handover, ("incident", "incident"), ("at", "from_name", "to_name", "note", "report")))

@@ -12,16 +12,28 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contingency.core.permissions import Capability
 from contingency.downtime.proof import latest_report
+from contingency.incidents import briefing as briefings
 from contingency.incidents import handover as handovers
-from contingency.incidents import readmodel, reports, review, tasks
-from contingency.incidents.models import EventKind, Handover, Incident, Review, ReviewAction
+from contingency.incidents import leads, readmodel, reports, review
+from contingency.incidents.firing import reminder_key
+from contingency.incidents.models import (
+    DueAction,
+    DueKind,
+    DueState,
+    EventKind,
+    Handover,
+    Incident,
+    Review,
+    ReviewAction,
+)
 from contingency.incidents.outstanding import outstanding
-from contingency.incidents.snapshot import calendar_of
+from contingency.incidents.snapshot import calendar_of, document_of
+from contingency.notify.models import Callout
 from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 
 from . import present
-from .forms import ActionForm, BriefingForm, HandoverForm, ReviewForm
+from .forms import ActionForm, BriefingForm, HandoverForm, ReviewForm, SupplierForm
 
 # What a printed review's timeline summary leaves out: the task-by-task detail.
 DETAIL = (EventKind.TASK, EventKind.INFORMED)
@@ -93,14 +105,40 @@ def handover_record(request: HttpRequest, ctx: OrgContext, number: int, pk: int)
     return render(request, "web/incidents/handover_record.html", context)
 
 
+def _briefing_reach(incident: Incident, entries: list[int]) -> dict[int, list[Callout]]:
+    """Who each published briefing was e-mailed to, and whether they have acknowledged it."""
+    found: dict[int, list[Callout]] = {}
+    rows = Callout.objects.filter(incident=incident, event__in=[f"briefing:{pk}" for pk in entries])
+    for callout in rows.order_by("position"):
+        found.setdefault(int(callout.event.partition(":")[2]), []).append(callout)
+    return found
+
+
 def _briefing_page(
-    request: HttpRequest, ctx: OrgContext, incident: Incident, form: BriefingForm | None, status: int = 200
+    request: HttpRequest,
+    ctx: OrgContext,
+    incident: Incident,
+    form: BriefingForm | None,
+    status: int = 200,
+    supplier_form: SupplierForm | None = None,
 ) -> HttpResponse:
     context = _base(ctx, incident, "briefing")
     if form is None:
         form = BriefingForm(initial={"text": reports.briefing(incident, context["now"])})
-    published = incident.timeline.filter(kind=EventKind.UPDATE, audience="board").order_by("-at", "-id")
-    context.update({"form": form, "published": published})
+    if supplier_form is None:
+        supplier_form = SupplierForm(initial={"ticket": incident.supplier_ticket, "fix": incident.supplier_fix})
+    published = list(incident.timeline.filter(kind=EventKind.UPDATE, audience="board").order_by("-at", "-id"))
+    reached = _briefing_reach(incident, [e.pk for e in published])
+    context.update(
+        {
+            "form": form,
+            "supplier_form": supplier_form,
+            "published": [(e, reached.get(e.pk, [])) for e in published],
+            "audience": briefings.board_audience(document_of(incident)),
+            "may_record_supplier": ctx.can_respond and leads.may_change(request.user, incident),
+            "lead": leads.current(incident),
+        }
+    )
     return render(request, "web/incidents/briefing.html", context, status=status)
 
 
@@ -117,10 +155,32 @@ def publish_briefing(request: HttpRequest, ctx: OrgContext, number: int) -> Http
     form = BriefingForm(request.POST)
     if form.is_valid():
         with refusals.onto(form):
-            tasks.post_update(incident=incident, text=form.cleaned_data["text"], audience="board", actor=request.user)
-            messages.success(request, "Briefing published as an update to the board.")
-            return redirect("incident", org=ctx.organisation.slug, number=number)
+            briefings.publish(incident=incident, text=form.cleaned_data["text"], actor=request.user)
+            audience = briefings.board_audience(document_of(incident))
+            messages.success(
+                request,
+                f"Briefing published and sent to {audience.name.lower()} by e-mail."
+                if audience
+                else "Briefing published. The plan names no board audience, so it was not sent: give it to "
+                "the board by hand.",
+            )
+            return redirect("incident-briefing", org=ctx.organisation.slug, number=number)
     return _briefing_page(request, ctx, incident, form, status=400)
+
+
+@org_page(Capability.RESPOND)
+@require_POST
+def save_supplier(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    incident = present.incident_of(ctx.organisation, number)
+    form = SupplierForm(request.POST)
+    if form.is_valid():
+        with refusals.onto(form):
+            briefings.set_supplier(
+                incident=incident, ticket=form.cleaned_data["ticket"], fix=form.cleaned_data["fix"], actor=request.user
+            )
+            messages.success(request, "The supplier's ticket and estimated fix are saved; today's draft has them.")
+            return redirect("incident-briefing", org=ctx.organisation.slug, number=number)
+    return _briefing_page(request, ctx, incident, None, status=400, supplier_form=form)
 
 
 def _review_form(found: Review | None) -> ReviewForm:
@@ -138,7 +198,11 @@ def _review_form(found: Review | None) -> ReviewForm:
 def review_page(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
     incident = present.incident_of(ctx.organisation, number)
     form = _review_form(review.review_of(incident))
-    return render(request, "web/incidents/review.html", _review_context(ctx, incident, form, ActionForm()))
+    return render(
+        request,
+        "web/incidents/review.html",
+        _review_context(ctx, incident, form, ActionForm(members=present.members(ctx.organisation))),
+    )
 
 
 @org_page(Capability.RESPOND)
@@ -161,8 +225,15 @@ def save_review(request: HttpRequest, ctx: OrgContext, number: int) -> HttpRespo
             )
             messages.success(request, "Review saved." + (" It is marked complete." if data["complete"] else ""))
             return redirect("incident-review", org=ctx.organisation.slug, number=number)
-    context = _review_context(ctx, incident, form, ActionForm())
+    context = _review_context(ctx, incident, form, ActionForm(members=present.members(ctx.organisation)))
     return render(request, "web/incidents/review.html", context, status=400)
+
+
+def _with_reminders(incident: Incident, actions: list[ReviewAction]) -> list[tuple[ReviewAction, Any]]:
+    """Each action with when its owner is next reminded by e-mail (None: done, or no member owns it)."""
+    rows = DueAction.objects.filter(incident=incident, kind=DueKind.REVIEW, state=DueState.PENDING)
+    due = {row.key: row.due_at for row in rows}
+    return [(a, due.get(reminder_key(a)) if a.done_at is None else None) for a in actions]
 
 
 def _review_context(ctx: OrgContext, incident: Incident, form: ReviewForm, action_form: ActionForm) -> dict[str, Any]:
@@ -173,7 +244,7 @@ def _review_context(ctx: OrgContext, incident: Incident, form: ReviewForm, actio
             "review": found,
             "form": form,
             "action_form": action_form,
-            "actions": list(found.actions.all()) if found else [],
+            "actions": _with_reminders(incident, list(found.actions.all()) if found else []),
             "reviewable": incident.state in review.REVIEWABLE,
             "functions": present.functions(context["state"]),
             "summary": incident.timeline.exclude(kind__in=DETAIL).order_by("at", "id"),
@@ -189,14 +260,14 @@ def _review_context(ctx: OrgContext, incident: Incident, form: ReviewForm, actio
 @require_POST
 def review_action(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
     incident = present.incident_of(ctx.organisation, number)
-    form = ActionForm(request.POST)
+    form = ActionForm(request.POST, members=present.members(ctx.organisation))
     if form.is_valid():
         data = form.cleaned_data
         with refusals.onto(form):
-            review.add_action(
-                incident=incident, text=data["text"], owner=data["owner"], due_on=data["due_on"], actor=request.user
+            action = review.add_action(
+                incident=incident, text=data["text"], owner_id=data["owner"], due_on=data["due_on"], actor=request.user
             )
-            messages.success(request, f"Action added for {data['owner']}.")
+            messages.success(request, f"Action added for {action.owner}, who is reminded by e-mail when it is due.")
             return redirect("incident-review", org=ctx.organisation.slug, number=number)
     context = _review_context(ctx, incident, _review_form(review.review_of(incident)), form)
     return render(request, "web/incidents/review.html", context, status=400)

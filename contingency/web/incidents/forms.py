@@ -160,11 +160,28 @@ class ReviewForm(forms.Form):
 class ActionForm(forms.Form):
     text = _text("Action", required=True, rows=2)
     text.error_messages["required"] = "Say what is to be done."
-    owner = forms.CharField(label="Owner", max_length=200, error_messages={"required": "Every action has an owner."})
+    owner = forms.TypedChoiceField(
+        label="Owner (a member, reminded by e-mail)",
+        coerce=int,
+        empty_value=None,
+        error_messages={"required": "Every action has an owner: choose a member."},
+    )
     due_on = forms.DateField(
         label="Due date",
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"required": "Every action has a due date.", "invalid": "Enter a date such as 2027-11-30."},
+    )
+
+    def __init__(self, data: Any = None, *, members: Sequence[tuple[int, str]]) -> None:
+        super().__init__(data)
+        self.fields["owner"].choices = [("", "Choose a member"), *members]  # type: ignore[attr-defined]
+        self.fields["owner"].error_messages["invalid_choice"] = "Choose a member of this organisation."
+
+
+class SupplierForm(forms.Form):
+    ticket = forms.CharField(label="Supplier's ticket reference", required=False, max_length=200)
+    fix = forms.CharField(
+        label="Their estimated fix", required=False, max_length=200, help_text="In their words, e.g. Thursday 14:00."
     )
 
 

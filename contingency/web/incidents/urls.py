@@ -31,6 +31,7 @@ urlpatterns: list[URLPattern] = [
     path(ONE + "roles/<str:which>/", lead.change, name="incident-lead-change"),
     path(ONE + "briefing/", followup.briefing, name="incident-briefing"),
     path(ONE + "briefing/publish/", followup.publish_briefing, name="incident-briefing-publish"),
+    path(ONE + "briefing/supplier/", followup.save_supplier, name="incident-briefing-supplier"),
     path(ONE + "review/", followup.review_page, name="incident-review"),
     path(ONE + "review/save/", followup.save_review, name="incident-review-save"),
     path(ONE + "review/actions/", followup.review_action, name="incident-review-action"),
