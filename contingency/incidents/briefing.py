@@ -3,7 +3,7 @@
 The plan format has no field naming the board: a plan names it in its escalation ladder, as the level
 called "Board" (the PACS plan's level 5: "Receive the daily briefing"). That level's `who` is the board
 audience. A plan without such a level has no board audience, and publishing says so instead of guessing
-(docs/decisions/0029-the-board-is-the-escalation-level-named-board.md).
+(docs/decisions/0032-the-board-is-the-escalation-level-named-board.md).
 
 Publishing writes the update to the timeline and sends `events.briefing_published` in the same
 transaction: notifications listen and write the outbox rows, so the e-mails exist exactly when the
