@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F
+from django.db.models import Count, F, QuerySet
 
 from contingency.core.models import Organisation
 from contingency.incidents.models import Incident, ReviewAction
@@ -39,8 +40,8 @@ def _months(interval: str) -> int:
     return 12
 
 
-def _counts(rows: object) -> dict[int, int]:
-    return {row["plan_id"]: row["n"] for row in rows}  # type: ignore[attr-defined]
+def _counts(rows: QuerySet[Any, dict[str, Any]]) -> dict[int, int]:
+    return {row["plan_id"]: row["n"] for row in rows}
 
 
 def gather(organisation: Organisation) -> Facts:
@@ -61,16 +62,17 @@ def gather(organisation: Organisation) -> Facts:
         "plan_id", "reviewed_at", "next_review_date"
     ):
         reviews[plan_id].append((at.astimezone(zone).date(), next_date))
-    grouped = {"plan_id": F("plan_id"), "n": Count("id")}
-    bia = _counts(CriticalFunction.objects.filter(**in_org).exclude(impact=[]).values("plan_id").annotate(**grouped))
-    functions = _counts(CriticalFunction.objects.filter(**in_org).values("plan_id").annotate(**grouped))
+    bia = _counts(
+        CriticalFunction.objects.filter(**in_org).exclude(impact=[]).values("plan_id").annotate(n=Count("id"))
+    )
+    functions = _counts(CriticalFunction.objects.filter(**in_org).values("plan_id").annotate(n=Count("id")))
     risks = _counts(
         Risk.objects.filter(**in_org, likelihood__isnull=False, consequence__isnull=False)
         .values("plan_id")
-        .annotate(**grouped)
+        .annotate(n=Count("id"))
     )
     changes = _counts(
-        ChangeRecord.objects.filter(**in_org, issue=F("plan__issue")).values("plan_id").annotate(**grouped)
+        ChangeRecord.objects.filter(**in_org, issue=F("plan__issue")).values("plan_id").annotate(n=Count("id"))
     )
     printed: dict[int, set[date]] = defaultdict(set)
     for plan_id, built_at in PrintRecord.objects.filter(organisation=organisation, plan__isnull=False).values_list(
