@@ -41,7 +41,9 @@ def _require_record(ctx: OrgContext) -> None:
 
 
 class DateForm(forms.Form):
-    on = forms.DateField(label="Status on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(
+        label="Status on", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 def _on(request: HttpRequest, ctx: OrgContext) -> tuple[DateForm, date]:
@@ -117,14 +119,14 @@ class EvidenceForm(forms.Form):
     )
     attested_on = forms.DateField(
         label="Attested on",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="The day you confirm the evidence is true: it counts from then.",
         error_messages={"required": "Enter the day the evidence was attested.", "invalid": "Enter a real date."},
     )
     expires_on = forms.DateField(
         label="Expires on (optional)",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="From this day it no longer counts. Left empty: the requirement's usual period.",
         error_messages={"invalid": "Enter a real date."},
     )
