@@ -244,3 +244,14 @@ def test_a_real_incident_reviewed_counts_as_the_live_exercise(demo_plans: list[A
 def test_viewers_cannot_import_and_anonymous_visitors_are_sent_to_sign_in(demo_plans: list[Any]) -> None:
     response = Client().get(BASE)
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_the_demo_evidence_leaves_northwick_partly_met_and_loads_once(demo_plans: list[Any]) -> None:
+    from contingency.compliance import demo
+
+    assert demo.load() == 3 and demo.load() == 0
+    organisation = Organisation.objects.get(slug=HOME_ORG)
+    today = timezone.localdate()
+    assert status_of(POLICY, today) == "met"
+    for assessment in services.assess_all(organisation, today):
+        assert assessment.tally.met and (assessment.tally.partly or assessment.tally.not_met)
