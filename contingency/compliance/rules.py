@@ -333,6 +333,7 @@ def _incident_rule(rule: Rule, incidents: Sequence[IncidentFacts], on: date) -> 
         if not closed:
             return RuleResult(rule, described, Status.MET, "no incident closed in the window: nothing to review")
         done = [i for i in closed if i.review_completed_on is not None and i.review_completed_on <= on]
+        done_numbers = {i.number for i in done}
         evidence = tuple(
             Evidence(
                 f"Incident #{i.number} {i.title}: review completed", i.review_completed_on, ("incident", str(i.number))
@@ -342,7 +343,7 @@ def _incident_rule(rule: Rule, incidents: Sequence[IncidentFacts], on: date) -> 
         gaps = tuple(
             f"Incident #{i.number} {i.title}: closed {i.closed_on:%d %b %Y}, review not completed"
             for i in closed
-            if i not in done
+            if i.number not in done_numbers
         )
         status = Status.MET if not gaps else (Status.PARTLY if done else Status.NOT_MET)
         return RuleResult(rule, described, status, f"{len(done)} of {len(closed)} review(s) completed", evidence, gaps)
@@ -350,15 +351,19 @@ def _incident_rule(rule: Rule, incidents: Sequence[IncidentFacts], on: date) -> 
     due = [(i, a) for i in incidents for a in i.actions if a.due_on <= on]
     if not due:
         return RuleResult(rule, described, Status.MET, "no action from a review was due by this date")
-    closed_actions = [(i, a) for i, a in due if a.done_on is not None and a.done_on <= on]
+    closed = [a.done_on is not None and a.done_on <= on for _, a in due]
     evidence = tuple(
-        Evidence(f"Incident #{i.number}: {a.text}", a.done_on, ("incident", str(i.number))) for i, a in closed_actions
+        Evidence(f"Incident #{i.number}: {a.text}", a.done_on, ("incident", str(i.number)))
+        for (i, a), done in zip(due, closed, strict=True)
+        if done
     )
     gaps = tuple(
-        f"Incident #{i.number}: {a.text} (due {a.due_on:%d %b %Y})" for i, a in due if (i, a) not in closed_actions
+        f"Incident #{i.number}: {a.text} (due {a.due_on:%d %b %Y})"
+        for (i, a), done in zip(due, closed, strict=True)
+        if not done
     )
-    status = Status.MET if not gaps else (Status.PARTLY if closed_actions else Status.NOT_MET)
-    return RuleResult(rule, described, status, f"{len(closed_actions)} of {len(due)} action(s) done", evidence, gaps)
+    status = Status.MET if not gaps else (Status.PARTLY if evidence else Status.NOT_MET)
+    return RuleResult(rule, described, status, f"{len(evidence)} of {len(due)} action(s) done", evidence, gaps)
 
 
 def evaluate_rule(rule: Rule, facts: Facts, on: date) -> RuleResult | None:
@@ -375,12 +380,22 @@ def in_force(item: ManualFacts, on: date) -> bool:
     return item.attested_on <= on < item.expires_on
 
 
-def evaluate(urn: str, rules: Sequence[Rule], facts: Facts, on: date) -> RequirementStatus:
-    """A requirement's status on `on`: met by manual evidence in force, else by its computed rules."""
+def evaluate(
+    urn: str, rules: Sequence[Rule], facts: Facts, on: date, cache: dict[Rule, RuleResult | None] | None = None
+) -> RequirementStatus:
+    """A requirement's status on `on`: met by manual evidence in force, else by its computed rules.
+
+    `cache` keeps each rule's result for these facts and this date: many requirements share a rule, and a
+    framework's requirements are assessed together (pass a fresh dict for each facts and date)."""
+    if cache is None:
+        cache = {}
+    for rule in rules:
+        if rule not in cache:
+            cache[rule] = evaluate_rule(rule, facts, on)
     mine = [m for m in facts.manual if m.requirement_urn == urn and m.attested_on <= on]
     current = tuple(sorted((m for m in mine if in_force(m, on)), key=lambda m: m.attested_on, reverse=True))
     expired = tuple(m for m in mine if not in_force(m, on))
-    results = tuple(r for r in (evaluate_rule(rule, facts, on) for rule in rules) if r is not None)
+    results = tuple(r for r in (cache[rule] for rule in rules) if r is not None)
     if current:
         status = Status.MET
     elif not results:

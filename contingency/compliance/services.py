@@ -61,15 +61,19 @@ class Assessment:
     tally: rules.Tally
 
 
-def assess(framework: Framework, facts: rules.Facts, on: date) -> Assessment:
-    """Every requirement's status on `on` (pure, given the facts)."""
+def assess(
+    framework: Framework, facts: rules.Facts, on: date, cache: dict[rules.Rule, rules.RuleResult | None] | None = None
+) -> Assessment:
+    """Every requirement's status on `on` (pure, given the facts); `cache` shares rule results between
+    frameworks assessed on the same facts and date."""
     tally = rules.Tally()
+    cache = {} if cache is None else cache
     rows: list[tuple[Requirement, rules.RequirementStatus | None]] = []
     for requirement in framework.requirements:
         if not requirement.assessable:
             rows.append((requirement, None))
             continue
-        status = rules.evaluate(requirement.urn, requirement.rules, facts, on)
+        status = rules.evaluate(requirement.urn, requirement.rules, facts, on, cache)
         tally.add(status)
         rows.append((requirement, status))
     return Assessment(framework, on, tuple(rows), tally)
@@ -77,7 +81,8 @@ def assess(framework: Framework, facts: rules.Facts, on: date) -> Assessment:
 
 def assess_all(organisation: Organisation, on: date) -> list[Assessment]:
     facts = gather(organisation)
-    return [assess(item, facts, on) for item in frameworks(organisation)]
+    cache: dict[rules.Rule, rules.RuleResult | None] = {}
+    return [assess(item, facts, on, cache) for item in frameworks(organisation)]
 
 
 # ------------------------------------------------------------------------------------------ writing
