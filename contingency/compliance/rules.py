@@ -351,16 +351,16 @@ def _incident_rule(rule: Rule, incidents: Sequence[IncidentFacts], on: date) -> 
     due = [(i, a) for i in incidents for a in i.actions if a.due_on <= on]
     if not due:
         return RuleResult(rule, described, Status.MET, "no action from a review was due by this date")
-    closed = [a.done_on is not None and a.done_on <= on for _, a in due]
+    finished = [a.done_on is not None and a.done_on <= on for _, a in due]
     evidence = tuple(
         Evidence(f"Incident #{i.number}: {a.text}", a.done_on, ("incident", str(i.number)))
-        for (i, a), done in zip(due, closed, strict=True)
-        if done
+        for (i, a), ok in zip(due, finished, strict=True)
+        if ok
     )
     gaps = tuple(
         f"Incident #{i.number}: {a.text} (due {a.due_on:%d %b %Y})"
-        for (i, a), done in zip(due, closed, strict=True)
-        if not done
+        for (i, a), ok in zip(due, finished, strict=True)
+        if not ok
     )
     status = Status.MET if not gaps else (Status.PARTLY if evidence else Status.NOT_MET)
     return RuleResult(rule, described, status, f"{len(evidence)} of {len(due)} action(s) done", evidence, gaps)
