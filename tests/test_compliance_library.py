@@ -176,6 +176,10 @@ def test_the_command_line_refuses_bad_libraries_and_keeps_nothing(demo_plans: li
     shipped.write_text(dump(builtin()[0]), encoding="utf-8")
     code, _, err = run("compliance", "import", str(shipped), "--org", ORG)
     assert code == 2 and "is a framework shipped with Contingency" in err
+    reserved = tmp_path / "pack.yaml"
+    reserved.write_text(CUSTOM.replace("library:supplier-checks", "library:pack"), encoding="utf-8")
+    code, _, err = run("compliance", "import", str(reserved), "--org", ORG)
+    assert code == 2 and "may not end in 'pack'" in err
     assert run("compliance", "export", "--org", ORG, "--framework", "nope")[2].startswith(
         "error: --framework: No framework 'nope'"
     )

@@ -27,6 +27,7 @@ Actor = AbstractBaseUser | AnonymousUser | None
 MAX_TITLE = 200
 MAX_NOTE = 4000
 MAX_YEARS = 10  # manual evidence expires at most this long after it was attested
+RESERVED_KEYS = frozenset({"pack", "import", "evidence"})  # page addresses beside compliance/<framework>/
 
 
 class ComplianceRefused(Refused):
@@ -174,6 +175,10 @@ def import_library(*, organisation: Organisation, text: str, file: str, actor: A
         parsed = library.parse(text, file)
     except LibraryInvalid as invalid:
         raise ComplianceRefused("; ".join(invalid.messages), "file") from None
+    if parsed.key in RESERVED_KEYS:
+        raise ComplianceRefused(
+            f"{file}: urn: a library's urn may not end in {parsed.key!r} (a word the compliance pages use)", "file"
+        )
     if any(item.urn == parsed.urn or item.key == parsed.key for item in library.builtin()):
         raise ComplianceRefused(
             f"{file}: urn: {parsed.urn} is a framework shipped with Contingency: give your library a urn of its own",
