@@ -56,6 +56,12 @@ EXPECTED_PATHS = {
             "/{number}/updates",
             "/{number}/triggers",
             "/{number}/handover",
+            "/{number}/roles",
+            "/{number}/roles/lead",
+            "/{number}/roles/deputy",
+            "/{number}/roles/requests",
+            "/{number}/roles/requests/{pk}/accept",
+            "/{number}/roles/requests/{pk}/decline",
             "/{number}/briefing",
             "/{number}/review",
             "/{number}/review/actions",
@@ -201,8 +207,15 @@ def test_submit_approve_issue(demo_plans: list[object]) -> None:
     returned = _post(approver, f"{PLAN_URL}/return", {"reason": "Name the annex's manager"})
     assert returned.json()["status"] == "draft"
     _post(editor, f"{PLAN_URL}/submit", {"summary": "Adds the annex"})
-    assert _post(approver, f"{PLAN_URL}/approve").json()["status"] == "approved"
-    result = _post(approver, f"{PLAN_URL}/issue")
+    # The demo plan has errors the linter finds: going ahead needs a reason, and nothing changes without one.
+    refused = _post(approver, f"{PLAN_URL}/approve")
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"][-1] == "reason"
+    assert Plan.objects.get(key=PACS).status == PlanStatus.SUBMITTED
+    reason = {"reason": "Out-of-hours numbers follow next month"}
+    assert _post(approver, f"{PLAN_URL}/approve", reason).json()["status"] == "approved"
+    assert _post(approver, f"{PLAN_URL}/issue").status_code == 422
+    result = _post(approver, f"{PLAN_URL}/issue", reason)
     assert result.status_code == 200, result.json()
     assert result.json() == {"key": PACS, "status": "issued", "issue": issued + 1}
     plan = Plan.objects.get(key=PACS)

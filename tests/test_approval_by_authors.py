@@ -43,10 +43,10 @@ def test_an_approver_who_edited_cannot_approve_what_someone_else_submitted(pacs:
     edit(pacs, writer, "Written by the approver.")
     workflow.submit(pacs, actor=submitter, summary="Reporting described")
     with pytest.raises(WorkflowError, match=REFUSED):
-        workflow.approve(pacs, actor=writer)
+        workflow.approve(pacs, actor=writer, reason="Known findings accepted")
     pacs.refresh_from_db()
     assert pacs.status == PlanStatus.SUBMITTED
-    workflow.approve(pacs, actor=other)
+    workflow.approve(pacs, actor=other, reason="Known findings accepted")
     assert pacs.status == PlanStatus.APPROVED
 
 
@@ -59,7 +59,7 @@ def test_edits_before_a_return_to_draft_still_count(pacs: Plan) -> None:
     edit(pacs, editor, "Second words.")
     workflow.submit(pacs, actor=editor, summary="Change")
     with pytest.raises(WorkflowError, match=REFUSED):
-        workflow.approve(pacs, actor=writer)
+        workflow.approve(pacs, actor=writer, reason="Known findings accepted")
 
 
 def test_edits_in_an_earlier_issue_do_not_count(pacs: Plan) -> None:
@@ -69,12 +69,14 @@ def test_edits_in_an_earlier_issue_do_not_count(pacs: Plan) -> None:
     with time_machine.travel("2026-11-20 09:00:00+00:00", tick=False) as clock:
         edit(pacs, writer, "Issue 4 words.")
         workflow.submit(pacs, actor=editor, summary="Issue 4")
-        workflow.approve(pacs, actor=approver)
-        workflow.issue(pacs, actor=approver)
+        workflow.approve(pacs, actor=approver, reason="Known findings accepted")
+        workflow.issue(pacs, actor=approver, reason="Known findings accepted")
         clock.shift(60)
         edit(pacs, editor, "Issue 5 words.")
         workflow.submit(pacs, actor=editor, summary="Issue 5")
-        workflow.approve(pacs, actor=writer)  # none of writer's changes are in this draft
+        workflow.approve(
+            pacs, actor=writer, reason="Known findings accepted"
+        )  # none of writer's changes are in this draft
     assert pacs.status == PlanStatus.APPROVED
 
 

@@ -73,7 +73,7 @@ def test_control_page_for_a_viewer_shows_state_but_no_buttons_or_links(member: M
 def test_control_page_for_an_editor_offers_submit_and_holder_links(member: MemberFactory, pacs: Plan) -> None:
     make_draft(pacs)
     text = member(Role.EDITOR).get(url("plan-control")).content.decode()
-    assert "Submit for approval" in text and "Approve</button>" not in text
+    assert "Submit for approval" in text and "Review and approve" not in text
     assert f"http://testserver/o/{HOME_ORG}/ack/" in text
     assert "?from=3&amp;to=draft" in text
 
@@ -115,13 +115,13 @@ def test_whole_workflow_through_the_pages(pacs: Plan) -> None:
 
     editor.post(url("plan-submit"), {"summary": "Reporting described plainly"})
     page = approver.get(url("plan-control")).content.decode()
-    assert "by ed," in page and "Reporting described plainly" in page and "Approve</button>" in page
+    assert "by ed," in page and "Reporting described plainly" in page and "Review and approve</a>" in page
 
     assert approver.post(url("plan-return"), {"reason": ""}).status_code == 400
     assert status(pacs) == PlanStatus.SUBMITTED
-    approver.post(url("plan-approve"))
+    approver.post(url("plan-approve"), {"reason": "Known findings accepted"})
     assert status(pacs) == PlanStatus.APPROVED
-    page = approver.post(url("plan-issue"), follow=True).content.decode()
+    page = approver.post(url("plan-issue"), {"reason": "Known findings accepted"}, follow=True).content.decode()
     assert "Issue 4 issued." in page
     pacs.refresh_from_db()
     assert pacs.status == PlanStatus.ISSUED and pacs.issue == 4
@@ -161,8 +161,8 @@ def test_diff_between_issues_and_with_the_working_copy(member: MemberFactory, pa
     approver = make_user("ap", HOME_ORG, Role.APPROVER)
     make_draft(pacs)
     workflow.submit(pacs, actor=None, summary="Plainer")
-    workflow.approve(pacs, actor=approver)
-    workflow.issue(pacs, actor=approver)
+    workflow.approve(pacs, actor=approver, reason="Known findings accepted")
+    workflow.issue(pacs, actor=approver, reason="Known findings accepted")
     viewer = member(Role.VIEWER)
 
     text = viewer.get(url("plan-diff") + "?from=3&to=4").content.decode()
@@ -257,8 +257,8 @@ def test_link_for_an_older_issue_explains_a_newer_one_exists(pacs: Plan) -> None
     approver = make_user("ap", HOME_ORG, Role.APPROVER)
     make_draft(pacs)
     workflow.submit(pacs, actor=None, summary="Plainer")
-    workflow.approve(pacs, actor=approver)
-    workflow.issue(pacs, actor=approver)
+    workflow.approve(pacs, actor=approver, reason="Known findings accepted")
+    workflow.issue(pacs, actor=approver, reason="Known findings accepted")
     token = make_token(plan_id=pacs.pk, issue=3, copy_number=5)
     page = Client().get(ack_url(token)).content.decode()
     assert "A newer issue of this plan exists: issue 4." in page and "I have received" not in page
@@ -275,18 +275,18 @@ def test_control_page_renders_in_every_state_for_every_role(pacs: Plan, role: Ro
     expected = {
         Role.VIEWER: ("This draft is being edited.", "Waiting for an approver.", "Waiting for an approver."),
         Role.EDITOR: ("Submit for approval", "Waiting for an approver.", "Waiting for an approver."),
-        Role.APPROVER: ("This draft is being edited.", "Approve</button>", "Issue as issue 4</button>"),
+        Role.APPROVER: ("This draft is being edited.", "Review and approve</a>", "Issue as issue 4…</a>"),
     }[role]
     make_draft(pacs)
     for step, text in enumerate(expected):
         if step == 1:
             workflow.submit(pacs, actor=None, summary="Plainer")
         if step == 2:
-            workflow.approve(pacs, actor=approver)
+            workflow.approve(pacs, actor=approver, reason="Known findings accepted")
         page = client.get(url("plan-control"))
         assert page.status_code == 200
         assert text in page.content.decode(), (role, step)
-    workflow.issue(pacs, actor=approver)
+    workflow.issue(pacs, actor=approver, reason="Known findings accepted")
     assert "Issued. Editing the plan starts a new draft" in client.get(url("plan-control")).content.decode()
 
 
@@ -301,6 +301,7 @@ def test_missing_summary_is_in_the_error_summary_and_beside_the_field(member: Me
 
 def test_workflow_steps_need_post(member: MemberFactory, pacs: Plan) -> None:
     approver = member(Role.APPROVER)
-    for name in ("plan-approve", "plan-return", "plan-issue", "plan-review"):
+    for name in ("plan-approve", "plan-return", "plan-review"):
         assert approver.get(url(name)).status_code == 405
+    assert approver.get(url("plan-issue")).status_code == 200  # the confirmation: nothing issued until it is posted
     assert status(pacs) == PlanStatus.ISSUED

@@ -89,6 +89,11 @@ def test_caught_messages_are_listed_for_administrators_with_working_acknowledgem
 
 
 def test_the_demo_has_an_incident_in_progress(catcher: None, demo_plans: object) -> None:
+    from contingency.core.models import Role
+
+    from .web import HOME_ORG, make_user
+
+    make_user("responder", HOME_ORG, Role.RESPONDER)  # the demo's responder reports it
     now = timezone.now()
     incident = live_demo.load(now)
     assert incident is not None and incident.state == "invoked"
@@ -98,6 +103,9 @@ def test_the_demo_has_an_incident_in_progress(catcher: None, demo_plans: object)
     states = set(Callout.objects.filter(incident=incident).values_list("state", flat=True))
     assert {"acknowledged", "waiting"} <= states
     assert CaughtMessage.objects.filter(key__startswith=f"{incident.pk}:").exists()
+    # It has a lead: the demo's responder, who reported it and took the lead from the plan's words.
+    assert incident.lead is not None and incident.lead.username == "responder"
+    assert incident.deputy_name in ("PACS team", "Senior radiographer on shift")
     assert live_demo.load(now) is None  # once
 
 

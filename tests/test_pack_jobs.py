@@ -44,8 +44,8 @@ def issue_again(plan: Plan) -> None:
     Plan.objects.filter(pk=plan.pk).update(status="draft")
     plan.refresh_from_db()
     workflow.submit(plan, actor=editor, summary="Contact directory updated")
-    workflow.approve(plan, actor=approver)
-    workflow.issue(plan, actor=approver)
+    workflow.approve(plan, actor=approver, reason="Known findings accepted")
+    workflow.issue(plan, actor=approver, reason="Known findings accepted")
 
 
 def test_loading_a_plan_already_issued_queues_nothing(pacs: Plan) -> None:

@@ -155,6 +155,16 @@ def incident_handover(visit: Visit) -> dict[str, Any]:
     return {"org": HOME_ORG, "number": found.number, "pk": record.pk}
 
 
+def incident_lead_request(visit: Visit) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from contingency.incidents.models import LeadRequest
+
+    found = _incident("invoked")
+    asked = LeadRequest.objects.create(incident=found, at=timezone.now(), by=None, by_name="someone")
+    return {"org": HOME_ORG, "number": found.number, "pk": asked.pk}
+
+
 def incident_action(visit: Visit) -> dict[str, Any]:
     from datetime import date
 
@@ -376,6 +386,7 @@ EXPECTED: dict[str, Page] = {
     "plan-dependencies": Page(Capability.VIEW, plan()),
     # Editing.
     "plan-upload": Page(Capability.EDIT, org(), FORM),
+    "plan-from-word": Page(Capability.EDIT, org(), FORM),
     "plan-replace": Page(Capability.EDIT, plan(), FORM),
     "plan-download": Page(Capability.VIEW, plan()),
     "plan-edit": Page(Capability.EDIT, plan()),
@@ -386,9 +397,10 @@ EXPECTED: dict[str, Page] = {
     # Document control.
     "plan-control": Page(Capability.VIEW, plan()),
     "plan-submit": Page(Capability.EDIT, plan(), ACTION),
+    "plan-approval": Page(Capability.APPROVE, plan()),
     "plan-approve": Page(Capability.APPROVE, plan(), ACTION),
     "plan-return": Page(Capability.APPROVE, plan(), ACTION),
-    "plan-issue": Page(Capability.APPROVE, plan(), ACTION),
+    "plan-issue": Page(Capability.APPROVE, plan(), FORM),
     "plan-review": Page(Capability.APPROVE, plan(), ACTION),
     "plan-diff": Page(Capability.VIEW, plan()),
     "reviews": Page(Capability.VIEW, org()),
@@ -412,6 +424,10 @@ EXPECTED: dict[str, Page] = {
     "incident-handover": Page(Capability.VIEW, incident()),
     "incident-hand-over": Page(Capability.RESPOND, incident(), ACTION),
     "incident-handover-record": Page(Capability.VIEW, incident_handover),
+    "incident-lead": Page(Capability.VIEW, incident()),
+    "incident-lead-ask": Page(Capability.RESPOND, incident(), ACTION),
+    "incident-lead-answer": Page(Capability.RESPOND, incident_lead_request, ACTION),
+    "incident-lead-change": Page(Capability.RESPOND, incident(which="deputy"), ACTION),
     "incident-briefing": Page(Capability.VIEW, incident()),
     "incident-briefing-publish": Page(Capability.RESPOND, incident(), ACTION),
     "incident-review": Page(Capability.VIEW, incident("restored")),

@@ -154,8 +154,8 @@ def test_each_workflow_step_gives_a_new_revision(pacs: Plan, editor: User, appro
     steps: list[tuple[str, Callable[[], object]]] = [
         ("edit", lambda: describe(pacs, editor, "Reissued.")),
         ("submit", lambda: workflow.submit(pacs, actor=editor, summary="Reporting described")),
-        ("approve", lambda: workflow.approve(pacs, actor=approver)),
-        ("issue", lambda: workflow.issue(pacs, actor=approver)),
+        ("approve", lambda: workflow.approve(pacs, actor=approver, reason="Known findings accepted")),
+        ("issue", lambda: workflow.issue(pacs, actor=approver, reason="Known findings accepted")),
         ("review", lambda: workflow.record_review(pacs, actor=approver)),
     ]
     seen = {fresh(pacs).revision}

@@ -48,8 +48,8 @@ def edit_function(plan: Plan, actor: User, description: str) -> Plan:
 
 def through_to_issue(plan: Plan, editor: User, approver: User, summary: str = "Reporting described") -> PlanIssue:
     workflow.submit(plan, actor=editor, summary=summary)
-    workflow.approve(plan, actor=approver)
-    return workflow.issue(plan, actor=approver)
+    workflow.approve(plan, actor=approver, reason="Known findings accepted")
+    return workflow.issue(plan, actor=approver, reason="Known findings accepted")
 
 
 # ---------------------------------------------------------------- pure helpers
@@ -88,10 +88,10 @@ def test_draft_submit_approve_issue(pacs: Plan, editor: User, approver: User) ->
         editor,
         "Reporting described more plainly",
     )
-    workflow.approve(pacs, actor=approver)
+    workflow.approve(pacs, actor=approver, reason="Known findings accepted")
     assert (pacs.status, pacs.approved_by_user) == (PlanStatus.APPROVED, approver)
 
-    kept = workflow.issue(pacs, actor=approver)
+    kept = workflow.issue(pacs, actor=approver, reason="Known findings accepted")
 
     pacs.refresh_from_db()
     assert pacs.status == PlanStatus.ISSUED
@@ -100,7 +100,12 @@ def test_draft_submit_approve_issue(pacs: Plan, editor: User, approver: User) ->
     assert pacs.change_summary == ""
     last = ChangeRecord.objects.filter(plan=pacs).order_by("position").last()
     assert last is not None
-    assert (last.issue, last.date, last.summary) == (4, date(2026, 11, 20), "Reporting described more plainly")
+    # The demo plan has lint errors: the approver's reason is in the record of changes (once, as the issuer's is the same).
+    assert (last.issue, last.date, last.summary) == (
+        4,
+        date(2026, 11, 20),
+        "Reporting described more plainly (Approved with lint errors: Known findings accepted)",
+    )
     assert (kept.issue, kept.issue_date, kept.issued_by, kept.approved_by) == (
         4,
         date(2026, 11, 20),
@@ -108,7 +113,8 @@ def test_draft_submit_approve_issue(pacs: Plan, editor: User, approver: User) ->
         approver,
     )
     assert "  issue: 4\n" in kept.text and "Radiologists view and report images." in kept.text
-    assert "summary: Reporting described more plainly" in kept.text
+    assert "summary: 'Reporting described more plainly (Approved" in kept.text
+    assert "approvedBy: ap (user)" in kept.text  # no linked person, no full name: the username, marked as a name
     assert list(PlanIssue.objects.filter(plan=pacs).values_list("issue", flat=True)) == [4, 3]
     verbs = list(
         AuditEntry.objects.filter(object_key=PACS, object_type="plan").order_by("pk").values_list("verb", flat=True)
@@ -134,14 +140,14 @@ def test_wrong_transitions_are_refused(pacs: Plan, editor: User, approver: User)
     ):
         workflow.submit(pacs, actor=editor, summary="x")
     with pytest.raises(WorkflowError, match="Approval needs a plan that is submitted for approval"):
-        workflow.approve(pacs, actor=approver)
+        workflow.approve(pacs, actor=approver, reason="Known findings accepted")
     with pytest.raises(WorkflowError, match="Issuing needs a plan that is approved; this plan is issued"):
-        workflow.issue(pacs, actor=approver)
+        workflow.issue(pacs, actor=approver, reason="Known findings accepted")
     with pytest.raises(WorkflowError, match="Returning to draft needs"):
         workflow.return_to_draft(pacs, actor=approver, reason="why")
     edit_function(pacs, editor, "Changed.")
     with pytest.raises(WorkflowError, match="Issuing needs a plan that is approved; this plan is draft"):
-        workflow.issue(pacs, actor=approver)
+        workflow.issue(pacs, actor=approver, reason="Known findings accepted")
     with pytest.raises(WorkflowError, match="Say what this draft changes"):
         workflow.submit(pacs, actor=editor, summary="   ")
     pacs.refresh_from_db()
@@ -153,7 +159,7 @@ def test_self_approval_is_refused(pacs: Plan, demo_plans: list[object]) -> None:
     edit_function(pacs, both, "Changed.")
     workflow.submit(pacs, actor=both, summary="Mine")
     with pytest.raises(WorkflowError, match=r"You submitted this draft, so another approver must approve it\."):
-        workflow.approve(pacs, actor=both)
+        workflow.approve(pacs, actor=both, reason="Known findings accepted")
     pacs.refresh_from_db()
     assert pacs.status == PlanStatus.SUBMITTED
 
@@ -161,7 +167,7 @@ def test_self_approval_is_refused(pacs: Plan, demo_plans: list[object]) -> None:
 def test_return_to_draft_clears_the_approval(pacs: Plan, editor: User, approver: User) -> None:
     edit_function(pacs, editor, "Changed.")
     workflow.submit(pacs, actor=editor, summary="Change")
-    workflow.approve(pacs, actor=approver)
+    workflow.approve(pacs, actor=approver, reason="Known findings accepted")
     with pytest.raises(WorkflowError, match="Say why"):
         workflow.return_to_draft(pacs, actor=approver, reason="")
     workflow.return_to_draft(pacs, actor=approver, reason="Owner not agreed")

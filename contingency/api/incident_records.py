@@ -52,6 +52,8 @@ def record_out(incident: Incident, record: Handover) -> dict[str, Any]:
         "from_name": record.from_name,
         "to_name": record.to_name,
         "to": record.to_user.get_username() if record.to_user else None,
+        "lead_from": record.lead_from,
+        "lead_to": record.lead_to,
         "note": record.note,
     }
 

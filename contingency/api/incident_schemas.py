@@ -112,6 +112,20 @@ class HandoverIn(In):
     note: Prose = ""
 
 
+class RoleIn(In):
+    to: Line | None = Field(None, description="The new lead's (or deputy's) username (a member of the organisation).")
+    to_name: Line = Field("", description="Or their name, for someone without an account.")
+    note: Prose = Field("", description="For the timeline.")
+
+
+class AskLeadIn(In):
+    note: Prose = Field("", description="Why, for the lead and the timeline.")
+
+
+class AnswerLeadIn(In):
+    answer: Prose = Field("", description="Why the request was declined, if the lead says.")
+
+
 class ReviewIn(In):
     whys: Annotated[list[Prose], Field(max_length=5)] = Field(default_factory=list, description="Up to five whys.")
     root_cause: Prose = ""
@@ -220,7 +234,10 @@ class People(Out):
     invoked_by: str
     restored_by: str
     stood_down_by: str
-    lead: str | None = Field(description="The incident lead's username, after a hand-over to a member.")
+    lead: str | None = Field(description="The incident lead's username, when a member leads.")
+    lead_name: str = Field("", description="The incident lead as shown: a member's name, or the plan's words.")
+    deputy: str | None = Field(None, description="The deputy lead's username, when a member deputises.")
+    deputy_name: str = Field("", description="The deputy lead as shown.")
 
 
 class Routing(Out):
@@ -412,6 +429,8 @@ class HandoverRecord(Out):
     from_name: str
     to_name: str
     to: str | None = Field(description="The incoming lead's username, when they are a member.")
+    lead_from: str = Field("", description="The outgoing incident lead, as shown.")
+    lead_to: str = Field("", description="The incoming incident lead, as shown.")
     note: str
 
 
@@ -450,3 +469,22 @@ class ReviewOut(Out):
     complete: bool
     completed_at: Instant | None
     actions: list[ReviewActionOut]
+
+
+class LeadRequestOut(Out):
+    id: int
+    at: Instant
+    by: str = Field(description="Who asked, by username.")
+    note: str
+    state: Literal["pending", "accepted", "declined", "lapsed"]
+    decided_at: Instant | None
+    decided_by: str
+    answer: str
+
+
+class Roles(Out):
+    lead: str | None = Field(description="The incident lead's username, when a member leads.")
+    lead_name: str = Field(description="The incident lead as shown: a member's name, or the plan's words.")
+    deputy: str | None
+    deputy_name: str
+    requests: list[LeadRequestOut] = Field(description="Requests to lead, oldest first.")

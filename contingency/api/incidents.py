@@ -32,7 +32,7 @@ from contingency.plans import readmodel as plan_views
 from contingency.plans.graph import BadReference, Ref
 from contingency.plans.models import Plan
 
-from . import incident_records, incident_tasks
+from . import incident_records, incident_roles, incident_tasks
 from . import incident_schemas as i
 from . import schemas as s
 from .access import organisation_for, plan_for
@@ -186,6 +186,9 @@ def detail(incident: Incident) -> dict[str, Any]:
             "restored_by": incident.restored_by_name,
             "stood_down_by": incident.stood_down_by_name,
             "lead": incident.lead.get_username() if incident.lead else None,
+            "lead_name": incident.lead_name,
+            "deputy": incident.deputy.get_username() if incident.deputy else None,
+            "deputy_name": incident.deputy_name,
         },
         "closed_note": incident.closed_note,
         "downtime_seconds": int(downtime.total_seconds()),
@@ -322,3 +325,4 @@ def stand_down(request: HttpRequest, org: str, number: int, body: i.ReasonIn) ->
 # The task, timeline, hand-over and review endpoints share the incident's path and tag.
 router.add_router("", incident_tasks.router)
 router.add_router("", incident_records.router)
+router.add_router("", incident_roles.router)

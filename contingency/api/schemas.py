@@ -118,3 +118,12 @@ class SubmitIn(Schema):
 
 class ReturnIn(Schema):
     reason: str = Field(description="Why the plan goes back to draft, for its editors.")
+
+
+class GoAheadIn(Schema):
+    reason: str = Field(
+        "",
+        description="Why the plan should be approved or issued although the linter finds errors in it; "
+        "required only then, and written into the plan's record of changes.",
+        max_length=2000,
+    )

@@ -1,8 +1,9 @@
 """Document control over the API: submit (needs edit), approve, return to draft and issue (need approve).
 
 The steps are plans.workflow's, so the rules (one person cannot submit and approve, an issue must
-be valid) and the audit entries are the same as on the pages; a step the plan's status does not
-allow is 409 with the reason (a WorkflowError, answered by api/errors.py).
+be valid, a plan the linter finds errors in needs a reason to be approved or issued) and the audit
+entries are the same as on the pages; a step the plan's status does not allow is 409 with the
+reason, a missing reason 422 at `reason` (a WorkflowError, answered by api/errors.py).
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ def submit(request: HttpRequest, org: str, plan: str, body: s.SubmitIn) -> dict[
 
 
 @router.post(PLAN + "/approve", response=STEP, url_name="plan-approve")
-def approve(request: HttpRequest, org: str, plan: str) -> dict[str, Any]:
-    """Approve a submitted plan (not one you submitted yourself)."""
+def approve(request: HttpRequest, org: str, plan: str, body: s.GoAheadIn | None = None) -> dict[str, Any]:
+    """Approve a submitted plan (not one you submitted yourself); with errors found by the linter, say why."""
     found = plan_for(request, org, plan, Capability.APPROVE)
-    workflow.approve(found, actor=caller(request), via="api")
+    workflow.approve(found, actor=caller(request), reason=body.reason if body else "", via="api")
     return state(found)
 
 
@@ -54,8 +55,8 @@ def return_to_draft(request: HttpRequest, org: str, plan: str, body: s.ReturnIn)
 
 
 @router.post(PLAN + "/issue", response=STEP, url_name="plan-issue")
-def issue(request: HttpRequest, org: str, plan: str) -> dict[str, Any]:
-    """Issue an approved plan: the next issue number, dated today, kept whole."""
+def issue(request: HttpRequest, org: str, plan: str, body: s.GoAheadIn | None = None) -> dict[str, Any]:
+    """Issue an approved plan: the next issue number, dated today, kept whole; with lint errors, say why."""
     found = plan_for(request, org, plan, Capability.APPROVE)
-    workflow.issue(found, actor=caller(request), via="api")
+    workflow.issue(found, actor=caller(request), reason=body.reason if body else "", via="api")
     return state(found)

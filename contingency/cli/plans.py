@@ -222,3 +222,58 @@ def rules(fmt: str) -> None:
     from ..plans.lint.report import render_rules
 
     click.echo(render_rules(fmt), nl=False)
+
+
+@plan.command()
+@click.argument("document", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the YAML to a file.")
+@click.option("--organisation", "organisation_id", help="The organisation's id (default: organisation).")
+@click.option("--organisation-name", help="The organisation's name (default: its id).")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date the draft as of this day (YYYY-MM-DD).")
+def draft(
+    document: str, output: str | None, organisation_id: str | None, organisation_name: str | None, today: Any
+) -> None:
+    """Start a draft plan from a Word document (.docx): the YAML to standard output (or --output), and on
+    standard error what was filled in, what was kept as text with its place in the document, and the
+    lint report. Import the file once it is complete."""
+    from ..plans.draft.mapping import Filled, map_source
+    from ..plans.draft.report import draft_yaml, render_report
+    from ..plans.draft.settle import settle
+    from ..plans.draft.word import MAX_BYTES, DocumentRefused, read_docx
+    from ..plans.lint import Options
+    from ..plans.lint import lint as run_lint
+    from ..plans.lint.report import locate, render_text
+    from ..plans.problems import PlanInvalid
+    from ..plans.validate import load_text
+
+    name = Path(document).name
+    try:
+        with Path(document).open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        _fail([f"{document}: cannot be read: {exc.strerror}"])
+    day = today.date() if today else datetime.now(ZoneInfo("Europe/London")).date()
+    org_id = organisation_id or "organisation"
+    try:
+        source = read_docx(raw, name)
+        found = map_source(source, organisation_id=org_id, organisation_name=organisation_name or org_id, today=day)
+        if organisation_id is None:
+            found.filled.insert(
+                0, Filled("organisation.id", org_id, "no --organisation given: set your organisation's id")
+            )
+        plan_document = settle(found, file=name)
+    except DocumentRefused as refused:
+        _fail([str(refused)])
+    except PlanInvalid as invalid:
+        _fail(invalid.problems)
+    text = draft_yaml(plan_document, found, name=name)
+    shown = output or "<stdout>"
+    parsed, positions = load_text(text, file=shown)  # read back, so the lint report gives lines in the YAML
+    if output:
+        _write_all({Path(output): text})
+    else:
+        click.echo(text, nl=False)
+    click.echo(render_report(found, name=name, plan=parsed.id), nl=False, err=True)
+    findings = run_lint(parsed, Options(today=day))
+    click.echo("What to complete (the linter's findings):", err=True)
+    click.echo(render_text(locate(findings, file=shown, plan=parsed.id, positions=positions)), nl=False, err=True)

@@ -92,7 +92,14 @@ class Incident(models.Model):
     routing = models.CharField(
         max_length=16, blank=True, default="", help_text="in-hours or out-of-hours: the time the open steps are for."
     )
+    # The incident lead and deputy (leads.py): a member where one holds the role, else the words shown
+    # (a plan person not linked to a member, a team, a name kept as written). `*_key` is the plan's key.
     lead = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    lead_name = LineField(blank=True, default="", help_text="The incident lead as shown.")
+    lead_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="", help_text="The plan's key, if any.")
+    deputy = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    deputy_name = LineField(blank=True, default="", help_text="The deputy lead as shown.")
+    deputy_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
     token = models.CharField(max_length=32, default=new_version, editable=False, help_text="Never changes.")
     version = models.CharField(
@@ -258,6 +265,7 @@ class EventKind(models.TextChoices):
     STOOD_DOWN = "stood-down"
     REVIEW = "review"
     DOWNTIME = "downtime"  # downtime records: imported, spot checks drawn, a discrepancy found
+    LEAD = "lead", "incident lead"  # the lead or deputy set, changed, asked for, handed over
 
 
 class TimelineEntry(models.Model):
@@ -333,6 +341,8 @@ class Handover(models.Model):
     from_name = LineField()
     to_user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     to_name = LineField()
+    lead_from = LineField(blank=True, default="", help_text="The outgoing incident lead, as shown.")
+    lead_to = LineField(blank=True, default="", help_text="The incoming incident lead, as shown.")
     note = ProseField(blank=True, default="")
     report = models.JSONField(help_text="The hand-over report as it was read at the time.")
 
@@ -341,6 +351,33 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_name} to {self.to_name} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RequestState(models.TextChoices):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    LAPSED = "lapsed"  # the lead changed some other way, or the incident closed, before an answer
+
+
+class LeadRequest(models.Model):
+    """A responder's request to take over as incident lead, accepted or declined by the lead."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="lead_requests")
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    by_name = LineField()
+    note = ProseField(blank=True, default="")
+    state = models.CharField(max_length=16, choices=RequestState.choices, default=RequestState.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by_name = LineField(blank=True, default="")
+    answer = ProseField(blank=True, default="", help_text="Why it was declined, if the lead said.")
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.by_name} asks to lead #{self.incident_id}"
 
 
 class Review(models.Model):

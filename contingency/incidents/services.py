@@ -291,6 +291,9 @@ def invoke(
         _apply(incident, proposal)
         in_hours = calendar.is_in_hours(now)
         incident.routing = "in-hours" if in_hours else "out-of-hours"
+        from .leads import assign_default, roles_of  # leads builds on this module's helpers
+
+        lead_text = assign_default(incident, document, in_hours=in_hours, at=now, actor=_name(actor, via))
         incident.save()
         affected = assess.affected_functions(document, ref, incident.began_at, calendar, proposal.risk)
         AffectedFunction.objects.bulk_create(
@@ -319,6 +322,8 @@ def invoke(
             at=now,
             actor=_name(actor, via),
         )
+        if lead_text:
+            note(incident, EventKind.LEAD, lead_text, at=now, actor=_name(actor, via))
         resolver = resolver_for(incident, now)
         add_tasks(incident, tasks_for_now(document, incident.procedures, resolver, in_hours), at=now)
         lost = [a.key for a in affected if not a.degraded]
@@ -337,7 +342,7 @@ def invoke(
             verb=audit.Verb.CHANGE,
             what="invoked",
             before=before,
-            after=state_of(incident),
+            after={**state_of(incident), **roles_of(incident)},
         )
     return incident
 

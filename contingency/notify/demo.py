@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from contingency.core.models import Organisation
+from contingency.incidents import leads
 from contingency.incidents import services as incidents
 from contingency.incidents import worker as timed
 from contingency.incidents.models import Incident
@@ -55,7 +56,16 @@ def load(now: datetime | None = None) -> Incident | None:
         at=began + timedelta(minutes=5),
     )
     invoked = began + timedelta(minutes=15)
-    incidents.invoke(incident=incident, actor=reporter, via="demo", at=invoked)
+    incidents.invoke(incident=incident, actor=reporter, via="demo", at=invoked)  # the plan's lead: PACS team, or
+    # the senior radiographer on shift. The responder, a member, takes the lead, as nobody signed in held it.
+    if reporter is not None:
+        leads.ask(
+            incident=incident,
+            actor=reporter,
+            note_text="I reported it and I am in the department.",
+            via="demo",
+            at=invoked,
+        )
     _work(at=invoked + timedelta(minutes=1))  # TP1 fires, its messages go out
     # About half the incident team acknowledge within minutes, by the link or by replying.
     for n, callout in enumerate(Callout.objects.filter(incident=incident).order_by("position")):

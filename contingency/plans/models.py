@@ -124,6 +124,11 @@ class Plan(Timestamped):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    approval_reason = ProseField(
+        blank=True,
+        default="",
+        help_text="Why it was approved although the linter found errors; into the record of changes at issue.",
+    )
     revision = models.CharField(
         max_length=32, default=new_revision, editable=False, help_text="Changes with every write (see above)."
     )

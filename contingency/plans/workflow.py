@@ -2,7 +2,10 @@
 
 Each service runs in one transaction with its audit entry, re-reads the plan row locked
 (so two people pressing "Approve" at once cannot both succeed) and raises WorkflowError,
-with a message fit to show as is, for a step the plan's status does not allow. Editing an
+with a message fit to show as is, for a step the plan's status does not allow. Approving or
+issuing a plan the linter finds errors in needs a stated reason, which goes into the audit
+entry and, at issue, into the plan's record of changes: an approver may accept a known
+defect, but not without saying so where every reader of the plan sees it. Editing an
 issued plan starts a new draft (editing.py); copy holders' acknowledgements and "reviewed,
 no change" touch their own rows only, because neither changes what the plan says.
 """
@@ -10,6 +13,7 @@ no change" touch their own rows only, because neither changes what the plan says
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -23,27 +27,34 @@ from django.utils import timezone
 
 from contingency.core import audit
 from contingency.core.errors import Kind, Refused
-from contingency.core.models import AuditEntry, Organisation
+from contingency.core.models import AuditEntry, Organisation, PersonLink
 from contingency.lib.durations import Duration, DurationError, Unit
 
-from . import events
+from . import events, readmodel
 from .editing import Actor, plan_data, save_document
-from .models import CopyHolder, Plan, PlanIssue, PlanReview, PlanStatus, new_revision
+from .lint import Finding, Severity
+from .models import CopyHolder, Person, Plan, PlanIssue, PlanReview, PlanStatus, new_revision
 from .problems import PlanInvalid
+from .spec.types import ID_PATTERN
 from .store import export_plan
 from .validate import validate_data
 from .yamlform import to_yaml
 
 REVIEW_WARNING_DAYS = 30
+REASON_LIMIT = 2000  # characters of a reason for approving or issuing with errors
 
 
 class WorkflowError(Refused):
-    """A workflow step refused; `message` says why, for the person who asked. Always a conflict (409)."""
+    """A workflow step refused; `message` says why, for the person who asked.
+
+    A conflict (409) with the plan's state, except a missing or overlong reason: that is the `reason`
+    input at fault (422 on the API, beside the field on a page).
+    """
 
     code = "plan.refused"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, kind=Kind.CONFLICT)
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, field, kind=Kind.INVALID if field else Kind.CONFLICT)
 
 
 def mark_issued(plan: Plan, *, actor: Actor, via: str, summary: str = "") -> PlanIssue:
@@ -185,7 +196,10 @@ def submit(plan: Plan, *, actor: Actor, summary: str, via: str = "web") -> None:
         row.change_summary = summary
         row.submitted_by = _user(actor)
         row.submitted_at = timezone.now()
-        row.save(update_fields=["status", "change_summary", "submitted_by", "submitted_at", "updated_at"])
+        row.approval_reason = ""
+        row.save(
+            update_fields=["status", "change_summary", "submitted_by", "submitted_at", "approval_reason", "updated_at"]
+        )
         _record(
             row,
             actor=actor,
@@ -209,8 +223,12 @@ def return_to_draft(plan: Plan, *, actor: Actor, reason: str, via: str = "web") 
         before = {"status": row.status}
         row.status = PlanStatus.DRAFT
         row.submitted_by = row.submitted_at = row.approved_by_user = row.approved_at = None
+        row.approval_reason = ""
         row.save(
-            update_fields=["status", "submitted_by", "submitted_at", "approved_by_user", "approved_at", "updated_at"]
+            update_fields=[
+                *("status", "submitted_by", "submitted_at", "approved_by_user", "approved_at", "approval_reason"),
+                "updated_at",
+            ]
         )
         _record(row, actor=actor, verb="return", before=before, after={"status": row.status}, note=reason, via=via)
     _reload(plan)
@@ -228,30 +246,105 @@ def authors(plan: Plan) -> set[int]:
     return {actor for actor in edits.values_list("actor_id", flat=True).distinct() if actor is not None}
 
 
-def approve(plan: Plan, *, actor: Actor, via: str = "web") -> None:
-    """Approve a submitted plan; whoever submitted it, or wrote any of its changes, may not approve it too."""
+def approval_barrier(plan: Plan, user: Any) -> str:
+    """Why this user may not approve the plan's draft ("" when they may): four eyes on every change."""
+    if user is None or not user.is_authenticated:
+        return ""
+    if plan.submitted_by_id == user.pk:
+        return "You submitted this draft, so another approver must approve it."
+    if user.pk in authors(plan):
+        return "You wrote changes in this draft, so another approver must approve it."
+    return ""
+
+
+def lint_errors(plan: Plan) -> list[Finding]:
+    """The error-severity lint findings of the plan's working copy today (its read model's: built once)."""
+    today = local_today(plan.organisation)
+    return [finding for finding in readmodel.view(plan).findings(today) if finding.severity is Severity.ERROR]
+
+
+def _errors_word(count: int) -> str:
+    return f"{count} error{'s' if count != 1 else ''}"
+
+
+def _reason_for(errors: int, reason: str, step: str) -> str:
+    """The stated reason, cleaned; refused when the linter found errors and none is given, or it is too long."""
+    reason = " ".join(reason.split())  # one line: it becomes part of a line in the record of changes
+    if len(reason) > REASON_LIMIT:
+        raise WorkflowError(f"Keep the reason under {REASON_LIMIT:,} characters.", "reason")
+    if errors and not reason:
+        raise WorkflowError(
+            f"The linter found {_errors_word(errors)} in this plan. Say why it should be {step} anyway: "
+            "the reason goes into the plan's record of changes.",
+            "reason",
+        )
+    return reason
+
+
+def recorded_approver(plan: Plan, user: Any, people: set[str]) -> str:
+    """Who the plan names as its approver: the user's linked person when that person is in the plan
+    (`people`: its person keys), else a name: the linked person's, the user's full name, or username.
+
+    A name that reads like an id would be taken for a reference to something in the plan, so it is
+    marked as a user's name instead.
+    """
+    link = PersonLink.objects.filter(organisation_id=plan.organisation_id, user_id=user.pk).first()
+    if link is not None and link.person_key in people:
+        return link.person_key
+    name = (link.person_name if link else "") or user.get_full_name().strip() or user.get_username()
+    return f"{name} (user)" if re.match(ID_PATTERN, name) else name
+
+
+def approve(plan: Plan, *, actor: Actor, reason: str = "", via: str = "web") -> None:
+    """Approve a submitted plan; whoever submitted it, or wrote any of its changes, may not approve it too.
+
+    A plan with lint errors needs `reason`: kept with the plan for its record of changes, and audited.
+    """
     with transaction.atomic():
         row = _locked(plan)
         if row.status != PlanStatus.SUBMITTED:
             raise _refused(row, "Approval", "submitted for approval")
         user = _user(actor)
-        if user is not None and row.submitted_by_id == user.pk:
-            raise WorkflowError("You submitted this draft, so another approver must approve it.")
-        if user is not None and user.pk in authors(row):
-            raise WorkflowError("You wrote changes in this draft, so another approver must approve it.")
+        if barrier := approval_barrier(row, user):
+            raise WorkflowError(barrier)
+        errors = len(lint_errors(row))
+        reason = _reason_for(errors, reason, "approved")
         row.status = PlanStatus.APPROVED
         row.approved_by_user = user
         row.approved_at = timezone.now()
-        row.save(update_fields=["status", "approved_by_user", "approved_at", "updated_at"])
+        row.approval_reason = reason if errors else ""
+        row.save(update_fields=["status", "approved_by_user", "approved_at", "approval_reason", "updated_at"])
+        after: dict[str, Any] = {"status": row.status}
+        if user is not None:
+            after["approvedBy"] = recorded_approver(
+                row, user, set(Person.objects.filter(plan=row).values_list("key", flat=True))
+            )
+        if errors:
+            after["lintErrors"] = errors
         _record(
             row,
             actor=actor,
             verb="approve",
             before={"status": PlanStatus.SUBMITTED},
-            after={"status": row.status},
+            after=after,
+            note=row.approval_reason,
             via=via,
         )
     _reload(plan)
+
+
+def _person_keys(data: dict[str, Any]) -> set[str]:
+    return {str(person["id"]) for person in data.get("people", []) if isinstance(person, dict) and "id" in person}
+
+
+def change_entry(summary: str, *, approval_reason: str, issue_errors: int, issue_reason: str) -> str:
+    """The record of changes' summary: the editor's words, then any reason for going ahead with errors."""
+    text = summary.strip() or "Reissued"
+    if approval_reason:
+        text += f" (Approved with lint errors: {approval_reason})"
+    if issue_errors and issue_reason and issue_reason != approval_reason:
+        text += f" (Issued with {_errors_word(issue_errors)} found by the linter: {issue_reason})"
+    return text
 
 
 def latest_issue(plan: Plan) -> int:
@@ -260,16 +353,23 @@ def latest_issue(plan: Plan) -> int:
     return max(kept or 0, plan.issue)
 
 
-def issue(plan: Plan, *, actor: Actor, via: str = "web") -> PlanIssue:
-    """Issue an approved plan: next issue number, dated today, in the record of changes, kept whole."""
+def issue(plan: Plan, *, actor: Actor, reason: str = "", via: str = "web") -> PlanIssue:
+    """Issue an approved plan: next issue number, dated today, in the record of changes, kept whole.
+
+    A plan with lint errors needs `reason`; it goes into the record of changes and the audit entry.
+    """
     with transaction.atomic():
         row = _locked(plan)
         if row.status != PlanStatus.APPROVED:
             raise _refused(row, "Issuing", "approved")
+        errors = len(lint_errors(row))
+        reason = _reason_for(errors, reason, "issued")
         zone = organisation_zone(row.organisation)
         today = timezone.localdate(timezone=zone)
         number = latest_issue(row) + 1
-        summary = row.change_summary.strip() or "Reissued"
+        summary = change_entry(
+            row.change_summary, approval_reason=row.approval_reason, issue_errors=errors, issue_reason=reason
+        )
         data = plan_data(row)
         control = data["document"]
         control["issue"] = number
@@ -277,6 +377,8 @@ def issue(plan: Plan, *, actor: Actor, via: str = "web") -> PlanIssue:
         control["reviewDate"] = next_review(today, row.review_interval).isoformat()
         approved_on = timezone.localtime(row.approved_at, zone).date() if row.approved_at else today
         control["approvalDate"] = approved_on.isoformat()
+        if row.approved_by_user is not None:
+            control["approvedBy"] = recorded_approver(row, row.approved_by_user, _person_keys(data))
         record: dict[str, Any] = {"issue": number, "date": today.isoformat(), "summary": summary}
         if author := _author_key(data, row):
             record["author"] = author
@@ -291,8 +393,8 @@ def issue(plan: Plan, *, actor: Actor, via: str = "web") -> PlanIssue:
         Plan.objects.filter(pk=row.pk).update(status=PlanStatus.DRAFT, revision=new_revision())
         saved = save_document(document, organisation=row.organisation, actor=actor, via=via, plan=row)
         saved.status = PlanStatus.ISSUED
-        saved.change_summary = ""
-        saved.save(update_fields=["status", "change_summary", "updated_at"])
+        saved.change_summary = saved.approval_reason = ""
+        saved.save(update_fields=["status", "change_summary", "approval_reason", "updated_at"])
         kept = PlanIssue.objects.create(
             plan=saved,
             issue=number,
@@ -308,7 +410,12 @@ def issue(plan: Plan, *, actor: Actor, via: str = "web") -> PlanIssue:
             actor=actor,
             verb="issue",
             before={"status": PlanStatus.APPROVED, "issue": row.issue},
-            after={"status": saved.status, "issue": number, "issueDate": today.isoformat()},
+            after={
+                "status": saved.status,
+                "issue": number,
+                "issueDate": today.isoformat(),
+                **({"lintErrors": errors, "reason": reason} if errors else {}),
+            },
             note=summary,
             via=via,
         )

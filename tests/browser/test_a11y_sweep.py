@@ -52,6 +52,7 @@ INCIDENT_PAGES: list[tuple[str, str, str | None, str]] = [
     ("incident page, restored", "incident", "restored", ""),
     ("my next actions", "incident-mine", "invoked", ""),
     ("hand-over", "incident-handover", "invoked", ""),
+    ("incident lead", "incident-lead", "invoked", ""),
     ("board briefing", "incident-briefing", "invoked", ""),
     ("review, not open yet", "incident-review", "invoked", ""),
     ("review", "incident-review", "restored", ""),

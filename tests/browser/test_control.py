@@ -1,4 +1,5 @@
-"""Document control in the browser: submit, approve and issue a change; a holder acknowledges a copy."""
+"""Document control in the browser: submit, approve (findings in view, on a phone) and issue a change;
+a holder acknowledges a copy."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from typing import Any
 
 import pytest
 
-from .conftest import check_a11y, log_in, screenshot
+from .conftest import check_a11y, log_in, page_width, screenshot
 
 PLAN = "/o/northwick-general/plans/pacs-bcdr/"
 CONTROL = f"{PLAN}control/"
 OLD_NAME = "Diagnostic image viewing and reporting"
 NEW_NAME = "Diagnostic image viewing, reporting and review"
+PHONE = 390
 
 
 def test_submit_approve_issue_then_compare_issues(
@@ -36,12 +38,38 @@ def test_submit_approve_issue_then_compare_issues(
     expect(editor.get_by_text("Waiting for an approver.")).to_be_visible()
     screenshot(editor, request, "submitted")
 
-    # The approver, in a browser of their own.
-    approver = new_context().new_page()
+    # The approver, on a phone-sized browser of their own: the plan page leads to the approver's page,
+    # where the linter's findings (the demo plan has errors) and the changes are in view.
+    approver = new_context(viewport={"width": PHONE, "height": 844}).new_page()
     log_in(approver, site, user_with("approver"))
-    approver.goto(f"{site}{CONTROL}")
+    approver.goto(f"{site}{PLAN}")
+    approver.get_by_role("link", name="Review and approve").click()
+    expect(approver.get_by_role("heading", level=1)).to_have_text(
+        "Approve: PACS business continuity and disaster recovery plan"
+    )
     expect(approver.get_by_role("definition").filter(has_text="Image reporting function renamed")).to_be_visible()
-    approver.get_by_role("button", name="Approve").click()
+    # Errors first, each with where it is.
+    expect(approver.locator(".findings-heading").first).to_contain_text("error")
+    expect(approver.locator(".findings").first.get_by_role("listitem").first).to_contain_text("Where: ")
+    expect(approver.locator(".findings-error")).to_contain_text("CON002")
+    expect(approver.locator(".part-changes")).to_contain_text(f"Changed critical function image-reporting ({NEW_NAME})")
+    check_a11y(approver, "approval page")
+    assert page_width(approver) <= PHONE
+    screenshot(approver, request, "approval")
+    approver.get_by_label("Why approve it with").fill("Out-of-hours numbers are being confirmed this week")
+    approver.get_by_role("button", name="Approve", exact=True).click()
+    expect(approver.get_by_role("status")).to_contain_text("Approved. Issue it when it should take effect.")
+
+    # Issuing asks first, saying what it does.
+    approver.get_by_role("link", name="Issue as issue 4").click()
+    expect(approver.get_by_role("heading", level=1)).to_have_text(
+        "Issue PACS business continuity and disaster recovery plan?"
+    )
+    expect(approver.get_by_text("Copy 5: Claire Dunmore")).to_be_visible()
+    check_a11y(approver, "issue confirmation")
+    assert page_width(approver) <= PHONE
+    screenshot(approver, request, "confirm-issue")
+    approver.get_by_label("Why issue it with").fill("The renamed function is needed for Monday")
     approver.get_by_role("button", name="Issue as issue 4").click()
     expect(approver.get_by_role("definition").filter(has_text="Issue 4, dated")).to_be_visible()
     expect(approver.get_by_text("Issued. Editing the plan starts a new draft")).to_be_visible()

@@ -1,8 +1,9 @@
 """Document control pages: a plan's status and workflow, its issues and their differences, copy holders, reviews.
 
 The workflow buttons post to one small view each; a refused step comes back as a message on
-the control page, a missing summary or reason as an error beside its field. Nothing here
-changes a plan except through plans.workflow.
+the control page, a missing summary or reason as an error beside its field. Approving and
+issuing go through their own pages first (approval.py). Nothing here changes a plan except
+through plans.workflow.
 """
 
 from __future__ import annotations
@@ -114,7 +115,10 @@ def _control_page(
         "link_days": MAX_AGE.days,
         "reviews": plan.reviews.select_related("reviewed_by").order_by("-reviewed_at"),
         "review_state": workflow.review_state(plan.review_date, today).value,
-        "self_submitted": plan.submitted_by_id is not None and plan.submitted_by_id == request.user.pk,
+        # Why this approver may not approve (they submitted it, or wrote part of it): said instead of the link.
+        "barrier": workflow.approval_barrier(plan, request.user)
+        if plan.status == PlanStatus.SUBMITTED and ctx.can_approve
+        else "",
         "errors": errors or {},
         "values": values or {},
     }
@@ -127,12 +131,12 @@ def plan_control(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpRespon
     return _control_page(request, ctx, ctx.plan(plan))
 
 
-def _done(request: HttpRequest, ctx: OrgContext, plan: Plan, message: str) -> HttpResponse:
+def done(request: HttpRequest, ctx: OrgContext, plan: Plan, message: str) -> HttpResponse:
     messages.success(request, message)
-    return _back(ctx, plan)
+    return back_to_control(ctx, plan)
 
 
-def _back(ctx: OrgContext, plan: Plan) -> HttpResponse:
+def back_to_control(ctx: OrgContext, plan: Plan) -> HttpResponse:
     """To the control page, where the step's message (its success or refusal) is shown."""
     return redirect("plan-control", org=ctx.organisation.slug, plan=plan.key)
 
@@ -148,19 +152,8 @@ def plan_submit(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpRespons
         return _control_page(request, ctx, row, errors=errors, status=400)
     with refusals.flashed(request):
         workflow.submit(row, actor=request.user, summary=summary)
-        return _done(request, ctx, row, "Submitted for approval.")
-    return _back(ctx, row)
-
-
-@require_POST
-@org_page(Capability.APPROVE)
-def plan_approve(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
-    """Approve a submitted draft."""
-    row = ctx.plan(plan)
-    with refusals.flashed(request):
-        workflow.approve(row, actor=request.user)
-        return _done(request, ctx, row, "Approved. Issue it when it should take effect.")
-    return _back(ctx, row)
+        return done(request, ctx, row, "Submitted for approval.")
+    return back_to_control(ctx, row)
 
 
 @require_POST
@@ -174,21 +167,8 @@ def plan_return(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpRespons
         return _control_page(request, ctx, row, errors=errors, status=400)
     with refusals.flashed(request):
         workflow.return_to_draft(row, actor=request.user, reason=reason)
-        return _done(request, ctx, row, "Returned to draft.")
-    return _back(ctx, row)
-
-
-@require_POST
-@org_page(Capability.APPROVE)
-def plan_issue(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
-    """Issue an approved plan."""
-    row = ctx.plan(plan)
-    with refusals.flashed(request):
-        kept = workflow.issue(row, actor=request.user)
-        return _done(
-            request, ctx, row, f"Issue {kept.issue} issued. Send the copy holders their acknowledgement links."
-        )
-    return _back(ctx, row)
+        return done(request, ctx, row, "Returned to draft.")
+    return back_to_control(ctx, row)
 
 
 @require_POST
@@ -201,7 +181,7 @@ def plan_review(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpRespons
         errors = {"note": "Keep the note under 2,000 characters."}
         return _control_page(request, ctx, row, errors=errors, values={"note": note}, status=400)
     review = workflow.record_review(row, actor=request.user, note=note)
-    return _done(
+    return done(
         request,
         ctx,
         row,

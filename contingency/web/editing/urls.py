@@ -2,11 +2,12 @@
 
 from django.urls import URLPattern, path
 
-from . import views
+from . import views, word
 
 # Upload comes before any `plans/<plan>/` page so that "upload" is never taken for a plan id.
 urlpatterns: list[URLPattern] = [
     path("plans/upload/", views.plan_upload, name="plan-upload"),
+    path("plans/upload/word/", word.plan_from_word, name="plan-from-word"),
     path("plans/<slug:plan>/upload/", views.plan_replace, name="plan-replace"),
     path("plans/<slug:plan>/download/", views.plan_download, name="plan-download"),
     path("plans/<slug:plan>/edit/", views.plan_edit, name="plan-edit"),

@@ -171,3 +171,34 @@ class ActionForm(forms.Form):
 AUDIENCES = [(a.value, f"Update for {a.label.lower()}") for a in Audience] + [
     ("decision", "A decision, for the record")
 ]
+
+
+class LeadForm(forms.Form):
+    """Who becomes the lead (or the deputy): a member, or a person without an account."""
+
+    to_user = forms.TypedChoiceField(label="A member", required=False, coerce=int, empty_value=None)
+    to_name = forms.CharField(label="or a person without an account (name)", required=False, max_length=200)
+    note = _text("Note for the timeline", rows=2)
+
+    def __init__(self, data: Any = None, *, members: Sequence[tuple[int, str]], prefix: str, label: str) -> None:
+        super().__init__(data, prefix=prefix)
+        self.fields["to_user"].label = label
+        self.fields["to_user"].choices = [("", "Choose a member"), *members]  # type: ignore[attr-defined]
+        self.fields["to_user"].error_messages["invalid_choice"] = "Choose a member of this organisation."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("to_user") and not (data.get("to_name") or "").strip() and not self.errors:
+            self.add_error("to_user", "Say who: choose a member or write a name.")
+        return data
+
+
+class AskLeadForm(forms.Form):
+    note = _text("Why (optional, for the lead and the timeline)", rows=2)
+
+
+class AnswerLeadForm(forms.Form):
+    answer = _text("Reason, if you decline (optional)", rows=2)
+    accept = forms.TypedChoiceField(
+        choices=[("yes", "Accept"), ("no", "Decline")], coerce=lambda v: v == "yes", widget=forms.HiddenInput
+    )

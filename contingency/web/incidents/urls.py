@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from . import actions, followup, mine, views
+from . import actions, followup, lead, mine, views
 
 ONE = "incidents/<int:number>/"
 
@@ -25,6 +25,10 @@ urlpatterns: list[URLPattern] = [
     path(ONE + "handover/", followup.handover, name="incident-handover"),
     path(ONE + "handover/record/", followup.hand_over, name="incident-hand-over"),
     path(ONE + "handover/<int:pk>/", followup.handover_record, name="incident-handover-record"),
+    path(ONE + "roles/", lead.lead_page, name="incident-lead"),
+    path(ONE + "roles/ask/", lead.ask, name="incident-lead-ask"),
+    path(ONE + "roles/requests/<int:pk>/", lead.answer, name="incident-lead-answer"),
+    path(ONE + "roles/<str:which>/", lead.change, name="incident-lead-change"),
     path(ONE + "briefing/", followup.briefing, name="incident-briefing"),
     path(ONE + "briefing/publish/", followup.publish_briefing, name="incident-briefing-publish"),
     path(ONE + "review/", followup.review_page, name="incident-review"),

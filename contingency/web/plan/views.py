@@ -12,10 +12,10 @@ from contingency.core.permissions import Capability
 from contingency.monitor import read
 from contingency.packs import register
 from contingency.plans import readmodel
-from contingency.plans.models import Plan
+from contingency.plans.models import Plan, PlanStatus
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.directory import System
-from contingency.plans.workflow import local_today, review_state
+from contingency.plans.workflow import approval_barrier, local_today, review_state
 from contingency.web.access import OrgContext, org_page
 
 from . import sections
@@ -31,7 +31,9 @@ def optional_url(name: str, **kwargs: Any) -> str | None:
 
 @org_page(Capability.VIEW)
 def plan_page(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
-    return render(request, "web/plan/page.html", page_context(ctx, ctx.plan(plan), request.GET.get("fail")))
+    return render(
+        request, "web/plan/page.html", page_context(ctx, ctx.plan(plan), request.GET.get("fail"), request.user)
+    )
 
 
 @org_page(Capability.VIEW)
@@ -43,7 +45,7 @@ def plan_dependencies(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpR
         document = readmodel.view(row).document
         context = {"ctx": ctx, "plan": row, "deps": sections.dependencies(document, fail), "urls": _urls(ctx, row)}
         return render(request, "web/plan/_dependencies.html", context)
-    return render(request, "web/plan/page.html", page_context(ctx, row, fail))
+    return render(request, "web/plan/page.html", page_context(ctx, row, fail, request.user))
 
 
 def _urls(ctx: OrgContext, plan: Plan) -> dict[str, str | None]:
@@ -60,7 +62,19 @@ def _urls(ctx: OrgContext, plan: Plan) -> dict[str, str | None]:
     }
 
 
-def page_context(ctx: OrgContext, plan: Plan, fail: str | None) -> dict[str, Any]:
+def _approval_url(ctx: OrgContext, plan: Plan, user: Any) -> str | None:
+    """The approver's page, for a user who may approve this submitted plan (or issue it, once approved)."""
+    if not ctx.can_approve or plan.read_only_reason:
+        return None
+    org = ctx.organisation.slug
+    if plan.status == PlanStatus.SUBMITTED and not approval_barrier(plan, user):
+        return optional_url("plan-approval", org=org, plan=plan.key)
+    if plan.status == PlanStatus.APPROVED:
+        return optional_url("plan-issue", org=org, plan=plan.key)
+    return None
+
+
+def page_context(ctx: OrgContext, plan: Plan, fail: str | None, user: Any = None) -> dict[str, Any]:
     document = readmodel.view(plan).document
     today = local_today(ctx.organisation)
     org = ctx.organisation.slug
@@ -87,6 +101,7 @@ def page_context(ctx: OrgContext, plan: Plan, fail: str | None) -> dict[str, Any
         "contact_list_months": register.contact_list_months(ctx.organisation),
         "deps": sections.dependencies(document, fail),
         "urls": _urls(ctx, plan),
+        "approval": _approval_url(ctx, plan, user),
         "systems": _systems(ctx, plan, document),
     }
 
