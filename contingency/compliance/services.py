@@ -37,11 +37,27 @@ class ComplianceRefused(Refused):
 # ------------------------------------------------------------------------------------------ reading
 
 
+# Imported libraries as read, by row, import time and text: a re-import changes them, so a stale entry is never used.
+_PARSED: dict[tuple[int, str, int], Framework] = {}
+_PARSED_LIMIT = 64
+
+
+def _parsed(row: ImportedLibrary) -> Framework:
+    key = (row.pk, row.imported_at.isoformat(), hash(row.text))
+    found = _PARSED.get(key)
+    if found is None:
+        found = library.parse(row.text, f"{row.key}.yaml")
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[key] = found
+    return found
+
+
 def frameworks(organisation: Organisation) -> list[Framework]:
     """The shipped frameworks, then those the organisation imported (each read from the text it accepted)."""
     found = list(library.builtin())
     for row in ImportedLibrary.objects.filter(organisation=organisation).order_by("name"):
-        found.append(library.parse(row.text, f"{row.key}.yaml"))
+        found.append(_parsed(row))
     return found
 
 
