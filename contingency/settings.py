@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "contingency.downtime",
     "contingency.status",
     "contingency.monitor",
+    "contingency.compliance",
     "contingency.web",
     "contingency.api",
 ]

@@ -197,3 +197,21 @@ def test_probes_benchmark_json_and_bad_arguments():
         [sys.executable, str(PROBES_SCRIPT), "--loss", "1.5"], capture_output=True, text=True, cwd=ROOT, check=False
     )
     assert bad.returncode == 2 and "--loss" in bad.stderr
+
+
+def test_the_compliance_benchmark_tiny_run_prints_its_figures_and_exits_0():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "compliance.py"), "--plans", "2", "--years", "1", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "compliance view: 2 plans, 1 years of records" in out
+    assert "baseline: one plan with the same records, same code, same process" in out
+    for operation in ("statuses", "index page", "framework page"):
+        assert operation in out and "x" in out.split(operation, 1)[1].splitlines()[0], out
+    assert "N+1: none" in out, out

@@ -34,7 +34,8 @@ from .web import HOME_ORG, OTHER_ORG, PACS, client_for, make_user
 pytestmark = pytest.mark.django_db
 
 SKIPPED_PREFIXES = ("admin/", "api/")
-Needs = Capability | Literal["public", "login", "signed"]
+# A frozenset: any one of these capabilities (compliance evidence: plan editors or administrators).
+Needs = Capability | frozenset[Capability] | Literal["public", "login", "signed"]
 Kwargs = Callable[["Visit"], dict[str, Any]]
 
 FUNCTION = "image-reporting"  # a function of the PACS plan
@@ -81,6 +82,28 @@ def ack_token(visit: Visit) -> dict[str, Any]:
 
 
 PART = plan(section="functions", key=FUNCTION)
+RECORD_EVIDENCE = frozenset({Capability.EDIT, Capability.ADMINISTER})
+
+
+def compliance_evidence(visit: Visit) -> dict[str, Any]:
+    from datetime import date
+
+    from contingency.compliance import services
+
+    evidence = services.record_evidence(
+        organisation=visit.plan.organisation,
+        framework_key="nhs-eprr-bc",
+        requirement_urn="urn:contingency:bcm:req_node:nhs-eprr-bc:bc-01",
+        title="Policy",
+        note="",
+        attested_on=date(2026, 1, 5),
+        expires_on=None,
+        file_name="policy.txt",
+        data=b"The policy.",
+        actor=None,
+        via="test",
+    )
+    return {"org": HOME_ORG, "pk": evidence.pk}
 
 
 def _incident(state: str) -> Any:
@@ -473,6 +496,14 @@ EXPECTED: dict[str, Page] = {
     "probes": Page(Capability.VIEW, org()),
     "probe-site-add": Page(Capability.ADMINISTER, org(), ACTION),
     "probe-site-revoke": Page(Capability.ADMINISTER, probe_site, ACTION),
+    # Compliance
+    "compliance": Page(Capability.VIEW, org()),
+    "compliance-framework": Page(Capability.VIEW, org(framework="nhs-eprr-bc")),
+    "compliance-record": Page(RECORD_EVIDENCE, org(framework="nhs-eprr-bc"), FORM),
+    "compliance-import": Page(RECORD_EVIDENCE, org(), ACTION),
+    "compliance-evidence-file": Page(Capability.VIEW, compliance_evidence),
+    "compliance-pack": Page(Capability.VIEW, org()),
+    "compliance-export": Page(Capability.VIEW, org(framework="nhs-eprr-bc")),
 }
 
 
@@ -549,8 +580,9 @@ def _allowed(kind: Role | str | None, needs: Needs, home: Organisation, user: Us
         return False
     if needs == "login":
         return True
-    assert user is not None and isinstance(needs, Capability)
-    return needs in capabilities(user, home)
+    assert user is not None and isinstance(needs, Capability | frozenset)
+    held = capabilities(user, home)
+    return bool(needs & held) if isinstance(needs, frozenset) else needs in held
 
 
 @pytest.fixture
@@ -614,7 +646,7 @@ def _check(
     if kind is None:
         assert status == 302 and response["Location"].startswith("/login/?next="), f"{who}: {status}"
         return
-    if kind == "outsider" and isinstance(needs, Capability):
+    if kind == "outsider" and isinstance(needs, Capability | frozenset):
         assert status == 404, f"{who}: {status}"
         assert pacs.title not in response.content.decode(errors="replace"), f"{who}: shows the other plan's title"
         return

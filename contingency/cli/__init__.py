@@ -10,6 +10,7 @@ import click
 
 from .. import __version__
 from .archive import archive
+from .compliance import compliance
 from .downtime import downtime
 from .incidents import incident
 from .mirror import mirror, mirror_key
@@ -40,6 +41,7 @@ for command in (
     user,
     probe_command,
     probes,
+    compliance,
     migrate,
     demo,
     serve,

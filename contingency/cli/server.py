@@ -47,6 +47,9 @@ def demo() -> None:
     from ..notify import demo as live_demo
 
     live = live_demo.load()
+    from ..compliance import demo as compliance_demo
+
+    compliance_demo.load()
     click.echo(f"Demo data loaded: {len(plans)} plan(s).")
     if outage is not None:
         click.echo(

@@ -37,6 +37,9 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("status page management", "status-manage", {"org": ORG}),
     ("caught messages (demo catcher)", "caught-messages", {"org": ORG}),
     ("organisation settings", "organisation-settings", {"org": ORG}),
+    ("compliance", "compliance", {"org": ORG}),
+    ("compliance framework", "compliance-framework", {"org": ORG, "framework": "iso-22301-2019"}),
+    ("record compliance evidence", "compliance-record", {"org": ORG, "framework": "nhs-eprr-bc"}),
 ]
 
 # The incident pages, for incidents made in the test: (label, URL name, which incident, query string).
