@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from contingency.core.models import AuditEntry, Role
 from contingency.downtime import progress, sampling
@@ -121,6 +123,9 @@ def test_duplicates_are_refused_and_a_repeated_submission_is_one_record() -> Non
     assert problems["accession-number"] == "accession number ACC5001 is already recorded as record 1 of this kind"
 
 
+# 18:00 on a weekday: the outage began at 08:00 and its 30 records (10 minutes apart) fall on one day, so one
+# day's draw; at the real time of day they could span midnight and make two.
+@time_machine.travel(datetime(2026, 11, 18, 18, 0, tzinfo=ZoneInfo("Europe/London")), tick=True)
 def test_from_record_to_verified_with_a_second_person_and_a_widening_failure() -> None:
     incident = pacs_incident(hours_ago=10)
     id_range()

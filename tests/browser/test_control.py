@@ -24,7 +24,7 @@ def test_submit_approve_issue_then_compare_issues(
     editor = new_context().new_page()
     log_in(editor, site, user_with("editor"))
     editor.goto(f"{site}{PLAN}edit/functions/image-reporting/")
-    editor.get_by_label("Name", exact=True).fill(NEW_NAME)
+    editor.locator("#f-name").fill(NEW_NAME)  # the function's own name, not a resource row's
     editor.get_by_role("button", name="Save").click()
     expect(editor.get_by_role("status")).to_contain_text("The plan is now a draft")
 
