@@ -17,6 +17,8 @@ import pytest
 from .support.installs import ROOT, Install, Server, make_in_parallel, wait_until
 from .support.tamper_proxy import TamperProxy
 
+pytestmark = pytest.mark.slow  # seconds each: run first (tests/conftest.py)
+
 HOME, OTHER, PACS, EYE = "northwick-general", "clearview-eyecare", "pacs-bcdr", "eye-care-data"
 
 

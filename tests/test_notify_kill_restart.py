@@ -30,7 +30,7 @@ from .support.chaos import chaos_run, chosen_seed, environment
 from .support.fake_notify import FakeNotify
 from .support.smtp_server import SmtpTestServer
 
-pytestmark = pytest.mark.subprocess_db
+pytestmark = [pytest.mark.subprocess_db, pytest.mark.slow]
 
 SEED_SCRIPT = ROOT / "tests" / "support" / "notify_kill_restart.py"
 WORKER_SCRIPT = ROOT / "tests" / "support" / "notify_worker.py"

@@ -25,7 +25,7 @@ from .conftest import ROOT
 from .support.chaos import WorkerDatabase, environment
 from .support.orthanc import LONDON, printed_until_ready, skip_without_orthanc
 
-pytestmark = pytest.mark.subprocess_db
+pytestmark = [pytest.mark.subprocess_db, pytest.mark.slow]
 CLI = [sys.executable, "-m", "contingency.cli"]
 
 

@@ -22,7 +22,7 @@ from tests.support.chaos import WorkerDatabase, environment
 from .reconcile_support import archive_environ
 from .support.orthanc import LoadedArchive
 
-pytestmark = pytest.mark.subprocess_db
+pytestmark = [pytest.mark.subprocess_db, pytest.mark.slow]
 
 SCRIPT = str(ROOT / "tests" / "support" / "reconcile_kill.py")
 

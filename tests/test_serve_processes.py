@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
+pytestmark = pytest.mark.slow  # seconds each: run first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "a long test password 1"
 SAFETY = 120.0  # seconds: a bound on waiting for progress, so a broken server fails the test rather than hangs

@@ -30,7 +30,7 @@ import yaml
 from tests.conftest import DEMO_PLANS, ROOT
 from tests.support.chaos import chaos_run, chosen_seed, environment, is_postgres
 
-pytestmark = pytest.mark.subprocess_db
+pytestmark = [pytest.mark.subprocess_db, pytest.mark.slow]
 
 SEED_SCRIPT = ROOT / "tests" / "support" / "kill_restart.py"
 CHAOS = 15.0  # seconds of random kills
