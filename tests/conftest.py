@@ -217,6 +217,19 @@ def catcher(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     registry.reset()
 
 
+# ------------------------------------------------------------------------------ databases of their own
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated by `contingency migrate` once per run (shared by the xdist processes), for
+    tests that start processes on a database of their own: copy it (tests/support/migrated.py), never write it."""
+    from .support.migrated import make_template
+
+    base = tmp_path_factory.getbasetemp()
+    return make_template((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "migrated")
+
+
 # ------------------------------------------------------------------------------ a real imaging archive
 
 
