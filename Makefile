@@ -25,10 +25,11 @@ lint:
 typecheck:
 	$(BIN)/mypy contingency tests
 
-# Two test processes by default (CI has 2 cores); PYTEST_WORKERS=0 runs in this process only.
+# Two test processes by default (CI has 2 cores); PYTEST_WORKERS=0 runs in this process only. worksteal:
+# a process that runs out of tests takes half of what the other has left (the slow tests go first).
 PYTEST_WORKERS ?= 2
 pytest:
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Regenerate the published JSON Schema and the lint rule catalogue from the code.
 schema: setup

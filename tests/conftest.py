@@ -53,6 +53,7 @@ _TRANSACTIONAL = {"transactional_db", "live_server"}
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "database: uses the test database (the PostgreSQL pass runs only these)")
     config.addinivalue_line("markers", "subprocess_db: starts processes with a database of their own")
+    config.addinivalue_line("markers", "slow: takes seconds (whole installs, workers, a browser); run first")
     # Tests make many users; the real hasher is deliberately slow, and its strength is not under test.
     from django.conf import settings
 
@@ -76,6 +77,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _uses_database(item) or item.get_closest_marker("subprocess_db"):
             item.add_marker(pytest.mark.database)
+    # The slow tests first (in their modules' order): under xdist (`--dist worksteal`) they start at once,
+    # beside the quick ones, instead of leaving one process working alone at the end.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def _load_demo_committed(config: pytest.Config) -> None:
@@ -211,6 +215,19 @@ def catcher(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     registry.reset()
     yield
     registry.reset()
+
+
+# ------------------------------------------------------------------------------ databases of their own
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated by `contingency migrate` once per run (shared by the xdist processes), for
+    tests that start processes on a database of their own: copy it (tests/support/migrated.py), never write it."""
+    from .support.migrated import make_template
+
+    base = tmp_path_factory.getbasetemp()
+    return make_template((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "migrated")
 
 
 # ------------------------------------------------------------------------------ a real imaging archive

@@ -12,8 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks.incidents import PER_PLAN, plan_data
 from contingency.plans.validate import validate_data
+
+pytestmark = pytest.mark.slow  # seconds each: run first (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "incidents.py"

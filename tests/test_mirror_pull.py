@@ -15,16 +15,22 @@ from pathlib import Path
 import pytest
 
 from .support.installs import ROOT, Install, Server, make_in_parallel, wait_until
+from .support.migrated import copy_database
 from .support.tamper_proxy import TamperProxy
+
+pytestmark = pytest.mark.slow  # seconds each: run first (tests/conftest.py)
 
 HOME, OTHER, PACS, EYE = "northwick-general", "clearview-eyecare", "pacs-bcdr", "eye-care-data"
 
 
 @pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Install, Install]:
-    """A server install with the demo (and its signing key), and a migrated empty laptop install."""
+def templates(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> tuple[Install, Install]:
+    """A server install with the demo (and its signing key), and a migrated empty laptop install (both copies
+    of the run's migrated database, so `migrate` finds nothing left to do)."""
     root = tmp_path_factory.mktemp("installs")
     server, laptop = Install(root / "server"), Install(root / "laptop")
+    for install in (server, laptop):
+        copy_database(migrated_sqlite, install.database)
     make_in_parallel((server, ("demo",)), (laptop, ("migrate",)))
     server.contingency("mirror-key", check=True)
     return server, laptop

@@ -30,7 +30,7 @@ from .support.chaos import chaos_run, chosen_seed, environment
 from .support.fake_notify import FakeNotify
 from .support.smtp_server import SmtpTestServer
 
-pytestmark = pytest.mark.subprocess_db
+pytestmark = [pytest.mark.subprocess_db, pytest.mark.slow]
 
 SEED_SCRIPT = ROOT / "tests" / "support" / "notify_kill_restart.py"
 WORKER_SCRIPT = ROOT / "tests" / "support" / "notify_worker.py"
@@ -44,7 +44,7 @@ TIMEOUT = 2.0  # the transports' own timeouts, which the lease follows
 ANSWER_AFTER = 0.5  # seconds the fake Notify takes to answer, within TIMEOUT
 
 
-def test_killed_delivery_workers_lose_nothing_and_every_resend_is_marked(tmp_path: Path) -> None:
+def test_killed_delivery_workers_lose_nothing_and_every_resend_is_marked(tmp_path: Path, migrated_sqlite: Path) -> None:
     seed = chosen_seed("notify kill-and-restart")
     started = time.monotonic()
     worker = [str(WORKER_SCRIPT), "worker", "--only", "delivery", "--poll", "0.05", "--name"]
@@ -67,6 +67,7 @@ def test_killed_delivery_workers_lose_nothing_and_every_resend_is_marked(tmp_pat
             tmp_path,
             "contingency_notify_kill",
             lambda database: environment(database, **channels),
+            template=migrated_sqlite,
             worker_args=lambda name: [*worker, name],
             started="delivery {name} started",
         ) as (database, procs):

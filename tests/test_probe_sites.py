@@ -42,7 +42,7 @@ from .support.mllp_server import MllpServer
 from .support.pages import PageServer
 from .web import HOME_ORG, PACS, client_for, load_demo, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ("main-xray", "north-wing", "south-wing")

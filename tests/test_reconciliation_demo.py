@@ -25,7 +25,7 @@ from .conftest import ROOT
 from .support.chaos import WorkerDatabase, environment
 from .support.orthanc import LONDON, printed_until_ready, skip_without_orthanc
 
-pytestmark = pytest.mark.subprocess_db
+pytestmark = [pytest.mark.subprocess_db, pytest.mark.slow]
 CLI = [sys.executable, "-m", "contingency.cli"]
 
 
@@ -35,9 +35,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_the_demo_outage_against_the_demo_archive(tmp_path: Path) -> None:
+def test_the_demo_outage_against_the_demo_archive(tmp_path: Path, migrated_sqlite: Path) -> None:
     skip_without_orthanc()
-    database = WorkerDatabase(tmp_path, "contingency_demo_archive")
+    database = WorkerDatabase(tmp_path, "contingency_demo_archive", migrated_sqlite)
     env = environment(database, CONTINGENCY_DATA_DIR=str(tmp_path))
     server: subprocess.Popen[str] | None = None
     try:

@@ -22,13 +22,13 @@ from tests.support.chaos import WorkerDatabase, environment
 from .reconcile_support import archive_environ
 from .support.orthanc import LoadedArchive
 
-pytestmark = pytest.mark.subprocess_db
+pytestmark = [pytest.mark.subprocess_db, pytest.mark.slow]
 
 SCRIPT = str(ROOT / "tests" / "support" / "reconcile_kill.py")
 
 
-def test_killed_mid_run_then_run_again(archive: LoadedArchive, tmp_path: Path) -> None:
-    database = WorkerDatabase(tmp_path, "contingency_reconcile_kill")
+def test_killed_mid_run_then_run_again(archive: LoadedArchive, tmp_path: Path, migrated_sqlite: Path) -> None:
+    database = WorkerDatabase(tmp_path, "contingency_reconcile_kill", migrated_sqlite)
     try:
         env = environment(database, **archive_environ(archive))
 

@@ -22,6 +22,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.migrated import copy_database
+
+pytestmark = pytest.mark.slow  # seconds each: run first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "a long test password 1"
 SAFETY = 120.0  # seconds: a bound on waiting for progress, so a broken server fails the test rather than hangs
@@ -34,7 +38,7 @@ def free_port() -> int:
 
 
 class Served:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, migrated: Path) -> None:
         self.log = tmp / "serve.log"
         self.port = free_port()
         self.env = {
@@ -48,6 +52,7 @@ class Served:
             "DJANGO_SUPERUSER_EMAIL": "lead@example.org",
             "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
         }
+        copy_database(migrated, tmp / "db.sqlite3")  # migrated once per run; `migrate` finds nothing to do
         self.command("migrate")
         self.command("manage", "createsuperuser", "--noinput")
         with self.log.open("wb") as out:
@@ -99,8 +104,8 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    server = Served(tmp_path)
+def served(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Served]:
+    server = Served(tmp_path, migrated_sqlite)
     try:
         yield server
     finally:

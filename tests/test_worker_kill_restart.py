@@ -30,7 +30,7 @@ import yaml
 from tests.conftest import DEMO_PLANS, ROOT
 from tests.support.chaos import chaos_run, chosen_seed, environment, is_postgres
 
-pytestmark = pytest.mark.subprocess_db
+pytestmark = [pytest.mark.subprocess_db, pytest.mark.slow]
 
 SEED_SCRIPT = ROOT / "tests" / "support" / "kill_restart.py"
 CHAOS = 15.0  # seconds of random kills
@@ -40,7 +40,7 @@ SPREAD = 10.0  # seconds over which the seeded actions fall due
 TRIGGERS = {t["id"]: t for t in yaml.safe_load((DEMO_PLANS / "pacs.yaml").read_text())["triggers"]}
 
 
-def test_killed_workers_fire_every_due_action_exactly_once(tmp_path: Path) -> None:
+def test_killed_workers_fire_every_due_action_exactly_once(tmp_path: Path, migrated_sqlite: Path) -> None:
     seed = chosen_seed("kill-and-restart")
     started = time.monotonic()
     worker = ["-m", "contingency.cli", "worker", "--poll", "0.05", "--name"]
@@ -48,6 +48,7 @@ def test_killed_workers_fire_every_due_action_exactly_once(tmp_path: Path) -> No
         tmp_path,
         "contingency_kill",
         environment,
+        template=migrated_sqlite,
         worker_args=lambda name: [*worker, name],
         started="worker {name} started",
     ) as (database, procs):

@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from .conftest import a11y_violations, describe, log_in, page_width, screenshot
 
+pytestmark = pytest.mark.slow  # seconds each: run first (tests/conftest.py)
+
 ORG = "northwick-general"
 PLAN = "pacs-bcdr"
 FUNCTION = "image-reporting"

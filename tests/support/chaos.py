@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from .migrated import copy_database
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 STALL = 120.0  # seconds without any sign of progress before a wait gives up
 
@@ -32,9 +34,10 @@ def is_postgres(url: str) -> bool:
 
 
 class WorkerDatabase:
-    """The workers' own database, named `<prefix>_<pid>` on PostgreSQL or `<prefix>.sqlite3` in `tmp`."""
+    """The workers' own database, named `<prefix>_<pid>` on PostgreSQL or `<prefix>.sqlite3` in `tmp`; on
+    SQLite a copy of `template` (an already migrated database, tests/support/migrated.py) where given."""
 
-    def __init__(self, tmp: Path, prefix: str) -> None:
+    def __init__(self, tmp: Path, prefix: str, template: Path | None = None) -> None:
         server = os.environ.get("DATABASE_URL", "")
         self.admin_url = server if is_postgres(server) else ""
         if self.admin_url:
@@ -45,6 +48,8 @@ class WorkerDatabase:
         else:
             self.name = str(tmp / f"{prefix}.sqlite3")
             self.url = f"sqlite:///{self.name}"
+            if template is not None:
+                copy_database(template, Path(self.name))
 
     @property
     def vendor(self) -> str:
@@ -199,10 +204,15 @@ class Processes:
 
 @contextmanager
 def chaos_run(
-    tmp: Path, prefix: str, env: Callable[[WorkerDatabase], dict[str, str]], **kwargs: Any
+    tmp: Path,
+    prefix: str,
+    env: Callable[[WorkerDatabase], dict[str, str]],
+    template: Path | None = None,
+    **kwargs: Any,
 ) -> Iterator[tuple[WorkerDatabase, Processes]]:
-    """A workers' database and the processes on it; everything left is killed and dropped afterwards."""
-    database = WorkerDatabase(tmp, prefix)
+    """A workers' database (a copy of `template` on SQLite) and the processes on it; everything left is
+    killed and dropped afterwards."""
+    database = WorkerDatabase(tmp, prefix, template)
     procs = Processes(env(database), tmp, **kwargs)
     try:
         yield database, procs
