@@ -35,7 +35,9 @@ def hand_over(
     now = at or timezone.now()
     with transaction.atomic():
         incident = (
-            Incident.objects.select_for_update().select_related("organisation", "lead", "deputy").get(pk=incident.pk)
+            Incident.objects.select_for_update(of=("self",))
+            .select_related("organisation", "lead", "deputy")
+            .get(pk=incident.pk)
         )
         if not incident.is_open:
             raise IncidentError(f"incident #{incident.number} is {incident.state}: there is nothing to hand over")

@@ -131,7 +131,11 @@ def _refuse_unless_allowed(actor: Actor, incident: Incident, doing: str) -> None
 
 
 def _locked(incident: Incident) -> Incident:
-    return Incident.objects.select_for_update().select_related("organisation", "lead", "deputy").get(pk=incident.pk)
+    return (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("organisation", "lead", "deputy")
+        .get(pk=incident.pk)
+    )
 
 
 def lapse_requests(incident: Incident, now: datetime, why: str) -> None:
@@ -285,7 +289,7 @@ def decide(
     now = at or timezone.now()
     with transaction.atomic():
         incident = _locked(lead_request.incident)
-        request = LeadRequest.objects.select_for_update().select_related("by").get(pk=lead_request.pk)
+        request = LeadRequest.objects.select_for_update(of=("self",)).select_related("by").get(pk=lead_request.pk)
         if request.state != RequestState.PENDING:
             raise IncidentError(f"{request.by_name}'s request was already {request.state}")
         if not incident.is_open:
