@@ -65,7 +65,12 @@ def test_check_the_archive_from_the_page_and_read_the_report(
     done = responder.post(url("downtime-archive-run", incident))
     assert done.status_code == 302 and done["Location"] == url("downtime-archive-report", incident, run=1)
     report = text(responder.get(done["Location"]))
-    assert "Run 1: 488 present and complete, 7 missing from the archive, 3 instance count differs" in report
+    run = ReconciliationRun.objects.get(incident=incident, number=1)  # said when it differs: the run's own record
+    assert "Run 1: 488 present and complete, 7 missing from the archive, 3 instance count differs" in report, (
+        run.status,
+        run.failure,
+        run.failure_kind,
+    )
     assert "Missing from the archive (7)" in report and "Identity mismatch (needs a correction) (4)" in report
     assert "In the archive but not logged (5)" in report and "Instance count differs (3)" in report
     for number in numbers(scenario.identity):
