@@ -269,3 +269,17 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     url = os.environ.get("DATABASE_URL", "")
     profile = hypothesis_settings.get_current_profile_name()
     return [f"database: {url.split('@')[-1] if url else 'SQLite'}; hypothesis profile: {profile}"]
+
+
+@pytest.fixture
+def email(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """E-mail configured but never contacted: for tests that read the outbox rather than deliver it."""
+    from contingency.notify.channels import registry
+
+    monkeypatch.setenv("CONTINGENCY_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CONTINGENCY_SMTP_PORT", "9")
+    monkeypatch.setenv("CONTINGENCY_SMTP_SECURITY", "none")
+    monkeypatch.setenv("CONTINGENCY_SMTP_FROM", "contingency@northwick.example.org")
+    registry.reset()
+    yield
+    registry.reset()

@@ -21,7 +21,6 @@ from contingency.incidents import briefing, reports, services, tasks
 from contingency.incidents.models import Incident, Task, TaskState, TimelineEntry
 from contingency.incidents.services import IncidentError
 from contingency.incidents.snapshot import document_of
-from contingency.notify.channels import registry
 from contingency.notify.models import Callout, Notification, NotificationState
 from contingency.plans.models import Plan
 
@@ -32,18 +31,6 @@ pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
 DAY = datetime(2027, 3, 10, 10, 0, tzinfo=LONDON)  # a Wednesday, in hours
 CHECKS = {"several-patients": True, "several-pcs": True, "several-modalities": True}
-
-
-@pytest.fixture
-def email(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """E-mail configured (never contacted: these tests read the outbox, they do not deliver it)."""
-    monkeypatch.setenv("CONTINGENCY_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CONTINGENCY_SMTP_PORT", "9")
-    monkeypatch.setenv("CONTINGENCY_SMTP_SECURITY", "none")
-    monkeypatch.setenv("CONTINGENCY_SMTP_FROM", "contingency@northwick.example.org")
-    registry.reset()
-    yield
-    registry.reset()
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from contingency.incidents.models import DueAction, DueState, Incident, ReviewAc
 from contingency.incidents.services import IncidentError
 from contingency.lib.calendar import WorkingCalendar
 from contingency.notify import board
-from contingency.notify.channels import registry
 from contingency.notify.models import Notification
 from contingency.plans.models import Plan
 
@@ -34,18 +33,6 @@ DAY = datetime(2027, 3, 10, 10, 0, tzinfo=LONDON)  # a Wednesday
 DUE_ON = date(2027, 3, 15)  # a Monday
 FIRST = datetime(2027, 3, 15, 9, 0, tzinfo=LONDON)  # the first reminder: 09:00 on the due date
 CHECKS = {"several-patients": True, "several-pcs": True, "several-modalities": True}
-
-
-@pytest.fixture
-def email(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """E-mail configured (never contacted: these tests read the outbox)."""
-    monkeypatch.setenv("CONTINGENCY_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CONTINGENCY_SMTP_PORT", "9")
-    monkeypatch.setenv("CONTINGENCY_SMTP_SECURITY", "none")
-    monkeypatch.setenv("CONTINGENCY_SMTP_FROM", "contingency@northwick.example.org")
-    registry.reset()
-    yield
-    registry.reset()
 
 
 @pytest.fixture
