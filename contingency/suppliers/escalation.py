@@ -23,6 +23,7 @@ from contingency.core import audit
 from contingency.core.poller import Poller
 from contingency.core.poller import start_thread as start_poller
 from contingency.incidents.models import EventKind, Incident, TimelineEntry, touch
+from contingency.lib.calendar import from_organisation
 
 from .models import Assurance, ClockDue, ClockEvent, DueState, Ticket
 from .services import reading
@@ -78,7 +79,7 @@ def escalate_one(pk: int, *, now: datetime, worker: str) -> bool:
             kind=EventKind.UPDATE,
             text=(
                 f"{ticket.supplier_name} ticket {ticket.reference}: the {row.clock} time ({written}) was breached "
-                f"at {timezone.localtime(breach_at):%H:%M on %d %b}. Escalate with the supplier."
+                f"at {from_organisation(incident.organisation).local(breach_at):%H:%M on %d %b}. Escalate with the supplier."
                 f"{_contacts(ticket, incident.organisation_id)}"
             ),
             actor_name="scheduler",
