@@ -96,3 +96,25 @@ def test_events_out_of_order_are_refused() -> None:
     stopped = [(at(4, 13), Event.STOPPED), (at(4, 14), Event.PAUSED)]
     with pytest.raises(clocks.ClockError):
         clocks.read(started_at=at(4, 12), length=None, events=stopped, now=at(4, 15))
+
+
+def test_the_compliance_rule_judges_every_plan_supplier() -> None:
+    from contingency.compliance import rules
+
+    rule = rules.Rule("supplier-assurance", 12)
+    assured = rules.SupplierFacts("meridian", "Meridian", findings.AssuranceFacts("yes", date(2026, 6, 1), None))
+    missing = rules.SupplierFacts("it-service", "Trust IT")
+    assert rules.evaluate_rule(rule, rules.Facts(), TODAY) == rules.RuleResult(
+        rule, rules._describe("supplier-assurance", 12), rules.Status.MET, "no supplier is named in a plan"
+    )
+    partly = rules.evaluate_rule(rule, rules.Facts(suppliers=(assured, missing)), TODAY)
+    assert partly is not None and partly.status is rules.Status.PARTLY
+    assert partly.gaps == ("Trust IT: no assurance on file",) and partly.summary == "1 of 2 supplier(s) assured"
+    later = rules.evaluate_rule(rule, rules.Facts(suppliers=(assured,)), date(2027, 7, 1))
+    assert (
+        later is not None
+        and later.status is rules.Status.NOT_MET
+        and later.gaps == ("Meridian: not tested in 12 months",)
+    )
+    six = rules.evaluate_rule(rules.Rule("supplier-assurance", 6), rules.Facts(suppliers=(assured,)), TODAY)
+    assert six is not None and six.gaps == ("Meridian: not tested in 6 months",)

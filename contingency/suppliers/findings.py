@@ -36,8 +36,8 @@ class AssuranceFacts:
     review_on: date | None
 
 
-def findings(facts: AssuranceFacts | None, on: date) -> list[str]:
-    """The problems with a supplier's assurance on `on`; none when it is in order."""
+def findings(facts: AssuranceFacts | None, on: date, *, months: int = STALE_MONTHS) -> list[str]:
+    """The problems with a supplier's assurance on `on` (tested within `months`); none when it is in order."""
     if facts is None:
         return [NO_ASSURANCE]
     found: list[str] = []
@@ -45,8 +45,8 @@ def findings(facts: AssuranceFacts | None, on: date) -> list[str]:
         found.append(NO_PLAN)
     if facts.review_on is not None and facts.review_on < on:
         found.append(REVIEW_PASSED)
-    if facts.last_tested_on is None or add_months(facts.last_tested_on, STALE_MONTHS) < on:
-        found.append(NOT_TESTED)
+    if facts.last_tested_on is None or add_months(facts.last_tested_on, months) < on:
+        found.append(NOT_TESTED if months == STALE_MONTHS else f"not tested in {months} months")
     return found
 
 
