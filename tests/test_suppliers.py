@@ -252,3 +252,12 @@ def test_a_responder_logs_a_ticket_and_pauses_its_clock(member: MemberFactory) -
     assert (
         member("viewer").post(f"{page}{ticket.pk}/rca/", {f"r{ticket.pk}-received_on": "2026-12-02"}).status_code == 403
     )
+
+
+def test_the_demo_records_meridians_assurance_once(demo_plans: list[Any]) -> None:
+    from contingency.suppliers import demo
+
+    first = demo.load()
+    assert first is not None and first.supplier_key == SUPPLIER and demo.load() is None
+    rows = {row.key: row for row in services.register(northwick(), first.updated_at.date())}
+    assert rows[SUPPLIER].state == "ok"
