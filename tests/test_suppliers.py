@@ -261,3 +261,18 @@ def test_the_demo_records_meridians_assurance_once(demo_plans: list[Any]) -> Non
     assert first is not None and first.supplier_key == SUPPLIER and demo.load() is None
     rows = {row.key: row for row in services.register(northwick(), first.updated_at.date())}
     assert rows[SUPPLIER].state == "ok"
+
+
+def test_the_worker_command_escalates_a_breached_clock_with_the_trigger_points(demo_plans: list[Any]) -> None:
+    from click.testing import CliRunner
+
+    from contingency.cli import main
+
+    ticket = incident_with_ticket()  # logged on 4 December at 12:00: its 30 minute response time is long past
+    with time_machine.travel(at(7, 9), tick=False):
+        result = CliRunner().invoke(main, ["worker", "--once", "--only", "triggers", "--name", "cli"])
+        assert result.exit_code == 0, result.output
+        assert "fired 2 action(s)" in result.stdout  # the response and restore clocks, both breached
+        again = CliRunner().invoke(main, ["worker", "--once", "--only", "triggers", "--name", "cli"])
+        assert "fired 0 action(s)" in again.stdout
+    assert set(ClockDue.objects.filter(ticket=ticket).values_list("state", "fired_by")) == {(DueState.FIRED, "cli")}
