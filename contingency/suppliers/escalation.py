@@ -54,7 +54,7 @@ def escalate_one(pk: int, *, now: datetime, worker: str) -> bool:
         list(Incident.objects.select_for_update().filter(pk=incident_id).values_list("pk", flat=True))
         rows = ClockDue.objects.filter(pk=pk, state=DueState.PENDING, due_at__lte=now)
         if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
         row = rows.select_related("ticket", "ticket__incident", "ticket__incident__organisation").first()
         if row is None:
             return False

@@ -20,6 +20,7 @@ from contingency.core.errors import Kind, Refused
 from contingency.core.models import Organisation
 from contingency.incidents.models import Incident, touch
 from contingency.plans import models as plans
+from contingency.plans.workflow import local_today
 
 from . import clocks, findings
 from .models import Assurance, Clock, ClockDue, ClockEvent, DueState, HasPlan, Ticket
@@ -130,7 +131,7 @@ def record_assurance(
     name = supplier_name(organisation, supplier_key)
     if has_plan not in HasPlan.values:
         raise SupplierRefused("Say whether the supplier has a continuity plan: yes, no or unknown.", "has_plan")
-    today = timezone.localdate()
+    today = local_today(organisation)
     if last_tested_on is not None and last_tested_on > today:
         raise SupplierRefused("The last test cannot be on a day still to come.", "last_tested_on")
     for field, text in (("response_time", response_time), ("restore_time", restore_time)):
@@ -299,7 +300,7 @@ def clock_event(
 
 def record_rca(*, ticket: Ticket, received_on: date, actor: Actor, via: str) -> Ticket:
     """Record that the supplier's root-cause report was received."""
-    if received_on > timezone.localdate():
+    if received_on > local_today(ticket.incident.organisation):
         raise SupplierRefused("The report cannot be received on a day still to come.", "received_on")
     incident = ticket.incident
     with transaction.atomic():

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contingency.core.permissions import Capability
+from contingency.incidents.assess import elapsed_words
 from contingency.incidents.models import Incident
 from contingency.lib.calendar import from_organisation
 from contingency.plans.workflow import local_today
@@ -276,7 +277,7 @@ def _page(
                     "name": clock,
                     "written": ticket.written(clock) or "not on file",
                     "reading": found,
-                    "elapsed": int(found.elapsed.total_seconds() // 60),
+                    "elapsed": elapsed_words(found.elapsed),
                     "breach": breach,
                     "escalated": due.get(clock) is not None and due[clock].state == "fired",
                 }
