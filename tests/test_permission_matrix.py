@@ -130,6 +130,24 @@ def probe_site(visit: Visit) -> dict[str, Any]:
     return {"org": HOME_ORG, "pk": site.pk}
 
 
+def supplier_ticket(visit: Visit) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from contingency.suppliers import services
+
+    found = _incident("invoked")
+    ticket = services.log_ticket(
+        incident=found,
+        supplier_key="meridian",
+        reference="MIS-1",
+        logged_at=timezone.now(),
+        rca_due_on=None,
+        actor=None,
+        via="test",
+    )
+    return {"org": HOME_ORG, "number": found.number, "pk": ticket.pk}
+
+
 def incident(state: str = "invoked", **extra: Any) -> Kwargs:
     return lambda visit: {"org": HOME_ORG, "number": _incident(state).number, **extra}
 
@@ -504,6 +522,13 @@ EXPECTED: dict[str, Page] = {
     "compliance-evidence-file": Page(Capability.VIEW, compliance_evidence),
     "compliance-pack": Page(Capability.VIEW, org()),
     "compliance-export": Page(Capability.VIEW, org(framework="nhs-eprr-bc")),
+    # Suppliers
+    "suppliers": Page(Capability.VIEW, org()),
+    "supplier-assurance": Page(RECORD_EVIDENCE, org(supplier="meridian"), FORM),
+    "incident-suppliers": Page(Capability.VIEW, incident()),
+    "incident-supplier-log": Page(Capability.RESPOND, incident(), ACTION),
+    "incident-supplier-clock": Page(Capability.RESPOND, supplier_ticket, ACTION),
+    "incident-supplier-rca": Page(Capability.RESPOND, supplier_ticket, ACTION),
 }
 
 
