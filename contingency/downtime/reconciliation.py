@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -32,13 +32,11 @@ from contingency.incidents.services import Actor, incident_key
 from contingency.incidents.snapshot import calendar_of, document_of
 from contingency.plans.spec.records import FieldType, RecordKind
 
-from .archive import BUCKET_LABELS, ArchiveConfig, ArchiveConfigError, Bucket, ExpectedStudy, load_config
+from .archive import BUCKET_LABELS, ArchiveConfig, ArchiveConfigError, Bucket, ExpectedStudy, load_config, reconcile
 from .archive.matching import UNLOGGED
+from .archive.reconcile import Archive, Reconciliation
 from .archive.studies import ArchiveStudy, normal_id
 from .models import DowntimeRecord, Outcome, ReconciliationRun, RunStatus, UnloggedStudy
-
-if TYPE_CHECKING:
-    from .archive.reconcile import Archive, Reconciliation
 
 RECONCILABLE = (State.INVOKED, State.RESTORED, State.STOOD_DOWN)
 STUDY_FIELDS = frozenset({FieldType.ACCESSION_NUMBER, FieldType.STUDY_UID})
@@ -198,8 +196,6 @@ def run_reconciliation(
     as_of = clock()
     looked = expected_of(incident, config.systems)
     start, end = window_of(incident, as_of)
-    from .archive.reconcile import reconcile  # pydicom and pynetdicom only in the processes that reconcile
-
     result = reconcile([item.study for item in looked], config, start=start, end=end, archive=archive, clock=clock)
     return _save(incident, looked, result, config, as_of=as_of, actor=actor, via=via)
 
