@@ -113,7 +113,8 @@ def gather(organisation: Organisation) -> Facts:
             review_completed_on=_day(row["review__completed_at"], zone),
             actions=tuple(actions[row["id"]]),
         )
-        for row in Incident.objects.filter(organisation=organisation, invoked_at__isnull=False)
+        # An exercise's incident is not a real activation: it does not count as the live exercise.
+        for row in Incident.objects.filter(organisation=organisation, invoked_at__isnull=False, exercise__isnull=True)
         .order_by("number")
         .values("id", "number", "title", "invoked_at", "stood_down_at", "restored_at", "review__completed_at")
     )
