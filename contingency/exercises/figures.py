@@ -53,6 +53,10 @@ class RoleTime:
     people: int
     first: timedelta | None  # None: nobody in this role acknowledged
 
+    @property
+    def first_words(self) -> str:
+        return "nobody acknowledged" if self.first is None else words(self.first)
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -69,6 +73,17 @@ class Figures:
     shares: tuple[Share, ...]
     roles: tuple[RoleTime, ...]
     failures: tuple[Failure, ...]
+
+
+def words(delay: timedelta) -> str:
+    """A delay in whole minutes (seconds under one), as a person reads it."""
+    seconds = int(delay.total_seconds())
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = seconds // 60
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{minutes // 60} hours {minutes % 60} minutes"
 
 
 def _delay(c: CalloutFact) -> timedelta | None:

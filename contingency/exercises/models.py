@@ -20,7 +20,7 @@ class Kind(models.TextChoices):
 
 
 # How often each kind is due (NHS EPRR core standards): months between exercises of a plan.
-CADENCE_MONTHS = {Kind.COMMUNICATIONS: 6, Kind.TABLE_TOP: 12, Kind.LIVE: 36}
+CADENCE_MONTHS: dict[str, int] = {Kind.COMMUNICATIONS: 6, Kind.TABLE_TOP: 12, Kind.LIVE: 36}
 
 
 class Exercise(models.Model):

@@ -7,7 +7,7 @@ written: every message the invocation sends already knows it is an exercise.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Max
@@ -17,11 +17,13 @@ from contingency.core import audit
 from contingency.core.errors import Refused
 from contingency.core.models import Organisation
 from contingency.incidents import services as incidents
-from contingency.incidents.models import State
+from contingency.incidents.models import Incident, State
 from contingency.notify.models import Callout, Notification, NotificationState
 from contingency.plans.models import Plan
+from contingency.plans.workflow import organisation_zone
 
 from . import figures as figuring
+from . import programme
 from .models import Exercise, Finding, Kind
 
 Actor = incidents.Actor
@@ -155,6 +157,25 @@ def finish(*, exercise: Exercise, outcome: str, actor: Actor, via: str = "web", 
     return exercise
 
 
+def programme_of(organisation: Organisation, today: date) -> list[programme.Row]:
+    """Each plan's exercise programme: finished exercises by kind, and real activations as the live one."""
+    zone = organisation_zone(organisation)
+    plans = list(Plan.objects.filter(organisation=organisation).order_by("title", "key").values_list("key", "title"))
+    done = [
+        (key, kind, timezone.localdate(at, timezone=zone))
+        for key, kind, at in Exercise.objects.filter(organisation=organisation, finished_at__isnull=False).values_list(
+            "plan_key", "kind", "started_at"
+        )
+    ]
+    done += [
+        (key, Kind.LIVE.value, timezone.localdate(at, timezone=zone))
+        for key, at in Incident.objects.filter(
+            organisation=organisation, invoked_at__isnull=False, exercise__isnull=True
+        ).values_list("plan_key", "invoked_at")
+    ]
+    return programme.programme(plans, done, today)
+
+
 def of(exercise: Exercise) -> figuring.Figures:
     """The communications figures of the exercise's incident, from its call-outs and messages."""
     incident_id = exercise.incident_id
@@ -169,7 +190,7 @@ def of(exercise: Exercise) -> figuring.Figures:
     messages = [
         figuring.MessageFact(name, channel, address, state == NotificationState.FAILED, error)
         for name, channel, address, state, error in Notification.objects.filter(incident_id=incident_id)
-        .exclude(transport="")  # nothing configured for the channel: a gap in this install, not in the plan
+        .exclude(attempts=0)  # never tried (nothing here sends on its channel): a gap in this install, not the plan
         .order_by("id")
         .values_list("recipient_name", "channel", "address", "state", "last_error")
     ]
