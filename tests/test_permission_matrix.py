@@ -134,6 +134,15 @@ def incident(state: str = "invoked", **extra: Any) -> Kwargs:
     return lambda visit: {"org": HOME_ORG, "number": _incident(state).number, **extra}
 
 
+def exercise(visit: Visit) -> dict[str, Any]:
+    """A fresh communications exercise of the PACS plan, made through the service."""
+    from contingency.exercises import services
+
+    pacs = Plan.objects.get(organisation__slug=HOME_ORG, key=PACS)
+    found = services.start(plan=pacs, kind="communications", subject="system:pacs", actor=None, via="test")
+    return {"org": HOME_ORG, "number": found.number}
+
+
 def incident_task(visit: Visit) -> dict[str, Any]:
     found = _incident("invoked")
     return {"org": HOME_ORG, "number": found.number, "task": found.tasks.order_by("position")[0].pk}
@@ -504,6 +513,10 @@ EXPECTED: dict[str, Page] = {
     "compliance-evidence-file": Page(Capability.VIEW, compliance_evidence),
     "compliance-pack": Page(Capability.VIEW, org()),
     "compliance-export": Page(Capability.VIEW, org(framework="nhs-eprr-bc")),
+    "exercises": Page(Capability.VIEW, org()),
+    "exercise-start": Page(Capability.RESPOND, org(), FORM),
+    "exercise": Page(Capability.VIEW, exercise),
+    "exercise-finish": Page(Capability.RESPOND, exercise, ACTION),
 }
 
 
