@@ -128,7 +128,9 @@ def finish(*, exercise: Exercise, outcome: str, actor: Actor, via: str = "web", 
         raise ExerciseError(f"keep the outcome under {MAX_OUTCOME:,} characters", "outcome")
     with transaction.atomic():
         exercise = (
-            Exercise.objects.select_for_update().select_related("organisation", "plan__owner").get(pk=exercise.pk)
+            Exercise.objects.select_for_update(of=("self",))
+            .select_related("organisation", "plan__owner")
+            .get(pk=exercise.pk)
         )
         if exercise.finished_at is not None:
             raise ExerciseError(f"exercise {exercise.number} has already finished")
