@@ -8,7 +8,7 @@ message sent starts with EXERCISE, and the exercise's incident stays out of the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -110,3 +110,32 @@ def test_an_outcome_is_needed_to_finish(exercise: Exercise) -> None:
         services.finish(exercise=exercise, outcome="  ", actor=None, via="test")
     assert caught.value.field == "outcome"
     assert Exercise.objects.get(pk=exercise.pk).finished_at is None
+
+
+def test_compliance_counts_finished_exercises_of_each_kind(exercise: Exercise, clock: time_machine.Traveller) -> None:
+    from contingency.compliance.rules import Facts, Rule, RuleResult, Status, evaluate_rule
+
+    def status(rule: Rule, facts: Facts, on: date) -> Status:
+        return result(rule, facts, on).status
+
+    def result(rule: Rule, facts: Facts, on: date) -> RuleResult:
+        found = evaluate_rule(rule, facts, on)
+        assert found is not None
+        return found
+
+    incident = exercise.incident
+    assert incident is not None
+    organisation = incident.organisation
+    today = NIGHT.date()
+    communications, table_top, live = Rule("communications-test"), Rule("table-top-exercise"), Rule("live-exercise")
+    assert status(communications, gather(organisation), today) is Status.NOT_MET  # still running
+    clock.move_to(NIGHT + timedelta(hours=1))
+    services.finish(exercise=exercise, outcome="Done.", actor=None, via="test")
+    facts = gather(organisation)
+    met = result(communications, facts, today)
+    assert met.status is Status.MET and met.evidence[0].ref == ("exercise", str(exercise.number))
+    assert status(table_top, facts, today) is Status.NOT_MET
+    # The exercise's incident is no real activation: the live exercise is still not met.
+    assert status(live, facts, today) is Status.NOT_MET
+    # Six months on, the communications test is due again.
+    assert status(communications, facts, today + timedelta(days=190)) is Status.NOT_MET

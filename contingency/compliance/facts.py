@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, F, QuerySet
 
 from contingency.core.models import Organisation
+from contingency.exercises.models import Exercise
 from contingency.incidents.models import Incident, ReviewAction
 from contingency.packs.models import DEFAULT_CONTACT_LIST_MONTHS, PrintPolicy, PrintRecord
 from contingency.plans.models import ChangeRecord, CriticalFunction, Plan, PlanIssue, PlanReview, Risk
 from contingency.plans.workflow import organisation_zone
 
 from .models import ManualEvidence
-from .rules import ActionFacts, Facts, IncidentFacts, ManualFacts, PlanFacts
+from .rules import ActionFacts, ExerciseFacts, Facts, IncidentFacts, ManualFacts, PlanFacts
 
 
 def _day(at: datetime | None, zone: ZoneInfo) -> date | None:
@@ -132,5 +133,13 @@ def gather(organisation: Organisation) -> Facts:
             "id", "requirement_urn", "title", "attested_by_name", "attested_on", "expires_on", "file_name"
         )
     )
+    exercises = tuple(
+        ExerciseFacts(number, title, kind, _day(finished, zone) or date.min)
+        for number, title, kind, finished in Exercise.objects.filter(
+            organisation=organisation, finished_at__isnull=False
+        )
+        .order_by("number")
+        .values_list("number", "plan_title", "kind", "finished_at")
+    )
     policy = PrintPolicy.objects.filter(organisation=organisation).values_list("contact_list_months", flat=True).first()
-    return Facts(plan_facts, incidents, manual, policy or DEFAULT_CONTACT_LIST_MONTHS)
+    return Facts(plan_facts, incidents, manual, policy or DEFAULT_CONTACT_LIST_MONTHS, exercises)
