@@ -92,3 +92,15 @@ def test_the_programme_is_due_by_cadence() -> None:
     assert by_kind["table-top"].due is None and by_kind["table-top"].overdue
     assert [r.months for r in rows] == [6, 12, 36]
     assert not programme([("pacs", "PACS")], [("pacs", "live", date(2026, 1, 1))], date(2027, 1, 1))[2].overdue
+
+
+def test_the_demo_exercise_has_figures_and_loads_once(demo_plans: list[object], catcher: None) -> None:
+    from contingency.exercises import demo, services
+
+    exercise = demo.load()
+    assert exercise is not None and demo.load() is None
+    assert exercise.finished_at is not None and exercise.incident is not None
+    assert exercise.incident.state == "stood-down"
+    found = services.of(exercise)
+    assert found.people > 0 and 0 < found.acknowledged < found.people
+    assert found.shares[0].acknowledged <= found.shares[1].acknowledged
