@@ -139,3 +139,21 @@ def test_compliance_counts_finished_exercises_of_each_kind(exercise: Exercise, c
     assert status(live, facts, today) is Status.NOT_MET
     # Six months on, the communications test is due again.
     assert status(communications, facts, today + timedelta(days=190)) is Status.NOT_MET
+
+
+def test_an_exercise_run_as_if_on_sunday_night_is_routed_out_of_hours(demo_plans: list[object], email: None) -> None:
+    weekday_noon = datetime(2027, 3, 10, 12, 0, tzinfo=LONDON)  # a Wednesday, in hours
+    sunday_night = datetime(2027, 3, 14, 2, 0, tzinfo=LONDON)
+    plan = Plan.objects.get(organisation__slug=HOME_ORG, key=PACS)
+    with time_machine.travel(weekday_noon, tick=False):
+        real = services.start(plan=plan, kind="table-top", subject="system:pacs", actor=None, via="test")
+        pretend = services.start(
+            plan=plan, kind="table-top", subject="system:pacs", actor=None, as_if=sunday_night, via="test"
+        )
+    assert real.incident is not None and pretend.incident is not None
+    assert real.incident.routing == "in-hours"
+    assert pretend.incident.routing == "out-of-hours" and pretend.as_if == sunday_night
+    # Its steps are the out-of-hours ones, and no change to in hours is scheduled during the exercise.
+    keys = set(pretend.incident.tasks.values_list("key", flat=True))
+    assert any("out-of-hours" in key for key in keys), keys
+    assert not pretend.incident.due_actions.filter(kind="routing").exists()

@@ -73,10 +73,14 @@ def start(
     kind: str,
     subject: str,
     actor: Actor,
+    as_if: datetime | None = None,
     via: str = "web",
     at: datetime | None = None,
 ) -> Exercise:
-    """Invoke `plan` for a pretended failure of `subject` as an exercise of `kind`: its call trees really run."""
+    """Invoke `plan` for a pretended failure of `subject` as an exercise of `kind`: its call trees really run.
+
+    `as_if`: run as if at that moment (say Sunday 02:00): in or out of hours, the lead and who is called are as
+    then, for the whole exercise (the time of day does not change during it)."""
     now = at or timezone.now()
     if kind not in Kind.values:
         raise ExerciseError(f"an exercise is one of: {', '.join(Kind.values)}", "kind")
@@ -93,6 +97,9 @@ def start(
             via=via,
             at=now,
         )
+        if as_if is not None:
+            incident.as_if = as_if
+            incident.save(update_fields=["as_if"])
         exercise = Exercise.objects.create(
             organisation=organisation,
             number=number,
@@ -101,6 +108,7 @@ def start(
             plan_title=plan.title,
             kind=kind,
             incident=incident,
+            as_if=as_if,
             started_at=now,
             started_by_name=audit.actor_name(actor, via),
         )

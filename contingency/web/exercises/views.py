@@ -18,6 +18,7 @@ from contingency.plans.models import Plan
 from contingency.plans.workflow import local_today, organisation_zone
 from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
+from contingency.web.incidents.forms import WallClockField
 from contingency.web.incidents.reporting import plans_of, subjects_of
 
 
@@ -48,6 +49,13 @@ class StartForm(forms.Form):
     def __init__(self, *args: object, ctx: OrgContext, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["part"].choices = [("", "Choose…"), *_choices(ctx)]  # type: ignore[attr-defined]
+        self.fields["as_if"] = WallClockField(
+            zone=organisation_zone(ctx.organisation),
+            label="Run as if at (optional)",
+            required=False,
+            help_text="For example a Sunday at 02:00: in or out of hours, the lead and who is called are as then. "
+            "Left empty: now.",
+        )
 
 
 class FinishForm(forms.Form):
@@ -100,7 +108,12 @@ def start(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
         else:
             with refusals.onto(form):
                 exercise = services.start(
-                    plan=plan, kind=form.cleaned_data["kind"], subject=subject, actor=request.user, via="web"
+                    plan=plan,
+                    kind=form.cleaned_data["kind"],
+                    subject=subject,
+                    as_if=form.cleaned_data.get("as_if"),
+                    actor=request.user,
+                    via="web",
                 )
                 messages.success(request, f"Exercise {exercise.number} started: its messages are on their way.")
                 return redirect(reverse("exercise", kwargs={"org": ctx.organisation.slug, "number": exercise.number}))
