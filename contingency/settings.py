@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "contingency.monitor",
     "contingency.compliance",
     "contingency.suppliers",
+    "contingency.exercises",
     "contingency.web",
     "contingency.api",
 ]

@@ -10,6 +10,7 @@ from contingency.web.compliance import urls as compliance
 from contingency.web.control import urls as control
 from contingency.web.downtime import urls as downtime
 from contingency.web.editing import urls as editing
+from contingency.web.exercises import urls as exercises
 from contingency.web.incidents import urls as incidents
 from contingency.web.members import urls as members
 from contingency.web.notify import urls as notify
@@ -34,6 +35,7 @@ organisation_pages = [
     *probes.urlpatterns,
     *compliance.urlpatterns,
     *suppliers.urlpatterns,
+    *exercises.urlpatterns,
 ]
 
 admin.site.login_form = views.AdminSignInForm  # slowed down after wrong passwords like the sign-in page

@@ -141,6 +141,7 @@ def test_demo_command_loads_plans_and_user() -> None:
     code, out, err = run("demo")
     assert code == 0, err
     assert "Demo data loaded: 2 plan(s)." in out and "demo-admin" in out
+    assert "Demo exercise 1: communications test, finished." in out
     assert set(Plan.objects.values_list("key", flat=True)) == {"pacs-bcdr", "eye-care-data"}
 
 

@@ -152,6 +152,15 @@ def incident(state: str = "invoked", **extra: Any) -> Kwargs:
     return lambda visit: {"org": HOME_ORG, "number": _incident(state).number, **extra}
 
 
+def exercise(visit: Visit) -> dict[str, Any]:
+    """A fresh communications exercise of the PACS plan, made through the service."""
+    from contingency.exercises import services
+
+    pacs = Plan.objects.get(organisation__slug=HOME_ORG, key=PACS)
+    found = services.start(plan=pacs, kind="communications", subject="system:pacs", actor=None, via="test")
+    return {"org": HOME_ORG, "number": found.number}
+
+
 def incident_task(visit: Visit) -> dict[str, Any]:
     found = _incident("invoked")
     return {"org": HOME_ORG, "number": found.number, "task": found.tasks.order_by("position")[0].pk}
@@ -529,6 +538,10 @@ EXPECTED: dict[str, Page] = {
     "incident-supplier-log": Page(Capability.RESPOND, incident(), ACTION),
     "incident-supplier-clock": Page(Capability.RESPOND, supplier_ticket, ACTION),
     "incident-supplier-rca": Page(Capability.RESPOND, supplier_ticket, ACTION),
+    "exercises": Page(Capability.VIEW, org()),
+    "exercise-start": Page(Capability.RESPOND, org(), FORM),
+    "exercise": Page(Capability.VIEW, exercise),
+    "exercise-finish": Page(Capability.RESPOND, exercise, ACTION),
 }
 
 

@@ -233,7 +233,7 @@ def incidents(request: HttpRequest, org: str, filters: Query[IncidentFilter]) ->
                 )
             )
     if filters.state in ("closed", "all"):
-        closed = Incident.objects.filter(organisation=organisation).exclude(state__in=OPEN_STATES)
+        closed = queries.real(Incident.objects.filter(organisation=organisation)).exclude(state__in=OPEN_STATES)
         for incident in closed.select_related("organisation").order_by("-reported_at", "-id"):
             open_count, overdue = task_counts(incident, now)
             found.append(summary(incident, open_tasks=open_count, overdue=overdue, next_due=None, urgency=None))

@@ -88,7 +88,7 @@ def incident_list(org_slug: str, show_all: bool) -> None:
     from django.utils import timezone
 
     from ..incidents.models import OPEN_STATES, Incident
-    from ..incidents.queries import ranked_open
+    from ..incidents.queries import ranked_open, real
 
     now = timezone.now()
     ranked = ranked_open(organisation, now)
@@ -106,7 +106,7 @@ def incident_list(org_slug: str, show_all: bool) -> None:
             + f"; next trigger: {upcoming}"
         )
     if show_all:
-        closed = Incident.objects.filter(organisation=organisation).exclude(state__in=OPEN_STATES)
+        closed = real(Incident.objects.filter(organisation=organisation)).exclude(state__in=OPEN_STATES)
         for inc in closed.order_by("-reported_at", "-id"):
             click.echo(f"-  #{inc.number} {inc.title} [{inc.state}] closed {_local(organisation, inc.stood_down_at)}")
 

@@ -53,6 +53,9 @@ def demo() -> None:
     from ..suppliers import demo as suppliers_demo
 
     suppliers_demo.load()
+    from ..exercises import demo as exercise_demo
+
+    exercised = exercise_demo.load()
     click.echo(f"Demo data loaded: {len(plans)} plan(s).")
     if outage is not None:
         click.echo(
@@ -60,6 +63,8 @@ def demo() -> None:
         )
     if live is not None:
         click.echo(f"Demo incident #{live.number}: {live.title}, invoked {live_demo.SINCE.seconds // 3600} hours ago.")
+    if exercised is not None:
+        click.echo(f"Demo exercise {exercised.number}: {exercised.get_kind_display()}, finished.")
     click.echo(f"Demo users (password {demo_data.DEMO_PASSWORD!r} for each):")
     for user in users:
         where = "every organisation" if user.organisation == "*" else user.organisation

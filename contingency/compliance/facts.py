@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, F, QuerySet
 
 from contingency.core.models import Organisation
+from contingency.exercises.models import Exercise
 from contingency.incidents.models import Incident, ReviewAction
 from contingency.packs.models import DEFAULT_CONTACT_LIST_MONTHS, PrintPolicy, PrintRecord
 from contingency.plans.models import ChangeRecord, CriticalFunction, Plan, PlanIssue, PlanReview, Risk
@@ -23,7 +24,7 @@ from contingency.suppliers.models import Assurance
 from contingency.suppliers.services import facts_of, plan_suppliers
 
 from .models import ManualEvidence
-from .rules import ActionFacts, Facts, IncidentFacts, ManualFacts, PlanFacts, SupplierFacts
+from .rules import ActionFacts, ExerciseFacts, Facts, IncidentFacts, ManualFacts, PlanFacts, SupplierFacts
 
 
 def _day(at: datetime | None, zone: ZoneInfo) -> date | None:
@@ -115,7 +116,8 @@ def gather(organisation: Organisation) -> Facts:
             review_completed_on=_day(row["review__completed_at"], zone),
             actions=tuple(actions[row["id"]]),
         )
-        for row in Incident.objects.filter(organisation=organisation, invoked_at__isnull=False)
+        # An exercise's incident is not a real activation: it does not count as the live exercise.
+        for row in Incident.objects.filter(organisation=organisation, invoked_at__isnull=False, exercise__isnull=True)
         .order_by("number")
         .values("id", "number", "title", "invoked_at", "stood_down_at", "restored_at", "review__completed_at")
     )
@@ -133,9 +135,19 @@ def gather(organisation: Organisation) -> Facts:
             "id", "requirement_urn", "title", "attested_by_name", "attested_on", "expires_on", "file_name"
         )
     )
+    exercises = tuple(
+        ExerciseFacts(number, title, kind, _day(finished, zone) or date.min)
+        for number, title, kind, finished in Exercise.objects.filter(
+            organisation=organisation, finished_at__isnull=False
+        )
+        .order_by("number")
+        .values_list("number", "plan_title", "kind", "finished_at")
+    )
     policy = PrintPolicy.objects.filter(organisation=organisation).values_list("contact_list_months", flat=True).first()
     held = {row.supplier_key: row for row in Assurance.objects.filter(organisation=organisation)}
     suppliers = tuple(
         SupplierFacts(key, name, facts_of(held.get(key))) for key, (name, _) in plan_suppliers(organisation).items()
     )
-    return Facts(plan_facts, incidents, manual, policy or DEFAULT_CONTACT_LIST_MONTHS, suppliers)
+    return Facts(
+        plan_facts, incidents, manual, policy or DEFAULT_CONTACT_LIST_MONTHS, suppliers=suppliers, exercises=exercises
+    )

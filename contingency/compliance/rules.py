@@ -50,6 +50,8 @@ KINDS: dict[str, tuple[str, int | None]] = {
     "document-control": ("every plan has a number, an approval date and a record of its changes", None),
     "contacts-printed": ("every plan's contact lists were printed within the window", None),
     "live-exercise": ("a real incident with a completed review within the window (a live exercise)", 36),
+    "communications-test": ("a communications test exercise finished within the window", 6),
+    "table-top-exercise": ("a table-top exercise finished within the window", 12),
     "reviews-completed": ("every incident closed within the window has a completed review", 12),
     "lessons-closed": ("every action from incident reviews due by the date is done", None),
     "supplier-assurance": (
@@ -103,6 +105,18 @@ class IncidentFacts:
 
 
 @dataclass(frozen=True)
+class ExerciseFacts:
+    number: int
+    plan_title: str
+    kind: str  # exercises.models.Kind: communications, table-top or live
+    finished_on: date
+
+
+# The exercise kind each exercise rule counts (a finished live exercise counts for live-exercise too).
+EXERCISE_KINDS = {"communications-test": "communications", "table-top-exercise": "table-top", "live-exercise": "live"}
+
+
+@dataclass(frozen=True)
 class ManualFacts:
     pk: int
     requirement_urn: str
@@ -129,6 +143,7 @@ class Facts:
     manual: tuple[ManualFacts, ...] = ()
     print_months: int = 3  # the organisation's print policy, for contacts-printed without a window
     suppliers: tuple[SupplierFacts, ...] = ()
+    exercises: tuple[ExerciseFacts, ...] = ()  # finished exercises (an exercise's incident is not in `incidents`)
 
 
 # ------------------------------------------------------------------------------------------ results
@@ -411,7 +426,33 @@ def evaluate_rule(rule: Rule, facts: Facts, on: date) -> RuleResult | None:
         return _supplier_rule(rule, facts.suppliers, on)
     if rule.kind in PLAN_KINDS:
         return _plan_rule(rule, facts.plans, on, facts.print_months)
+    if rule.kind in EXERCISE_KINDS:
+        exercised = _exercise_rule(rule, facts.exercises, on)
+        if rule.kind != "live-exercise" or exercised.status is Status.MET:
+            return exercised
     return _incident_rule(rule, facts.incidents, on)
+
+
+def _exercise_rule(rule: Rule, exercises: Sequence[ExerciseFacts], on: date) -> RuleResult:
+    """An exercise of the rule's kind finished within the window."""
+    months = rule.months if rule.months is not None else KINDS[rule.kind][1]
+    assert months is not None
+    described = _describe(rule.kind, months)
+    kind = EXERCISE_KINDS[rule.kind]
+    since = window_start(on, months)
+    found = sorted(
+        (e for e in exercises if e.kind == kind and since <= e.finished_on <= on),
+        key=lambda e: e.finished_on,
+        reverse=True,
+    )
+    if not found:
+        gap = f"no {kind} exercise finished since {since:%d %b %Y}"
+        return RuleResult(rule, described, Status.NOT_MET, f"no {kind} exercise in the window", (), (gap,))
+    evidence = tuple(
+        Evidence(f"Exercise {e.number}: {kind} exercise of {e.plan_title}", e.finished_on, ("exercise", str(e.number)))
+        for e in found
+    )
+    return RuleResult(rule, described, Status.MET, f"{len(found)} {kind} exercise(s) in the window", evidence)
 
 
 def in_force(item: ManualFacts, on: date) -> bool:

@@ -103,6 +103,11 @@ class Incident(models.Model):
     # What the supplier said, for the board's briefing: kept by the lead (briefing.set_supplier).
     supplier_ticket = LineField(blank=True, default="", help_text="The supplier's reference for the fault.")
     supplier_fix = LineField(blank=True, default="", help_text="When the supplier expects a fix, in their words.")
+    as_if = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="An exercise run as if at this moment: in or out of hours, and who is called, are as then.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     token = models.CharField(max_length=32, default=new_version, editable=False, help_text="Never changes.")
     version = models.CharField(

@@ -34,8 +34,13 @@ def clock_of(incident: Incident) -> IncidentClock:
     )
 
 
+def real(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Leave out exercises' incidents (contingency.exercises): lists, rankings and figures are of real ones."""
+    return incidents.filter(exercise__isnull=True)
+
+
 def open_incidents(organisation: Organisation) -> QuerySet[Incident]:
-    return Incident.objects.filter(organisation=organisation, state__in=OPEN_STATES)
+    return real(Incident.objects.filter(organisation=organisation, state__in=OPEN_STATES))
 
 
 def ranked_open(organisation: Organisation, now: datetime) -> list[RankedIncident]:

@@ -289,7 +289,8 @@ def invoke(
         incident.invoked_by = _user(actor)
         incident.invoked_by_name = _name(actor, via)
         _apply(incident, proposal)
-        in_hours = calendar.is_in_hours(now)
+        routed_at = incident.as_if or now  # an exercise run as if at another moment is routed as then
+        in_hours = calendar.is_in_hours(routed_at)
         incident.routing = "in-hours" if in_hours else "out-of-hours"
         from .leads import assign_default, roles_of  # leads builds on this module's helpers
 
@@ -312,7 +313,7 @@ def invoke(
             )
             for i, a in enumerate(affected)
         )
-        why = calendar.why_out_of_hours(now)
+        why = calendar.why_out_of_hours(routed_at)
         severity = f", severity {incident.severity} ({incident.severity_band})" if incident.severity else ""
         note(
             incident,
@@ -328,7 +329,7 @@ def invoke(
         add_tasks(incident, tasks_for_now(document, incident.procedures, resolver, in_hours), at=now)
         lost = [a.key for a in affected if not a.degraded]
         due = schedule.at_invocation(document, now, incident.began_at, calendar, lost)
-        if (change := calendar.next_change(now)) is not None:
+        if incident.as_if is None and (change := calendar.next_change(now)) is not None:
             due.append(schedule.Occurrence(DueKind.ROUTING, "routing", 0, change, "In hours / out of hours changes"))
         write_dues(incident, due)
         for row in DueAction.objects.filter(incident=incident, state=DueState.PENDING, due_at__lte=now).order_by(

@@ -67,6 +67,7 @@ def calendar_of(incident: Incident) -> WorkingCalendar:
 
 
 def resolver_for(incident: Incident, at: datetime) -> Resolver:
-    """Names and numbers as they are answered at `at`."""
+    """Names and numbers as they are answered at `at` (at the exercise's "as if" moment, for one run as if then)."""
     calendar = calendar_of(incident)
-    return Resolver(document_of(incident), calendar.local(at), calendar.is_in_hours(at))
+    moment = incident.as_if or at
+    return Resolver(document_of(incident), calendar.local(moment), calendar.is_in_hours(moment))

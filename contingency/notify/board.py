@@ -21,7 +21,7 @@ from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.calltree import AudienceEntry, CallTree, Channel, Fallback, MessageTemplate
 from contingency.plans.spec.directory import Role
 
-from . import dispatch, links
+from . import dispatch, links, messages
 from .calltree import Audience, Recipient
 from .models import Notification, NotificationState
 
@@ -119,8 +119,9 @@ def remind(*, incident: Incident, action: ReviewAction, sequence: int, at: datet
     transport = dispatch.configured().for_plan_channel(EMAIL)
     when = _due_words(action.due_on, calendar_of(incident).local(at).date())
     link = review_link(incident)
-    subject = f"Review action {when.split(' (')[0]}: {action.text}"[:200]
-    body = (
+    exercise = dispatch.is_exercise(incident)
+    subject = messages.marked(f"Review action {when.split(' (')[0]}: {action.text}", exercise=exercise)[:200]
+    body = (messages.EXERCISE_LINE if exercise else "") + (
         f"{action.owner},\n\nThis action from the review of incident #{incident.number} {incident.title} "
         f"is yours and {when}:\n\n{action.text}\n\nMark it done on the review page when it is: {link}"
     )

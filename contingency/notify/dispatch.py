@@ -83,6 +83,11 @@ def _next_meeting(incident: Incident) -> str:
     return f"{upcoming.name} at {local:%H:%M} on {local:%A} {local.day} {local:%B}"
 
 
+def is_exercise(incident: Incident) -> bool:
+    """Whether the incident is an exercise's (contingency.exercises joins its Exercise row one-to-one)."""
+    return Incident.objects.filter(pk=incident.pk, exercise__isnull=False).exists()
+
+
 def facts(incident: Incident, label: str, recipient: str) -> messages.Facts:
     functions = ", ".join(incident.affected.values_list("name", flat=True)) or incident.subject_name
     return messages.Facts(
@@ -170,6 +175,7 @@ def _callouts(
     taken = set(Callout.objects.filter(incident=incident, event=event).values_list("recipient_key", flat=True))
     start_at = (Callout.objects.filter(incident=incident, event=event).aggregate(n=Max("position"))["n"] or 0) + 1
     rows: list[Callout] = []
+    exercise = is_exercise(incident) if recipients else False
     for recipient in recipients:
         if recipient.key in taken:
             continue
@@ -185,6 +191,7 @@ def _callouts(
                 ack_link=links.link(token),
                 ack_code=code,
             ),
+            exercise=exercise,
         )
         rows.append(
             Callout(
@@ -240,9 +247,10 @@ def _posts(
 ) -> int:
     channels = _configured()
     rows = []
+    exercise = is_exercise(incident) if tree.posts else False
     for name in tree.posts:
         transport = channels.webhook(name)
-        words = messages.render(template, replace(base, recipient=tree.name))
+        words = messages.render(template, replace(base, recipient=tree.name), exercise=exercise)
         rows.append(
             Notification(
                 incident=incident,

@@ -13,6 +13,9 @@ SMS_LIMIT = 918  # GOV.UK Notify's limit for a text message: six SMS fragments
 SUBJECT_LIMIT = 200  # an e-mail subject, and the title of a Teams or Slack post
 BODY_LIMIT = 5_000  # an e-mail body, and the text of a Teams, Slack or JSON webhook post
 CUT = "..."  # marks words cut at a limit (GSM characters, so an SMS is not made Unicode)
+# Every message of an exercise's incident starts with this word (contingency.exercises), whatever its template.
+EXERCISE = "EXERCISE"
+EXERCISE_LINE = f"{EXERCISE}: this is an exercise, not a real incident.\n\n"
 
 DEFAULT = MessageTemplate(
     id="default",
@@ -74,13 +77,19 @@ def _within(text: str, limit: int, tail: str, *, always: bool, keep: str) -> str
     return _cut(text, limit - len(tail)) + tail
 
 
-def render(message: MessageTemplate, facts: Facts) -> Rendered:
+def marked(text: str, *, exercise: bool) -> str:
+    """`text` starting with EXERCISE when it is an exercise's (once: a resend's words already do)."""
+    return text if not exercise or text.startswith(EXERCISE) else f"{EXERCISE}: {text}"
+
+
+def render(message: MessageTemplate, facts: Facts, *, exercise: bool = False) -> Rendered:
     """Fill in the placeholders, each channel within its limit; the acknowledgement link (and code) is
-    added when the words leave it out, or when the limit cut it off."""
+    added when the words leave it out, or when the limit cut it off. An exercise's words start with
+    EXERCISE, kept whatever the limits cut (they cut at the end)."""
     values = {key: str(value) for key, value in asdict(facts).items()}
-    subject = _cut(" ".join(fill(message.subject, values).split()), SUBJECT_LIMIT)
-    body = fill(message.body, values)
-    short = fill(message.sms or message.subject, values)
+    subject = _cut(marked(" ".join(fill(message.subject, values).split()), exercise=exercise), SUBJECT_LIMIT)
+    body = (EXERCISE_LINE if exercise else "") + fill(message.body, values)
+    short = marked(fill(message.sms or message.subject, values), exercise=exercise)
     link, code = facts.ack_link, facts.ack_code
     if not link:
         return Rendered(subject=subject, body=_cut(body, BODY_LIMIT), short=_cut(short, SMS_LIMIT))

@@ -17,7 +17,7 @@ from contingency.core.permissions import Capability
 from contingency.incidents import assess, services
 from contingency.incidents.models import EventKind, Incident, State
 from contingency.incidents.outstanding import outstanding
-from contingency.incidents.queries import ranked_open
+from contingency.incidents.queries import ranked_open, real
 from contingency.incidents.snapshot import calendar_of, document_of
 from contingency.lib.calendar import from_organisation
 from contingency.plans.graph import Ref
@@ -41,7 +41,7 @@ def incidents(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
         {"r": r, "left": assess.elapsed_words(abs(r.ranked.time_left)) if r.ranked.time_left is not None else ""}
         for r in ranked_open(ctx.organisation, now)
     ]
-    closed = Incident.objects.filter(organisation=ctx.organisation).exclude(
+    closed = real(Incident.objects.filter(organisation=ctx.organisation)).exclude(
         state__in=(State.REPORTED, State.INVOKED, State.RESTORED)
     )
     zone = from_organisation(ctx.organisation).zone

@@ -158,7 +158,11 @@ def _running_for(organisation: Organisation, plan: Plan, function: str) -> tuple
     """(number, title, first procedure) of the plan's running incidents that lose `function`."""
     found = (
         Incident.objects.filter(
-            organisation=organisation, plan=plan, state__in=(State.INVOKED, State.RESTORED), affected__key=function
+            organisation=organisation,
+            plan=plan,
+            state__in=(State.INVOKED, State.RESTORED),
+            affected__key=function,
+            exercise__isnull=True,  # an exercise's incident is not a real loss of the function
         )
         .defer("snapshot")
         .distinct()

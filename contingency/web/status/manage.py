@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contingency.core.permissions import Capability
 from contingency.incidents.models import OPEN_STATES, Incident
+from contingency.incidents.queries import real
 from contingency.lib.calendar import from_organisation
 from contingency.plans.graph import build_graph
 from contingency.plans.models import Plan
@@ -90,7 +91,7 @@ def _targets(ctx: OrgContext) -> list[TargetRow]:
 
 
 def _open_incidents(ctx: OrgContext) -> list[Incident]:
-    return list(Incident.objects.filter(organisation=ctx.organisation, state__in=OPEN_STATES).order_by("-number"))
+    return list(real(Incident.objects.filter(organisation=ctx.organisation, state__in=OPEN_STATES)).order_by("-number"))
 
 
 def _chosen(published: list[PublishedService], keys: list[str]) -> list[PublishedService]:

@@ -1,0 +1,66 @@
+"""An exercise: a plan run as an incident marked as an exercise (a communications test, a table-top or a live one).
+
+The incident it runs as is an ordinary incident (its tasks, trigger points and call-outs are the real machinery),
+joined one-to-one to its Exercise row: `Incident.objects.filter(exercise__isnull=True)` are the real incidents.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from contingency.core.models import LineField, Organisation, ProseField
+from contingency.incidents.models import Incident
+from contingency.plans.models import KEY_LENGTH, Plan
+
+
+class Kind(models.TextChoices):
+    COMMUNICATIONS = "communications", "communications test"
+    TABLE_TOP = "table-top", "table-top exercise"
+    LIVE = "live", "live exercise"
+
+
+# How often each kind is due (NHS EPRR core standards): months between exercises of a plan.
+CADENCE_MONTHS: dict[str, int] = {Kind.COMMUNICATIONS: 6, Kind.TABLE_TOP: 12, Kind.LIVE: 36}
+
+
+class Exercise(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="exercises")
+    number = models.PositiveIntegerField(help_text="Numbered from 1 within the organisation.")
+    plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="exercises")
+    plan_key = models.CharField(max_length=KEY_LENGTH)
+    plan_title = LineField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    incident = models.OneToOneField(Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="exercise")
+    as_if = models.DateTimeField(
+        null=True, blank=True, help_text="The moment the exercise pretends it is (routing in or out of hours)."
+    )
+    started_at = models.DateTimeField()
+    started_by_name = LineField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = ProseField(blank=True, default="", help_text="What the exercise showed, in the words of its lead.")
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+        constraints = [models.UniqueConstraint(fields=("organisation", "number"), name="exercises_unique_number")]
+
+    def __str__(self) -> str:
+        return f"Exercise {self.number}: {self.get_kind_display()} of {self.plan_title}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.finished_at is None
+
+
+class Finding(models.Model):
+    """Something the exercise found for the plan's owner to put right: a number or address that failed."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="findings")
+    text = ProseField()
+    owner_name = LineField(help_text="The plan's owner as the plan names them, when the finding was made.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("exercise_id", "id")
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,207 @@
+"""Exercise services: start one (the plan invoked as an incident marked as an exercise), finish it.
+
+Keyword-only, one transaction each, their own audit entry; a refusal is an ExerciseError. Starting
+reports and invokes through the incident services, inside this transaction, after the Exercise row is
+written: every message the invocation sends already knows it is an exercise.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from contingency.core import audit
+from contingency.core.errors import Refused
+from contingency.core.models import Organisation
+from contingency.incidents import services as incidents
+from contingency.incidents.models import Incident, State
+from contingency.notify.models import Callout, Notification, NotificationState
+from contingency.plans.models import Plan
+from contingency.plans.workflow import organisation_zone
+
+from . import figures as figuring
+from . import programme
+from .models import Exercise, Finding, Kind
+
+Actor = incidents.Actor
+MAX_OUTCOME = 10_000
+
+
+class ExerciseError(Refused):
+    """A request the exercise cannot take; `field` names the input at fault, when there is one."""
+
+    code = "exercise.refused"
+
+
+def exercise_key(exercise: Exercise) -> str:
+    return f"exercise/{exercise.number}"
+
+
+def _state(exercise: Exercise) -> dict[str, object]:
+    return {
+        "kind": exercise.kind,
+        "plan": exercise.plan_key,
+        "incident": exercise.incident.number if exercise.incident else None,
+        "startedAt": exercise.started_at.isoformat(),
+        "finishedAt": exercise.finished_at.isoformat() if exercise.finished_at else None,
+        "outcome": exercise.outcome,
+        "findings": [f.text for f in exercise.findings.all()] if exercise.pk else [],
+    }
+
+
+def _audit(exercise: Exercise, *, actor: Actor, via: str, verb: str, what: str, before: object) -> None:
+    audit.record(
+        organisation=exercise.organisation,
+        actor=actor,
+        verb=verb,
+        object_type="exercise",
+        object_key=exercise_key(exercise),
+        label=str(exercise),
+        before=before,
+        after=_state(exercise),
+        note=what,
+        via=via,
+    )
+
+
+def start(
+    *,
+    plan: Plan,
+    kind: str,
+    subject: str,
+    actor: Actor,
+    as_if: datetime | None = None,
+    via: str = "web",
+    at: datetime | None = None,
+) -> Exercise:
+    """Invoke `plan` for a pretended failure of `subject` as an exercise of `kind`: its call trees really run.
+
+    `as_if`: run as if at that moment (say Sunday 02:00): in or out of hours, the lead and who is called are as
+    then, for the whole exercise (the time of day does not change during it)."""
+    now = at or timezone.now()
+    if kind not in Kind.values:
+        raise ExerciseError(f"an exercise is one of: {', '.join(Kind.values)}", "kind")
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=plan.organisation_id)
+        number = (Exercise.objects.filter(organisation=organisation).aggregate(n=Max("number"))["n"] or 0) + 1
+        label = Kind(kind).label
+        incident = incidents.report(
+            plan=plan,
+            subject=subject,
+            actor=actor,
+            title=f"EXERCISE {number}: {label} of {plan.title}",
+            description=f"This is an exercise ({label}), not a real failure.",
+            via=via,
+            at=now,
+        )
+        if as_if is not None:
+            incident.as_if = as_if
+            incident.save(update_fields=["as_if"])
+        exercise = Exercise.objects.create(
+            organisation=organisation,
+            number=number,
+            plan=plan,
+            plan_key=plan.key,
+            plan_title=plan.title,
+            kind=kind,
+            incident=incident,
+            as_if=as_if,
+            started_at=now,
+            started_by_name=audit.actor_name(actor, via),
+        )
+        exercise.incident = incidents.invoke(incident=incident, actor=actor, via=via, at=now)
+        _audit(exercise, actor=actor, via=via, verb=audit.Verb.CREATE, what="started", before=None)
+    return exercise
+
+
+def owner_of(plan: Plan | None) -> str:
+    """The plan's owner as the plan names them."""
+    if plan is None:
+        return "the plan's owner"
+    if plan.owner is not None:
+        return plan.owner.name
+    return plan.owner_text or "the plan's owner"
+
+
+def finish(*, exercise: Exercise, outcome: str, actor: Actor, via: str = "web", at: datetime | None = None) -> Exercise:
+    """End the exercise: its incident stands down, the outcome is kept, each failed address becomes a finding."""
+    now = at or timezone.now()
+    outcome = outcome.strip()
+    if not outcome:
+        raise ExerciseError("say what the exercise showed", "outcome")
+    if len(outcome) > MAX_OUTCOME:
+        raise ExerciseError(f"keep the outcome under {MAX_OUTCOME:,} characters", "outcome")
+    with transaction.atomic():
+        exercise = (
+            Exercise.objects.select_for_update(of=("self",))
+            .select_related("organisation", "plan__owner")
+            .get(pk=exercise.pk)
+        )
+        if exercise.finished_at is not None:
+            raise ExerciseError(f"exercise {exercise.number} has already finished")
+        before = _state(exercise)
+        incident = exercise.incident
+        if incident is not None and incident.state in (State.INVOKED, State.RESTORED):
+            exercise.incident = incidents.stand_down(
+                incident=incident, actor=actor, reason=f"Exercise finished. {outcome}", via=via, at=now
+            )
+        owner = owner_of(exercise.plan)
+        found = of(exercise)
+        Finding.objects.bulk_create(
+            Finding(
+                exercise=exercise,
+                text=f"The {f.channel} to {f.name} at {f.address} failed ({f.error or 'no reason given'}): "
+                f"check it in the plan.",
+                owner_name=owner,
+                created_at=now,
+            )
+            for f in found.failures
+        )
+        exercise.finished_at = now
+        exercise.outcome = outcome
+        exercise.save()
+        _audit(exercise, actor=actor, via=via, verb=audit.Verb.CHANGE, what="finished", before=before)
+    return exercise
+
+
+def programme_of(organisation: Organisation, today: date) -> list[programme.Row]:
+    """Each plan's exercise programme: finished exercises by kind, and real activations as the live one."""
+    zone = organisation_zone(organisation)
+    plans = list(Plan.objects.filter(organisation=organisation).order_by("title", "key").values_list("key", "title"))
+    done = [
+        (key, kind, timezone.localdate(at, timezone=zone))
+        for key, kind, at in Exercise.objects.filter(organisation=organisation, finished_at__isnull=False).values_list(
+            "plan_key", "kind", "started_at"
+        )
+    ]
+    done += [
+        (key, Kind.LIVE.value, timezone.localdate(at, timezone=zone))
+        for key, at in Incident.objects.filter(
+            organisation=organisation, invoked_at__isnull=False, exercise__isnull=True
+        ).values_list("plan_key", "invoked_at")
+    ]
+    return programme.programme(plans, done, today)
+
+
+def of(exercise: Exercise) -> figuring.Figures:
+    """The communications figures of the exercise's incident, from its call-outs and messages."""
+    incident_id = exercise.incident_id
+    if incident_id is None:
+        return figuring.figures([], [])
+    callouts = [
+        figuring.CalloutFact(key, name, detail, made, acked)
+        for key, name, detail, made, acked in Callout.objects.filter(incident_id=incident_id).values_list(
+            "recipient_key", "recipient_name", "detail", "created_at", "acknowledged_at"
+        )
+    ]
+    messages = [
+        figuring.MessageFact(name, channel, address, state == NotificationState.FAILED, error)
+        for name, channel, address, state, error in Notification.objects.filter(incident_id=incident_id)
+        .exclude(attempts=0)  # never tried (nothing here sends on its channel): a gap in this install, not the plan
+        .order_by("id")
+        .values_list("recipient_name", "channel", "address", "state", "last_error")
+    ]
+    return figuring.figures(callouts, messages)

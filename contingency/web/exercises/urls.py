@@ -1,0 +1,12 @@
+"""URLs of the exercise pages (mounted under o/<org>/)."""
+
+from django.urls import URLPattern, path
+
+from . import views
+
+urlpatterns: list[URLPattern] = [
+    path("exercises/", views.index, name="exercises"),
+    path("exercises/start/", views.start, name="exercise-start"),
+    path("exercises/<int:number>/", views.exercise_page, name="exercise"),
+    path("exercises/<int:number>/finish/", views.finish, name="exercise-finish"),
+]

@@ -1,0 +1,166 @@
+"""The exercise pages: the organisation's exercises (any member), starting one and finishing it (responders),
+and an exercise's communications figures and findings (any member)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from contingency.core.permissions import Capability
+from contingency.exercises import services
+from contingency.exercises.models import Exercise, Kind
+from contingency.plans import readmodel
+from contingency.plans.models import Plan
+from contingency.plans.workflow import local_today, organisation_zone
+from contingency.web import refusals
+from contingency.web.access import OrgContext, org_page
+from contingency.web.incidents.forms import WallClockField
+from contingency.web.incidents.reporting import plans_of, subjects_of
+
+
+def _choices(ctx: OrgContext) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every part of every plan, grouped by plan: what the exercise pretends has failed."""
+    grouped = []
+    for plan in plans_of(ctx):
+        graph = readmodel.view(plan).graph
+        options = [(f"{plan.key} {value}", f"{label} ({group.lower()[:-1]})")
+                   for group, items in subjects_of(graph) for value, label in items]  # fmt: skip
+        if options:
+            grouped.append((plan.title, options))
+    return grouped
+
+
+class StartForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Kind of exercise",
+        choices=Kind.choices,
+        error_messages={"required": "Choose the kind of exercise."},
+    )
+    part = forms.ChoiceField(
+        label="What the exercise pretends has failed",
+        help_text="The plan is invoked for it, and its call trees really send messages, each starting EXERCISE.",
+        error_messages={"required": "Choose what the exercise pretends has failed."},
+    )
+
+    def __init__(self, *args: object, ctx: OrgContext, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["part"].choices = [("", "Choose…"), *_choices(ctx)]  # type: ignore[attr-defined]
+        self.fields["as_if"] = WallClockField(
+            zone=organisation_zone(ctx.organisation),
+            label="Run as if at (optional)",
+            required=False,
+            help_text="For example a Sunday at 02:00: in or out of hours, the lead and who is called are as then. "
+            "Left empty: now.",
+        )
+
+
+class FinishForm(forms.Form):
+    outcome = forms.CharField(
+        label="What the exercise showed",
+        max_length=services.MAX_OUTCOME,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Say what the exercise showed."},
+    )
+
+
+def _exercise(ctx: OrgContext, number: int) -> Exercise:
+    found = (
+        Exercise.objects.filter(organisation=ctx.organisation, number=number)
+        .select_related("organisation", "incident", "plan__owner")
+        .first()
+    )
+    if found is None:
+        raise Http404(f"There is no exercise {number} in {ctx.organisation.name}.")
+    return found
+
+
+@org_page(Capability.VIEW)
+@require_GET
+def index(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
+    exercises = Exercise.objects.filter(organisation=ctx.organisation).select_related("incident")
+    return render(
+        request,
+        "web/exercises/list.html",
+        {
+            "ctx": ctx,
+            "nav": "exercises",
+            "exercises": exercises,
+            "programme": services.programme_of(ctx.organisation, local_today(ctx.organisation)),
+            "zone": organisation_zone(ctx.organisation),
+            "form": StartForm(ctx=ctx) if ctx.can_respond else None,
+        },
+    )
+
+
+@org_page(Capability.RESPOND)
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
+    form = StartForm(request.POST or None, ctx=ctx)
+    if request.method == "POST" and form.is_valid():
+        plan_key, subject = form.cleaned_data["part"].split(" ", 1)
+        plan = Plan.objects.filter(organisation=ctx.organisation, key=plan_key).first()
+        if plan is None:
+            form.add_error("part", f"There is no plan '{plan_key}' in {ctx.organisation.name}.")
+        else:
+            with refusals.onto(form):
+                exercise = services.start(
+                    plan=plan,
+                    kind=form.cleaned_data["kind"],
+                    subject=subject,
+                    as_if=form.cleaned_data.get("as_if"),
+                    actor=request.user,
+                    via="web",
+                )
+                messages.success(request, f"Exercise {exercise.number} started: its messages are on their way.")
+                return redirect(reverse("exercise", kwargs={"org": ctx.organisation.slug, "number": exercise.number}))
+    return render(
+        request,
+        "web/exercises/start.html",
+        {"ctx": ctx, "nav": "exercises", "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _page(
+    request: HttpRequest, ctx: OrgContext, exercise: Exercise, form: FinishForm | None, status: int
+) -> HttpResponse:
+    return render(
+        request,
+        "web/exercises/exercise.html",
+        {
+            "ctx": ctx,
+            "nav": "exercises",
+            "exercise": exercise,
+            "figures": services.of(exercise),
+            "findings": list(exercise.findings.all()),
+            "owner": services.owner_of(exercise.plan),
+            "zone": organisation_zone(ctx.organisation),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@org_page(Capability.VIEW)
+@require_GET
+def exercise_page(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    exercise = _exercise(ctx, number)
+    form = FinishForm() if ctx.can_respond and exercise.is_running else None
+    return _page(request, ctx, exercise, form, 200)
+
+
+@org_page(Capability.RESPOND)
+@require_POST
+def finish(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    exercise = _exercise(ctx, number)
+    form = FinishForm(request.POST)
+    if form.is_valid():
+        with refusals.onto(form):
+            services.finish(exercise=exercise, outcome=form.cleaned_data["outcome"], actor=request.user, via="web")
+            messages.success(request, f"Exercise {exercise.number} finished.")
+            return redirect(reverse("exercise", kwargs={"org": ctx.organisation.slug, "number": exercise.number}))
+    return _page(request, ctx, exercise, form, 400)

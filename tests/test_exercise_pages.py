@@ -1,0 +1,106 @@
+"""The exercise pages: sign-in, the user's organisation only, responders start and finish, viewers look."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from contingency.exercises.models import Exercise, Finding
+from contingency.exercises.programme import programme
+from contingency.notify.models import Notification
+
+from .web import HOME_ORG, OTHER_ORG, PACS
+
+pytestmark = pytest.mark.django_db
+
+BASE = f"/o/{HOME_ORG}/exercises/"
+START = {"kind": "communications", "part": f"{PACS} system:pacs"}
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(demo_plans: list[object]) -> None:
+    for url in (BASE, f"{BASE}start/", f"{BASE}1/"):
+        response = Client().get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_a_responder_starts_and_finishes_an_exercise(member: Callable[..., Client], email: None) -> None:
+    client = member("responder")
+    assert client.get(f"{BASE}start/").status_code == 200
+    response = client.post(f"{BASE}start/", START)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    exercise = Exercise.objects.get(organisation__slug=HOME_ORG)
+    assert response["Location"] == f"{BASE}{exercise.number}/"
+    assert exercise.kind == "communications" and exercise.incident is not None
+    messages = Notification.objects.filter(incident=exercise.incident)
+    assert messages.exists() and all(m.subject.startswith("EXERCISE") for m in messages)
+    page = client.get(response["Location"]).content.decode()
+    assert "Communications figures" in page and "Within 15 minutes" in page and "Finish the exercise" in page
+    # The exercise's incident is not among the real ones.
+    assert exercise.incident.title not in client.get(f"/o/{HOME_ORG}/incidents/").content.decode()
+
+    refused = client.post(f"{BASE}{exercise.number}/finish/", {"outcome": ""})
+    assert refused.status_code == 400 and "Say what the exercise showed" in refused.content.decode()
+    done = client.post(f"{BASE}{exercise.number}/finish/", {"outcome": "Everyone answered."})
+    assert done.status_code == 302
+    assert Exercise.objects.get(pk=exercise.pk).finished_at is not None
+    assert not Finding.objects.filter(exercise=exercise).exists()  # e-mail only, none refused
+    listing = client.get(BASE).content.decode()
+    assert "Exercise 1: communications test" in listing and "finished" in listing
+
+
+def test_a_bad_choice_is_refused_beside_its_field(member: Callable[..., Client]) -> None:
+    client = member("responder")
+    response = client.post(f"{BASE}start/", {"kind": "drill", "part": f"{PACS} system:nothing"})
+    assert response.status_code == 400
+    assert not Exercise.objects.exists()
+
+
+def test_viewers_look_but_do_not_start_or_finish(member: Callable[..., Client], email: None) -> None:
+    responder = member("responder")
+    assert responder.post(f"{BASE}start/", START).status_code == 302
+    viewer = member("viewer")
+    assert viewer.get(BASE).status_code == 200
+    assert "Start an exercise" not in viewer.get(BASE).content.decode()
+    assert "Finish the exercise" not in viewer.get(f"{BASE}1/").content.decode()
+    assert viewer.post(f"{BASE}start/", START).status_code == 403
+    assert viewer.post(f"{BASE}1/finish/", {"outcome": "x"}).status_code == 403
+    assert Exercise.objects.count() == 1 and Exercise.objects.get().finished_at is None
+
+
+def test_another_organisation_sees_nothing_of_it(member: Callable[..., Client], email: None) -> None:
+    assert member("responder").post(f"{BASE}start/", START).status_code == 302
+    outsider = member("responder", organisation=OTHER_ORG)
+    assert outsider.get(f"{BASE}1/").status_code in (403, 404)
+    assert outsider.post(f"{BASE}1/finish/", {"outcome": "x"}).status_code in (403, 404)
+    own = outsider.get(f"/o/{OTHER_ORG}/exercises/")
+    assert own.status_code == 200 and "Exercise 1" not in own.content.decode()
+    assert outsider.get(f"/o/{OTHER_ORG}/exercises/1/").status_code == 404
+    assert Exercise.objects.get().finished_at is None
+
+
+def test_the_programme_is_due_by_cadence() -> None:
+    rows = programme(
+        [("pacs", "PACS")],
+        [("pacs", "communications", date(2026, 1, 10)), ("pacs", "communications", date(2026, 7, 1))],
+        date(2027, 2, 1),
+    )
+    by_kind = {r.kind: r for r in rows}
+    assert (by_kind["communications"].due, by_kind["communications"].overdue) == (date(2027, 1, 1), True)
+    assert by_kind["table-top"].due is None and by_kind["table-top"].overdue
+    assert [r.months for r in rows] == [6, 12, 36]
+    assert not programme([("pacs", "PACS")], [("pacs", "live", date(2026, 1, 1))], date(2027, 1, 1))[2].overdue
+
+
+def test_the_demo_exercise_has_figures_and_loads_once(demo_plans: list[object], catcher: None) -> None:
+    from contingency.exercises import demo, services
+
+    exercise = demo.load()
+    assert exercise is not None and demo.load() is None
+    assert exercise.finished_at is not None and exercise.incident is not None
+    assert exercise.incident.state == "stood-down"
+    found = services.of(exercise)
+    assert found.people > 0 and 0 < found.acknowledged < found.people
+    assert found.shares[0].acknowledged <= found.shares[1].acknowledged
