@@ -130,6 +130,54 @@ def probe_site(visit: Visit) -> dict[str, Any]:
     return {"org": HOME_ORG, "pk": site.pk}
 
 
+def contract_kpi(visit: Visit) -> dict[str, Any]:
+    from contingency.commissioning import services
+
+    kpi = services.add_kpi(
+        plan=visit.plan,
+        what="Reports",
+        target="95%",
+        clock_value=2,
+        clock_unit="days",
+        commissioner="ICB",
+        actor=None,
+        via="test",
+    )
+    return {"org": HOME_ORG, "plan": PACS, "pk": kpi.pk}
+
+
+def kpi_relaxation(visit: Visit) -> dict[str, Any]:
+    from datetime import timedelta
+
+    from contingency.commissioning import services
+
+    found = _incident("restored")
+    kpi = services.add_kpi(
+        plan=visit.plan,
+        what="Reports",
+        target="95%",
+        clock_value=2,
+        clock_unit="days",
+        commissioner="ICB",
+        actor=None,
+        via="test",
+    )
+    assert found.invoked_at is not None
+    row = services.ask_relaxation(
+        incident=found,
+        kpi=kpi,
+        asked_of="Contract manager",
+        asked_at=found.invoked_at,
+        relaxed_from=found.invoked_at,
+        relaxed_to=found.invoked_at + timedelta(days=3),
+        file_name="request.txt",
+        data=b"Please relax.",
+        actor=None,
+        via="test",
+    )
+    return {"org": HOME_ORG, "number": found.number, "pk": row.pk}
+
+
 def incident(state: str = "invoked", **extra: Any) -> Kwargs:
     return lambda visit: {"org": HOME_ORG, "number": _incident(state).number, **extra}
 
@@ -504,6 +552,14 @@ EXPECTED: dict[str, Page] = {
     "compliance-evidence-file": Page(Capability.VIEW, compliance_evidence),
     "compliance-pack": Page(Capability.VIEW, org()),
     "compliance-export": Page(Capability.VIEW, org(framework="nhs-eprr-bc")),
+    "plan-kpis": Page(Capability.VIEW, plan()),
+    "plan-kpi-add": Page(Capability.EDIT, plan(), ACTION),
+    "plan-kpi": Page(Capability.EDIT, contract_kpi, FORM),
+    "plan-kpi-remove": Page(Capability.EDIT, contract_kpi, ACTION),
+    "incident-kpis": Page(Capability.VIEW, incident("restored")),
+    "incident-kpi-ask": Page(Capability.RESPOND, incident("restored"), ACTION),
+    "incident-kpi-agree": Page(Capability.RESPOND, kpi_relaxation, ACTION),
+    "incident-kpi-file": Page(Capability.VIEW, kpi_relaxation),
 }
 
 
