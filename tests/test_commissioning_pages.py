@@ -254,3 +254,47 @@ def test_a_viewer_reads_but_changes_nothing(member: MemberFactory, clock: time_m
     assert viewer.post(f"{page_url}ask/", ask_form(kpi)).status_code == 403
     assert member("responder", organisation=OTHER_ORG).post(f"{KPIS}add/", kpi_form()).status_code == 403
     assert ContractKpi.objects.count() == 1 and not KpiRelaxation.objects.exists()
+
+
+def test_agreed_relaxations_go_into_the_compliance_evidence_pack(clock: time_machine.Traveller) -> None:
+    import csv
+    import io
+    import zipfile
+
+    from contingency.compliance import evidencepack
+    from contingency.core.models import Organisation
+
+    kpi = triage_kpi()
+    incident = outage(clock)
+    services.ask_relaxation(
+        incident=incident,
+        kpi=kpi,
+        asked_of="Dana Whitlock",
+        asked_at=THU + timedelta(hours=28),
+        relaxed_from=THU,
+        relaxed_to=THU + timedelta(days=8),
+        agreed_by="Dana Whitlock",
+        agreed_at=THU + timedelta(hours=28),
+        file_name="agreed.txt",
+        data=b"Agreed.\n",
+        actor=None,
+        via="test",
+    )
+    organisation = Organisation.objects.get(slug=OTHER_ORG)
+    name, data = evidencepack.build(
+        organisation=organisation,
+        assessments=[],
+        on=THU.date() + timedelta(days=1),
+        built_at=THU,
+        built_by="test",
+        with_pdf=False,
+    )
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    folder = name.removesuffix(".zip")
+    table = list(csv.DictReader(io.StringIO(archive.read(f"{folder}/evidence/kpi-relaxations.csv").decode())))
+    assert [(r["agreed by"], r["agreed at"]) for r in table] == [("Dana Whitlock", "2026-11-06 14:00")]
+    assert archive.read(f"{folder}/{table[0]['file']}") == b"Agreed.\n"
+    _, before = evidencepack.build(
+        organisation=organisation, assessments=[], on=THU.date(), built_at=THU, built_by="test", with_pdf=False
+    )
+    assert not any("kpi-relaxations" in n for n in zipfile.ZipFile(io.BytesIO(before)).namelist())
