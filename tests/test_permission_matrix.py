@@ -146,6 +146,21 @@ def contract_kpi(visit: Visit) -> dict[str, Any]:
     return {"org": HOME_ORG, "plan": PACS, "pk": kpi.pk}
 
 
+def subcontractor(visit: Visit) -> dict[str, Any]:
+    from contingency.commissioning import services
+
+    row = services.add_provider(plan=visit.plan, provider="Practice", capacity_per_week=10, actor=None, via="test")
+    return {"org": HOME_ORG, "plan": PACS, "pk": row.pk}
+
+
+def capacity_review(visit: Visit) -> dict[str, Any]:
+    from contingency.commissioning import services
+
+    row = services.add_provider(plan=visit.plan, provider="Practice", capacity_per_week=10, actor=None, via="test")
+    review = services.withdraw_provider(provider=row, actor=None, via="test")
+    return {"org": HOME_ORG, "plan": PACS, "pk": review.pk}
+
+
 def kpi_relaxation(visit: Visit) -> dict[str, Any]:
     from datetime import timedelta
 
@@ -560,6 +575,10 @@ EXPECTED: dict[str, Page] = {
     "incident-kpi-ask": Page(Capability.RESPOND, incident("restored"), ACTION),
     "incident-kpi-agree": Page(Capability.RESPOND, kpi_relaxation, ACTION),
     "incident-kpi-file": Page(Capability.VIEW, kpi_relaxation),
+    "plan-subcontractors": Page(Capability.VIEW, plan()),
+    "plan-subcontractor-add": Page(Capability.EDIT, plan(), ACTION),
+    "plan-subcontractor-withdraw": Page(Capability.EDIT, subcontractor, ACTION),
+    "plan-capacity-informed": Page(Capability.EDIT, capacity_review, ACTION),
 }
 
 

@@ -98,3 +98,48 @@ class RelaxationFile(models.Model):
 
     def __str__(self) -> str:
         return f"file of {self.relaxation_id}"
+
+
+class ProviderStatus(models.TextChoices):
+    ACTIVE = "active", "active"
+    WITHDRAWN = "withdrawn", "withdrawn"
+
+
+class SubContractor(models.Model):
+    """A provider the plan's service sub-contracts to (an optical practice), and its weekly capacity."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="subcontractors")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="subcontractors")
+    provider = LineField()
+    capacity_per_week = models.PositiveIntegerField(help_text="Appointments (or referrals) a week.")
+    status = models.CharField(max_length=20, choices=ProviderStatus.choices, default=ProviderStatus.ACTIVE)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("plan_id", "provider", "id")
+
+    def __str__(self) -> str:
+        return f"{self.provider} ({self.status})"
+
+
+class CapacityReview(models.Model):
+    """Opened when a provider withdraws: review the capacity left, and tell the commissioner."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="capacity_reviews")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="capacity_reviews")
+    provider = models.ForeignKey(SubContractor, on_delete=models.CASCADE, related_name="reviews")
+    opened_at = models.DateTimeField()
+    capacity_lost = models.PositiveIntegerField()
+    capacity_left = models.PositiveIntegerField()
+    commissioner_informed_at = models.DateTimeField(null=True, blank=True)
+    informed_by = LineField(blank=True, default="")
+
+    class Meta:
+        ordering = ("-opened_at", "-id")
+
+    def __str__(self) -> str:
+        return f"capacity review: {self.provider_id}"
+
+    @property
+    def to_do(self) -> str:
+        return "" if self.commissioner_informed_at else "commissioner to be informed"

@@ -17,7 +17,15 @@ from contingency.core.errors import Kind, Refused
 from contingency.incidents.models import Incident
 from contingency.plans.models import Plan
 
-from .models import ClockUnit, ContractKpi, KpiRelaxation, RelaxationFile
+from .models import (
+    CapacityReview,
+    ClockUnit,
+    ContractKpi,
+    KpiRelaxation,
+    ProviderStatus,
+    RelaxationFile,
+    SubContractor,
+)
 
 Actor = AbstractBaseUser | AnonymousUser | None
 MAX_LINE = 200
@@ -294,4 +302,102 @@ def agree_relaxation(
         _attach(row, checked, data)
         row.save()
         _audit_relaxation(row, actor, via, audit.Verb.CHANGE, before, "agreed")
+    return row
+
+
+# ------------------------------------------------------------------------------------------ sub-contractors
+
+
+def _audit_provider(row: SubContractor, actor: Actor, via: str, verb: str, before: Any, after: Any, what: str) -> None:
+    audit.record(
+        organisation=row.organisation,
+        actor=actor,
+        verb=verb,
+        object_type="subcontractor",
+        object_key=f"{row.plan.key}/{row.pk}",
+        label=row.provider,
+        before=before,
+        after=after,
+        note=what,
+        via=via,
+    )
+
+
+def add_provider(*, plan: Plan, provider: str, capacity_per_week: int, actor: Actor, via: str) -> SubContractor:
+    """Register a sub-contracted provider and its weekly capacity."""
+    provider = _line(provider, "provider", "the provider's name")
+    if not 0 <= capacity_per_week <= 100000:
+        raise CommissioningRefused("The capacity is a whole number of appointments a week.", "capacity_per_week")
+    with transaction.atomic():
+        row = SubContractor.objects.create(
+            organisation=plan.organisation,
+            plan=plan,
+            provider=provider,
+            capacity_per_week=capacity_per_week,
+            changed_at=timezone.now(),
+        )
+        after = {"provider": provider, "capacityPerWeek": capacity_per_week, "status": row.status}
+        _audit_provider(row, actor, via, audit.Verb.CREATE, None, after, "added")
+    return row
+
+
+def withdraw_provider(*, provider: SubContractor, actor: Actor, via: str, at: datetime | None = None) -> CapacityReview:
+    """Mark the provider withdrawn and open a capacity review, the commissioner still to be informed."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        row = SubContractor.objects.select_for_update().select_related("organisation", "plan").get(pk=provider.pk)
+        if row.status == ProviderStatus.WITHDRAWN:
+            raise CommissioningRefused(f"{row.provider} has already withdrawn.")
+        row.status, row.changed_at = ProviderStatus.WITHDRAWN, now
+        row.save(update_fields=["status", "changed_at"])
+        left = sum(
+            SubContractor.objects.filter(plan=row.plan, status=ProviderStatus.ACTIVE).values_list(
+                "capacity_per_week", flat=True
+            )
+        )
+        review = CapacityReview.objects.create(
+            organisation=row.organisation,
+            plan=row.plan,
+            provider=row,
+            opened_at=now,
+            capacity_lost=row.capacity_per_week,
+            capacity_left=left,
+        )
+        _audit_provider(
+            row,
+            actor,
+            via,
+            audit.Verb.CHANGE,
+            {"status": ProviderStatus.ACTIVE},
+            {"status": row.status, "capacityLost": row.capacity_per_week, "capacityLeft": left},
+            "withdrawn; capacity review opened, commissioner to be informed",
+        )
+    return review
+
+
+def commissioner_informed(
+    *, review: CapacityReview, informed_by: str, actor: Actor, via: str, at: datetime | None = None
+) -> CapacityReview:
+    """Record that the commissioner was told of the capacity lost."""
+    now = at or timezone.now()
+    informed_by = _line(informed_by, "informed_by", "who told the commissioner")
+    with transaction.atomic():
+        row = (
+            CapacityReview.objects.select_for_update()
+            .select_related("provider__organisation", "provider__plan")
+            .get(pk=review.pk)
+        )
+        if row.commissioner_informed_at is not None:
+            raise CommissioningRefused(f"The commissioner was already informed by {row.informed_by}.")
+        row.commissioner_informed_at, row.informed_by = now, informed_by
+        row.save(update_fields=["commissioner_informed_at", "informed_by"])
+        _audit_provider(
+            row.provider,
+            actor,
+            via,
+            audit.Verb.CHANGE,
+            {"commissionerInformed": False},
+            {"commissionerInformed": True, "by": informed_by},
+            "capacity review: commissioner informed",
+        )
     return row

@@ -14,3 +14,10 @@ urlpatterns: list[URLPattern] = [
     path("incidents/<int:number>/kpis/<int:pk>/agree/", views.agree, name="incident-kpi-agree"),
     path("incidents/<int:number>/kpis/<int:pk>/file/", views.evidence_file, name="incident-kpi-file"),
 ]
+
+urlpatterns += [
+    path("plans/<slug:plan>/subcontractors/", views.subcontractors, name="plan-subcontractors"),
+    path("plans/<slug:plan>/subcontractors/add/", views.add_provider, name="plan-subcontractor-add"),
+    path("plans/<slug:plan>/subcontractors/<int:pk>/withdraw/", views.withdraw, name="plan-subcontractor-withdraw"),
+    path("plans/<slug:plan>/capacity-reviews/<int:pk>/informed/", views.informed, name="plan-capacity-informed"),
+]

@@ -17,7 +17,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contingency.commissioning import relaxing, services
-from contingency.commissioning.models import ClockUnit, ContractKpi, KpiRelaxation, RelaxationFile
+from contingency.commissioning.models import (
+    CapacityReview,
+    ClockUnit,
+    ContractKpi,
+    KpiRelaxation,
+    ProviderStatus,
+    RelaxationFile,
+    SubContractor,
+)
 from contingency.compliance.files import MAX_BYTES
 from contingency.core.permissions import Capability
 from contingency.incidents.models import Incident
@@ -332,3 +340,93 @@ def evidence_file(request: HttpRequest, ctx: OrgContext, number: int, pk: int) -
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# ------------------------------------------------------------------------------------------ sub-contractors
+
+
+class ProviderForm(forms.Form):
+    provider = forms.CharField(
+        label="Provider", max_length=services.MAX_LINE, error_messages={"required": "Enter the provider's name."}
+    )
+    capacity_per_week = forms.IntegerField(
+        label="Capacity a week",
+        min_value=0,
+        max_value=100000,
+        help_text="Appointments or referrals a week.",
+        error_messages={"required": "Enter the capacity a week.", "invalid": "Enter a whole number."},
+    )
+
+
+class InformedForm(forms.Form):
+    informed_by = forms.CharField(
+        label="Who told the commissioner", max_length=services.MAX_LINE, error_messages={"required": "Enter who."}
+    )
+
+
+def _providers_page(
+    request: HttpRequest, ctx: OrgContext, plan: Any, form: ProviderForm, status: int = 200
+) -> HttpResponse:
+    providers = list(SubContractor.objects.filter(plan=plan))
+    reviews = list(CapacityReview.objects.filter(plan=plan).select_related("provider"))
+    return render(
+        request,
+        "web/commissioning/subcontractors.html",
+        {
+            "ctx": ctx,
+            "nav": "plans",
+            "plan": plan,
+            "providers": providers,
+            "active_capacity": sum(p.capacity_per_week for p in providers if p.status == ProviderStatus.ACTIVE),
+            "reviews": [(r, InformedForm(prefix=f"review-{r.pk}")) for r in reviews],
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@org_page(Capability.VIEW)
+@require_GET
+def subcontractors(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
+    return _providers_page(request, ctx, ctx.plan(plan), ProviderForm())
+
+
+@org_page(Capability.EDIT)
+@require_POST
+def add_provider(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
+    found = ctx.plan(plan)
+    form = ProviderForm(request.POST)
+    if form.is_valid():
+        with refusals.onto(form):
+            row = services.add_provider(plan=found, actor=request.user, via="web", **form.cleaned_data)
+            messages.success(request, f"Provider added: {row.provider}.")
+            return redirect("plan-subcontractors", org=ctx.organisation.slug, plan=found.key)
+    return _providers_page(request, ctx, found, form, status=400)
+
+
+@org_page(Capability.EDIT)
+@require_POST
+def withdraw(request: HttpRequest, ctx: OrgContext, plan: str, pk: int) -> HttpResponse:
+    found = ctx.plan(plan)
+    row = get_object_or_404(SubContractor, pk=pk, plan=found)
+    with refusals.flashed(request):
+        services.withdraw_provider(provider=row, actor=request.user, via="web")
+        messages.success(request, f"{row.provider} withdrawn: capacity review opened, the commissioner to be informed.")
+    return redirect("plan-subcontractors", org=ctx.organisation.slug, plan=found.key)
+
+
+@org_page(Capability.EDIT)
+@require_POST
+def informed(request: HttpRequest, ctx: OrgContext, plan: str, pk: int) -> HttpResponse:
+    found = ctx.plan(plan)
+    review = get_object_or_404(CapacityReview, pk=pk, plan=found)
+    form = InformedForm(request.POST, prefix=f"review-{review.pk}")
+    if not form.is_valid():
+        messages.error(request, "Enter who told the commissioner.")
+    else:
+        with refusals.flashed(request):
+            services.commissioner_informed(
+                review=review, informed_by=form.cleaned_data["informed_by"], actor=request.user, via="web"
+            )
+            messages.success(request, "Recorded: the commissioner was informed.")
+    return redirect("plan-subcontractors", org=ctx.organisation.slug, plan=found.key)
