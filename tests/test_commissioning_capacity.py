@@ -67,3 +67,15 @@ def test_only_editors_of_the_organisation_change_the_register(member: MemberFact
     assert viewer.post(f"{BASE}{row.pk}/withdraw/").status_code == 403
     assert viewer.post(f"{BASE}add/", {"provider": "X", "capacity_per_week": "1"}).status_code == 403
     assert not CapacityReview.objects.exists() and SubContractor.objects.count() == 1
+
+
+def test_the_demo_puts_kpis_and_practices_on_the_eye_care_plan_once(member: MemberFactory) -> None:
+    from contingency.commissioning import demo
+    from contingency.commissioning.models import ContractKpi
+
+    assert demo.load() == 4 and demo.load() == 0
+    plan = eye_plan()
+    assert ContractKpi.objects.filter(plan=plan).count() == 4
+    assert SubContractor.objects.filter(plan=plan).count() == 3
+    page = member("viewer", organisation=OTHER_ORG).get(f"/o/{OTHER_ORG}/plans/{EYE}/kpis/").content.decode()
+    assert "within 5 working days of receipt of the referral" in page

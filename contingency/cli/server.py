@@ -50,6 +50,9 @@ def demo() -> None:
     from ..compliance import demo as compliance_demo
 
     compliance_demo.load()
+    from ..commissioning import demo as commissioning_demo
+
+    commissioning_demo.load()
     click.echo(f"Demo data loaded: {len(plans)} plan(s).")
     if outage is not None:
         click.echo(
