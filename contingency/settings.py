@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "contingency.monitor",
     "contingency.compliance",
     "contingency.commissioning",
+    "contingency.suppliers",
     "contingency.web",
     "contingency.api",
 ]

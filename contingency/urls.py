@@ -19,6 +19,7 @@ from contingency.web.packs import urls as packs
 from contingency.web.plan import urls as plan
 from contingency.web.probes import urls as probes
 from contingency.web.status import urls as status
+from contingency.web.suppliers import urls as suppliers
 
 # Editing first: its fixed `plans/upload/` must win over the plan page's `plans/<plan>/`.
 organisation_pages = [
@@ -34,6 +35,7 @@ organisation_pages = [
     *probes.urlpatterns,
     *compliance.urlpatterns,
     *commissioning.urlpatterns,
+    *suppliers.urlpatterns,
 ]
 
 admin.site.login_form = views.AdminSignInForm  # slowed down after wrong passwords like the sign-in page

@@ -193,6 +193,24 @@ def kpi_relaxation(visit: Visit) -> dict[str, Any]:
     return {"org": HOME_ORG, "number": found.number, "pk": row.pk}
 
 
+def supplier_ticket(visit: Visit) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from contingency.suppliers import services
+
+    found = _incident("invoked")
+    ticket = services.log_ticket(
+        incident=found,
+        supplier_key="meridian",
+        reference="MIS-1",
+        logged_at=timezone.now(),
+        rca_due_on=None,
+        actor=None,
+        via="test",
+    )
+    return {"org": HOME_ORG, "number": found.number, "pk": ticket.pk}
+
+
 def incident(state: str = "invoked", **extra: Any) -> Kwargs:
     return lambda visit: {"org": HOME_ORG, "number": _incident(state).number, **extra}
 
@@ -579,6 +597,13 @@ EXPECTED: dict[str, Page] = {
     "plan-subcontractor-add": Page(Capability.EDIT, plan(), ACTION),
     "plan-subcontractor-withdraw": Page(Capability.EDIT, subcontractor, ACTION),
     "plan-capacity-informed": Page(Capability.EDIT, capacity_review, ACTION),
+    # Suppliers
+    "suppliers": Page(Capability.VIEW, org()),
+    "supplier-assurance": Page(RECORD_EVIDENCE, org(supplier="meridian"), FORM),
+    "incident-suppliers": Page(Capability.VIEW, incident()),
+    "incident-supplier-log": Page(Capability.RESPOND, incident(), ACTION),
+    "incident-supplier-clock": Page(Capability.RESPOND, supplier_ticket, ACTION),
+    "incident-supplier-rca": Page(Capability.RESPOND, supplier_ticket, ACTION),
 }
 
 

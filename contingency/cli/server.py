@@ -53,6 +53,9 @@ def demo() -> None:
     from ..commissioning import demo as commissioning_demo
 
     commissioning_demo.load()
+    from ..suppliers import demo as suppliers_demo
+
+    suppliers_demo.load()
     click.echo(f"Demo data loaded: {len(plans)} plan(s).")
     if outage is not None:
         click.echo(
@@ -134,6 +137,7 @@ def _background() -> Callable[[], None]:
     from ..notify import delivery
     from ..packs import jobs as packs
     from ..status.publishing import worker as publisher
+    from ..suppliers import escalation as supplier_clocks
 
     running = [
         worker.start_thread(DEFAULT_POLL),
@@ -141,6 +145,7 @@ def _background() -> Callable[[], None]:
         publisher.start_thread(worker=f"{worker.worker_name()}:publish"),
         packs.start_thread(poll=DEFAULT_POLL, worker=f"{worker.worker_name()}:packs"),
         probes_sweep.start_thread(DEFAULT_POLL, worker=f"{worker.worker_name()}:probes"),
+        supplier_clocks.start_thread(DEFAULT_POLL, worker=f"{worker.worker_name()}:suppliers"),
     ]
 
     def stop() -> None:
@@ -209,6 +214,7 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
     from ..notify import delivery
     from ..packs import jobs as packs
     from ..status.publishing import worker as publisher
+    from ..suppliers import escalation as supplier_clocks
 
     _require_migrated()
     _require_channels()
@@ -222,6 +228,8 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
             failed.append(row)
 
         fired = worker.run_until_idle(worker=label, on_error=failing) if only in (None, "triggers") else 0
+        # Breached supplier clocks are timed actions too: escalated with the trigger points.
+        fired += supplier_clocks.run_due(worker=label) if only in (None, "triggers") else 0
         sent, moved = delivery.run_until_idle(worker=label) if only in (None, "delivery") else (0, 0)
         built = packs.run_until_idle(worker=label) if only in (None, "packs") else 0
         published, unpublished = publisher.run_once(worker=label) if only in (None, "publish") else (0, 0)
@@ -242,6 +250,7 @@ def worker_command(poll: float, once: bool, name: str | None, only: str | None, 
     if only in (None, "triggers"):
         kwargs = {"poll": poll, "worker": label}
         loops.append(threading.Thread(target=worker.loop, args=(stop,), kwargs=kwargs, name="triggers"))
+        loops.append(threading.Thread(target=supplier_clocks.loop, args=(stop,), kwargs=kwargs, name="suppliers"))
     if only in (None, "packs"):
         kwargs = {"poll": poll, "worker": label}
         loops.append(threading.Thread(target=packs.loop, args=(stop,), kwargs=kwargs, name="packs"))

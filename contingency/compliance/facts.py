@@ -19,9 +19,11 @@ from contingency.incidents.models import Incident, ReviewAction
 from contingency.packs.models import DEFAULT_CONTACT_LIST_MONTHS, PrintPolicy, PrintRecord
 from contingency.plans.models import ChangeRecord, CriticalFunction, Plan, PlanIssue, PlanReview, Risk
 from contingency.plans.workflow import organisation_zone
+from contingency.suppliers.models import Assurance
+from contingency.suppliers.services import facts_of, plan_suppliers
 
 from .models import ManualEvidence
-from .rules import ActionFacts, Facts, IncidentFacts, ManualFacts, PlanFacts
+from .rules import ActionFacts, Facts, IncidentFacts, ManualFacts, PlanFacts, SupplierFacts
 
 
 def _day(at: datetime | None, zone: ZoneInfo) -> date | None:
@@ -132,4 +134,8 @@ def gather(organisation: Organisation) -> Facts:
         )
     )
     policy = PrintPolicy.objects.filter(organisation=organisation).values_list("contact_list_months", flat=True).first()
-    return Facts(plan_facts, incidents, manual, policy or DEFAULT_CONTACT_LIST_MONTHS)
+    held = {row.supplier_key: row for row in Assurance.objects.filter(organisation=organisation)}
+    suppliers = tuple(
+        SupplierFacts(key, name, facts_of(held.get(key))) for key, (name, _) in plan_suppliers(organisation).items()
+    )
+    return Facts(plan_facts, incidents, manual, policy or DEFAULT_CONTACT_LIST_MONTHS, suppliers)

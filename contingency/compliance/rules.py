@@ -19,6 +19,8 @@ from datetime import date
 from enum import StrEnum
 
 from contingency.plans.workflow import add_months
+from contingency.suppliers.findings import AssuranceFacts
+from contingency.suppliers.findings import findings as supplier_findings
 
 
 class Status(StrEnum):
@@ -50,6 +52,10 @@ KINDS: dict[str, tuple[str, int | None]] = {
     "live-exercise": ("a real incident with a completed review within the window (a live exercise)", 36),
     "reviews-completed": ("every incident closed within the window has a completed review", 12),
     "lessons-closed": ("every action from incident reviews due by the date is done", None),
+    "supplier-assurance": (
+        "every supplier named in a plan has its continuity assurance on file, in review and tested within the window",
+        12,
+    ),
     "manual": ("manual evidence, attested and in date", 12),
 }
 PLAN_KINDS = frozenset(
@@ -108,11 +114,21 @@ class ManualFacts:
 
 
 @dataclass(frozen=True)
+class SupplierFacts:
+    """A supplier named in the plans and its assurance record as it is now (None: none on file)."""
+
+    key: str
+    name: str
+    assurance: AssuranceFacts | None = None
+
+
+@dataclass(frozen=True)
 class Facts:
     plans: tuple[PlanFacts, ...] = ()
     incidents: tuple[IncidentFacts, ...] = ()
     manual: tuple[ManualFacts, ...] = ()
     print_months: int = 3  # the organisation's print policy, for contacts-printed without a window
+    suppliers: tuple[SupplierFacts, ...] = ()
 
 
 # ------------------------------------------------------------------------------------------ results
@@ -366,10 +382,33 @@ def _incident_rule(rule: Rule, incidents: Sequence[IncidentFacts], on: date) -> 
     return RuleResult(rule, described, status, f"{len(evidence)} of {len(due)} action(s) done", evidence, gaps)
 
 
+def _supplier_rule(rule: Rule, suppliers: Sequence[SupplierFacts], on: date) -> RuleResult:
+    """Each supplier's assurance judged on `on` (its test within the window, its review date not passed)."""
+    months = rule.months if rule.months is not None else KINDS[rule.kind][1]
+    assert months is not None
+    described = _describe(rule.kind, months)
+    if not suppliers:
+        return RuleResult(rule, described, Status.MET, "no supplier is named in a plan")
+    evidence: list[Evidence] = []
+    gaps: list[str] = []
+    for supplier in suppliers:
+        found = supplier_findings(supplier.assurance, on, months=months)
+        if found:
+            gaps.append(f"{supplier.name}: {', '.join(found)}")
+        else:
+            tested = supplier.assurance.last_tested_on if supplier.assurance else None
+            evidence.append(Evidence(f"{supplier.name}: continuity tested", tested, ("supplier", supplier.key)))
+    status = Status.MET if not gaps else (Status.PARTLY if evidence else Status.NOT_MET)
+    summary = f"{len(evidence)} of {len(suppliers)} supplier(s) assured"
+    return RuleResult(rule, described, status, summary, tuple(evidence), tuple(gaps))
+
+
 def evaluate_rule(rule: Rule, facts: Facts, on: date) -> RuleResult | None:
     """One computed rule's result on `on`; None for a manual rule (see evaluate)."""
     if rule.kind == "manual":
         return None
+    if rule.kind == "supplier-assurance":
+        return _supplier_rule(rule, facts.suppliers, on)
     if rule.kind in PLAN_KINDS:
         return _plan_rule(rule, facts.plans, on, facts.print_months)
     return _incident_rule(rule, facts.incidents, on)

@@ -42,6 +42,8 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("compliance", "compliance", {"org": ORG}),
     ("compliance framework", "compliance-framework", {"org": ORG, "framework": "iso-22301-2019"}),
     ("record compliance evidence", "compliance-record", {"org": ORG, "framework": "nhs-eprr-bc"}),
+    ("suppliers", "suppliers", {"org": ORG}),
+    ("supplier assurance form", "supplier-assurance", {"org": ORG, "supplier": "meridian"}),
 ]
 
 # The incident pages, for incidents made in the test: (label, URL name, which incident, query string).
@@ -59,6 +61,7 @@ INCIDENT_PAGES: list[tuple[str, str, str | None, str]] = [
     ("review, not open yet", "incident-review", "invoked", ""),
     ("review", "incident-review", "restored", ""),
     ("downtime records", "incident-downtime", "invoked", ""),
+    ("supplier tickets", "incident-suppliers", "invoked", ""),
     ("record on a phone: which kind", "downtime-record", "invoked", ""),
     ("upload downtime records", "downtime-upload", "invoked", ""),
     ("downtime records report", "downtime-report", "restored", ""),

@@ -15,14 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from pydicom import dcmread
-from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
-
 from .studies import ExpectedStudy
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 MAX_BYTES = 64 * 1024 * 1024  # a DICOMDIR of 100,000 images is about 40 MB
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
@@ -75,6 +74,10 @@ def _load(path: Path, max_bytes: int) -> Dataset:
         raise DicomdirError(
             path, f"is {size / 1048576:.0f} MB; a DICOMDIR larger than {max_bytes // 1048576} MB is not read"
         )
+    # Imported here: pydicom costs a start-up that only the processes reading a CD should pay.
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+
     try:
         ds = dcmread(path, force=False)
     except InvalidDicomError:

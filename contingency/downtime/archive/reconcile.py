@@ -24,15 +24,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import VARIABLES, ArchiveConfig
-from .dimse import DimseArchive, FindAnswer
 from .errors import ArchiveError, Failure
 from .matching import Bucket, Match, Matching, match
-from .qido import QidoArchive
 from .studies import ArchiveStudy, ExpectedStudy
 from .windows import Window, WindowPlanner, local_spans
+
+if TYPE_CHECKING:
+    from .dimse import DimseArchive, FindAnswer
+    from .qido import QidoArchive
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,10 @@ class Archive(Protocol):
 
 def connect(config: ArchiveConfig, *, deadline: float | None = None) -> DimseArchive | QidoArchive:
     """An open connection to the configured archive, by the configured query protocol."""
+    # pynetdicom and the DICOMweb client load here: only the processes that query an archive pay for them.
+    from .dimse import DimseArchive
+    from .qido import QidoArchive
+
     if config.via == "qido":
         return QidoArchive(config, deadline=deadline).open()
     return DimseArchive(config, deadline=deadline).open()
@@ -69,6 +75,9 @@ class EchoResult:
 
 def echo(config: ArchiveConfig) -> EchoResult:
     """C-ECHO (or, for DICOMweb only, one small QIDO-RS search); ArchiveError if the archive does not answer."""
+    from .dimse import DimseArchive
+    from .qido import QidoArchive
+
     if config.host:
         with DimseArchive(config, find=False) as archive:
             return EchoResult(archive.echo(), archive.find_accepted, config.describe())

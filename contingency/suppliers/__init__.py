@@ -1,0 +1,1 @@
+"""Suppliers: each supplier's continuity assurance, and the vendor tickets and their clocks in an incident."""

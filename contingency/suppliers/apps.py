@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class SuppliersConfig(AppConfig):
+    name = "contingency.suppliers"
+    label = "suppliers"
+    verbose_name = "Suppliers"
+    default_auto_field = "django.db.models.BigAutoField"

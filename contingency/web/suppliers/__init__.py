@@ -1,0 +1,1 @@
+"""The suppliers pages: the assurance register and an incident's vendor tickets."""
