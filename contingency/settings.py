@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "contingency.status",
     "contingency.monitor",
     "contingency.compliance",
+    "contingency.commissioning",
     "contingency.suppliers",
     "contingency.exercises",
     "contingency.web",

@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from contingency.web import offline, views
+from contingency.web.commissioning import urls as commissioning
 from contingency.web.compliance import urls as compliance
 from contingency.web.control import urls as control
 from contingency.web.downtime import urls as downtime
@@ -34,6 +35,7 @@ organisation_pages = [
     *packs.urlpatterns,
     *probes.urlpatterns,
     *compliance.urlpatterns,
+    *commissioning.urlpatterns,
     *suppliers.urlpatterns,
     *exercises.urlpatterns,
 ]

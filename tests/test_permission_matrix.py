@@ -130,6 +130,69 @@ def probe_site(visit: Visit) -> dict[str, Any]:
     return {"org": HOME_ORG, "pk": site.pk}
 
 
+def contract_kpi(visit: Visit) -> dict[str, Any]:
+    from contingency.commissioning import services
+
+    kpi = services.add_kpi(
+        plan=visit.plan,
+        what="Reports",
+        target="95%",
+        clock_value=2,
+        clock_unit="days",
+        commissioner="ICB",
+        actor=None,
+        via="test",
+    )
+    return {"org": HOME_ORG, "plan": PACS, "pk": kpi.pk}
+
+
+def subcontractor(visit: Visit) -> dict[str, Any]:
+    from contingency.commissioning import services
+
+    row = services.add_provider(plan=visit.plan, provider="Practice", capacity_per_week=10, actor=None, via="test")
+    return {"org": HOME_ORG, "plan": PACS, "pk": row.pk}
+
+
+def capacity_review(visit: Visit) -> dict[str, Any]:
+    from contingency.commissioning import services
+
+    row = services.add_provider(plan=visit.plan, provider="Practice", capacity_per_week=10, actor=None, via="test")
+    review = services.withdraw_provider(provider=row, actor=None, via="test")
+    return {"org": HOME_ORG, "plan": PACS, "pk": review.pk}
+
+
+def kpi_relaxation(visit: Visit) -> dict[str, Any]:
+    from datetime import timedelta
+
+    from contingency.commissioning import services
+
+    found = _incident("restored")
+    kpi = services.add_kpi(
+        plan=visit.plan,
+        what="Reports",
+        target="95%",
+        clock_value=2,
+        clock_unit="days",
+        commissioner="ICB",
+        actor=None,
+        via="test",
+    )
+    assert found.invoked_at is not None
+    row = services.ask_relaxation(
+        incident=found,
+        kpi=kpi,
+        asked_of="Contract manager",
+        asked_at=found.invoked_at,
+        relaxed_from=found.invoked_at,
+        relaxed_to=found.invoked_at + timedelta(days=3),
+        file_name="request.txt",
+        data=b"Please relax.",
+        actor=None,
+        via="test",
+    )
+    return {"org": HOME_ORG, "number": found.number, "pk": row.pk}
+
+
 def supplier_ticket(visit: Visit) -> dict[str, Any]:
     from django.utils import timezone
 
@@ -531,6 +594,18 @@ EXPECTED: dict[str, Page] = {
     "compliance-evidence-file": Page(Capability.VIEW, compliance_evidence),
     "compliance-pack": Page(Capability.VIEW, org()),
     "compliance-export": Page(Capability.VIEW, org(framework="nhs-eprr-bc")),
+    "plan-kpis": Page(Capability.VIEW, plan()),
+    "plan-kpi-add": Page(Capability.EDIT, plan(), ACTION),
+    "plan-kpi": Page(Capability.EDIT, contract_kpi, FORM),
+    "plan-kpi-remove": Page(Capability.EDIT, contract_kpi, ACTION),
+    "incident-kpis": Page(Capability.VIEW, incident("restored")),
+    "incident-kpi-ask": Page(Capability.RESPOND, incident("restored"), ACTION),
+    "incident-kpi-agree": Page(Capability.RESPOND, kpi_relaxation, ACTION),
+    "incident-kpi-file": Page(Capability.VIEW, kpi_relaxation),
+    "plan-subcontractors": Page(Capability.VIEW, plan()),
+    "plan-subcontractor-add": Page(Capability.EDIT, plan(), ACTION),
+    "plan-subcontractor-withdraw": Page(Capability.EDIT, subcontractor, ACTION),
+    "plan-capacity-informed": Page(Capability.EDIT, capacity_review, ACTION),
     # Suppliers
     "suppliers": Page(Capability.VIEW, org()),
     "supplier-assurance": Page(RECORD_EVIDENCE, org(supplier="meridian"), FORM),

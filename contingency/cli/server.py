@@ -50,6 +50,9 @@ def demo() -> None:
     from ..compliance import demo as compliance_demo
 
     compliance_demo.load()
+    from ..commissioning import demo as commissioning_demo
+
+    commissioning_demo.load()
     from ..suppliers import demo as suppliers_demo
 
     suppliers_demo.load()

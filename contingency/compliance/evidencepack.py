@@ -72,4 +72,9 @@ def build(
             archive.writestr(f"{name}/report.pdf", pdf(html))
         for pk, path in sorted(paths.items()):
             archive.writestr(f"{name}/{path}", bytes(rows[pk].file.data))
+        # The KPI relaxations agreed with commissioners (contingency.commissioning), as a CSV and their files.
+        from contingency.commissioning.evidence import pack_entries
+
+        for path, data in pack_entries(organisation, on):
+            archive.writestr(f"{name}/{path}", data)
     return f"{name}.zip", out.getvalue()

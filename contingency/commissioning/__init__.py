@@ -1,0 +1,1 @@
+"""Commissioners: contract KPIs per plan, their relaxation during an incident, sub-contractor capacity."""
