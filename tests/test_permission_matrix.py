@@ -617,6 +617,8 @@ EXPECTED: dict[str, Page] = {
     "exercise-start": Page(Capability.RESPOND, org(), FORM),
     "exercise": Page(Capability.VIEW, exercise),
     "exercise-finish": Page(Capability.RESPOND, exercise, ACTION),
+    "exercise-inject-add": Page(Capability.RESPOND, exercise, ACTION),
+    "exercise-inject-release": Page(Capability.RESPOND, exercise, ACTION),
 }
 
 

@@ -6,6 +6,7 @@ joined one-to-one to its Exercise row: `Incident.objects.filter(exercise__isnull
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from contingency.core.models import LineField, Organisation, ProseField
@@ -64,3 +65,33 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Inject(models.Model):
+    """A scenario update of a table-top exercise, released to the players in order by its facilitator.
+
+    `minutes` places it on the facilitator's timeline (minutes after the scenario starts); releasing it notes its
+    text on the exercise's incident timeline and keeps the scenario time it stands for in `scenario_at`."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="injects")
+    position = models.PositiveIntegerField(help_text="Numbered from 1 within the exercise: the order of release.")
+    title = LineField()
+    text = ProseField(help_text="The scenario update, as read out to the players.")
+    minutes = models.PositiveIntegerField(default=0, help_text="Minutes after the scenario starts.")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    scenario_at = models.DateTimeField(
+        null=True, blank=True, help_text="When released: the scenario's start plus its minutes."
+    )
+
+    class Meta:
+        ordering = ("exercise_id", "position")
+        constraints = [models.UniqueConstraint(fields=("exercise", "position"), name="exercises_unique_inject")]
+
+    def __str__(self) -> str:
+        return f"Inject {self.position}: {self.title}"

@@ -7,7 +7,7 @@ written: every message the invocation sends already knows it is an exercise.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Max
@@ -17,17 +17,21 @@ from contingency.core import audit
 from contingency.core.errors import Refused
 from contingency.core.models import Organisation
 from contingency.incidents import services as incidents
-from contingency.incidents.models import Incident, State
+from contingency.incidents.firing import note
+from contingency.incidents.models import EventKind, Incident, State
 from contingency.notify.models import Callout, Notification, NotificationState
 from contingency.plans.models import Plan
 from contingency.plans.workflow import organisation_zone
 
 from . import figures as figuring
 from . import programme
-from .models import Exercise, Finding, Kind
+from .models import Exercise, Finding, Inject, Kind
 
 Actor = incidents.Actor
 MAX_OUTCOME = 10_000
+MAX_INJECT_TITLE = 200
+MAX_INJECT_TEXT = 4_000
+MAX_INJECT_MINUTES = 7 * 24 * 60  # a week of scenario time
 
 
 class ExerciseError(Refused):
@@ -49,6 +53,12 @@ def _state(exercise: Exercise) -> dict[str, object]:
         "finishedAt": exercise.finished_at.isoformat() if exercise.finished_at else None,
         "outcome": exercise.outcome,
         "findings": [f.text for f in exercise.findings.all()] if exercise.pk else [],
+        "injects": [
+            {"position": i.position, "title": i.title, "minutes": i.minutes, "released": i.released_at is not None}
+            for i in exercise.injects.all()
+        ]
+        if exercise.pk
+        else [],
     }
 
 
@@ -205,3 +215,83 @@ def of(exercise: Exercise) -> figuring.Figures:
         .values_list("recipient_name", "channel", "address", "state", "last_error")
     ]
     return figuring.figures(callouts, messages)
+
+
+def _locked(exercise: Exercise) -> Exercise:
+    """The exercise row, locked for this transaction: two facilitators never release or number the same inject."""
+    return (
+        Exercise.objects.select_for_update(of=("self",)).select_related("organisation", "incident").get(pk=exercise.pk)
+    )
+
+
+def add_inject(
+    *,
+    exercise: Exercise,
+    title: str,
+    text: str,
+    minutes: int,
+    actor: Actor,
+    via: str = "web",
+) -> Inject:
+    """Add a scenario update after the exercise's last inject, to be released in turn while the exercise runs."""
+    title, text = title.strip(), text.strip()
+    if not title:
+        raise ExerciseError("give the inject a title", "title")
+    if len(title) > MAX_INJECT_TITLE:
+        raise ExerciseError(f"keep the title under {MAX_INJECT_TITLE} characters", "title")
+    if not text:
+        raise ExerciseError("say what happens in the scenario", "text")
+    if len(text) > MAX_INJECT_TEXT:
+        raise ExerciseError(f"keep the inject under {MAX_INJECT_TEXT:,} characters", "text")
+    if not 0 <= minutes <= MAX_INJECT_MINUTES:
+        raise ExerciseError(f"the minutes after the start are from 0 to {MAX_INJECT_MINUTES:,}", "minutes")
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        if exercise.finished_at is not None:
+            raise ExerciseError(f"exercise {exercise.number} has finished: it takes no more injects")
+        before = _state(exercise)
+        position = (exercise.injects.aggregate(n=Max("position"))["n"] or 0) + 1
+        inject = Inject.objects.create(
+            exercise=exercise,
+            position=position,
+            title=title,
+            text=text,
+            minutes=minutes,
+            added_by=actor if actor is not None and actor.is_authenticated else None,  # type: ignore[misc]
+        )
+        _audit(exercise, actor=actor, via=via, verb=audit.Verb.CHANGE, what=f"inject {position} added", before=before)
+    return inject
+
+
+def release_next_inject(*, exercise: Exercise, actor: Actor, via: str = "web", at: datetime | None = None) -> Inject:
+    """Release the next unreleased inject in order: its text goes on the incident's timeline, marked EXERCISE."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        if exercise.finished_at is not None:
+            raise ExerciseError(f"exercise {exercise.number} has finished: no more injects are released")
+        inject = exercise.injects.filter(released_at__isnull=True).order_by("position").first()
+        if inject is None:
+            raise ExerciseError(f"exercise {exercise.number} has no injects left to release")
+        before = _state(exercise)
+        inject.released_at = now
+        inject.released_by = actor if actor is not None and actor.is_authenticated else None  # type: ignore[assignment]
+        inject.scenario_at = (exercise.as_if or exercise.started_at) + timedelta(minutes=inject.minutes)
+        inject.save(update_fields=["released_at", "released_by", "scenario_at"])
+        if exercise.incident is not None:
+            note(
+                exercise.incident,
+                EventKind.UPDATE,
+                f"EXERCISE inject {inject.position}: {inject.title}. {inject.text}",
+                at=now,
+                actor=audit.actor_name(actor, via),
+            )
+        _audit(
+            exercise,
+            actor=actor,
+            via=via,
+            verb=audit.Verb.CHANGE,
+            what=f"inject {inject.position} released",
+            before=before,
+        )
+    return inject

@@ -9,4 +9,6 @@ urlpatterns: list[URLPattern] = [
     path("exercises/start/", views.start, name="exercise-start"),
     path("exercises/<int:number>/", views.exercise_page, name="exercise"),
     path("exercises/<int:number>/finish/", views.finish, name="exercise-finish"),
+    path("exercises/<int:number>/injects/", views.add_inject, name="exercise-inject-add"),
+    path("exercises/<int:number>/injects/release/", views.release_inject, name="exercise-inject-release"),
 ]

@@ -67,6 +67,26 @@ class FinishForm(forms.Form):
     )
 
 
+class InjectForm(forms.Form):
+    title = forms.CharField(
+        label="Title", max_length=services.MAX_INJECT_TITLE, error_messages={"required": "Give the inject a title."}
+    )
+    text = forms.CharField(
+        label="What happens in the scenario",
+        max_length=services.MAX_INJECT_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: the PACS database fails over and the standby does not come up.",
+        error_messages={"required": "Say what happens in the scenario."},
+    )
+    minutes = forms.IntegerField(
+        label="Minutes after the scenario starts",
+        min_value=0,
+        max_value=services.MAX_INJECT_MINUTES,
+        initial=0,
+        error_messages={"required": "Give the minutes after the scenario starts."},
+    )
+
+
 def _exercise(ctx: OrgContext, number: int) -> Exercise:
     found = (
         Exercise.objects.filter(organisation=ctx.organisation, number=number)
@@ -126,8 +146,15 @@ def start(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
 
 
 def _page(
-    request: HttpRequest, ctx: OrgContext, exercise: Exercise, form: FinishForm | None, status: int
+    request: HttpRequest,
+    ctx: OrgContext,
+    exercise: Exercise,
+    form: FinishForm | None,
+    status: int,
+    inject_form: InjectForm | None = None,
 ) -> HttpResponse:
+    running = ctx.can_respond and exercise.is_running
+    injects = list(exercise.injects.all())
     return render(
         request,
         "web/exercises/exercise.html",
@@ -140,6 +167,10 @@ def _page(
             "owner": services.owner_of(exercise.plan),
             "zone": organisation_zone(ctx.organisation),
             "form": form,
+            "injects": injects,
+            "next_inject": next((i for i in injects if i.released_at is None), None),
+            "inject_form": (inject_form or InjectForm()) if running else None,
+            "can_release": running,
         },
         status=status,
     )
@@ -164,3 +195,34 @@ def finish(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
             messages.success(request, f"Exercise {exercise.number} finished.")
             return redirect(reverse("exercise", kwargs={"org": ctx.organisation.slug, "number": exercise.number}))
     return _page(request, ctx, exercise, form, 400)
+
+
+@org_page(Capability.RESPOND)
+@require_POST
+def add_inject(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    exercise = _exercise(ctx, number)
+    form = InjectForm(request.POST)
+    if form.is_valid():
+        with refusals.onto(form):
+            inject = services.add_inject(
+                exercise=exercise,
+                title=form.cleaned_data["title"],
+                text=form.cleaned_data["text"],
+                minutes=form.cleaned_data["minutes"],
+                actor=request.user,
+                via="web",
+            )
+            messages.success(request, f"Inject {inject.position} added.")
+            return redirect(reverse("exercise", kwargs={"org": ctx.organisation.slug, "number": exercise.number}))
+    finish_form = FinishForm() if exercise.is_running else None
+    return _page(request, ctx, exercise, finish_form, 400, inject_form=form)
+
+
+@org_page(Capability.RESPOND)
+@require_POST
+def release_inject(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    exercise = _exercise(ctx, number)
+    with refusals.flashed(request):
+        inject = services.release_next_inject(exercise=exercise, actor=request.user, via="web")
+        messages.success(request, f"Inject {inject.position} released: it is on the incident's timeline.")
+    return redirect(reverse("exercise", kwargs={"org": ctx.organisation.slug, "number": exercise.number}))
