@@ -11,6 +11,7 @@ from django.test import Client
 from contingency.exercises.models import Exercise, Finding
 from contingency.exercises.programme import programme
 from contingency.notify.models import Notification
+from contingency.plans.models import Plan
 
 from .web import HOME_ORG, OTHER_ORG, PACS
 
@@ -104,3 +105,18 @@ def test_the_demo_exercise_has_figures_and_loads_once(demo_plans: list[object], 
     found = services.of(exercise)
     assert found.people > 0 and 0 < found.acknowledged < found.people
     assert found.shares[0].acknowledged <= found.shares[1].acknowledged
+
+
+def test_the_dashboard_lists_exercises_due_until_one_is_done(member: Callable[..., Client], email: None) -> None:
+    client = member("responder")
+    dashboard = f"/o/{HOME_ORG}/"
+    title = Plan.objects.get(organisation__slug=HOME_ORG, key=PACS).title
+    due = f"<strong>{title}</strong>: communications test never done"
+    assert due in client.get(dashboard).content.decode()
+    started = client.post(f"{BASE}start/", START)
+    assert started.status_code == 302
+    # Started is not done: the programme counts finished exercises.
+    assert due in client.get(dashboard).content.decode()
+    assert client.post(f"{started['Location']}finish/", {"outcome": "Everyone answered."}).status_code == 302
+    page = client.get(dashboard).content.decode()
+    assert due not in page and f"<strong>{title}</strong>: table-top exercise never done" in page

@@ -177,10 +177,17 @@ def finish(*, exercise: Exercise, outcome: str, actor: Actor, via: str = "web", 
     return exercise
 
 
-def programme_of(organisation: Organisation, today: date) -> list[programme.Row]:
-    """Each plan's exercise programme: finished exercises by kind, and real activations as the live one."""
+def programme_of(
+    organisation: Organisation, today: date, plans: list[tuple[str, str]] | None = None
+) -> list[programme.Row]:
+    """Each plan's exercise programme: finished exercises by kind, and real activations as the live one.
+
+    `plans` as (key, title), when the caller has them already (the dashboard), saves a query."""
     zone = organisation_zone(organisation)
-    plans = list(Plan.objects.filter(organisation=organisation).order_by("title", "key").values_list("key", "title"))
+    if plans is None:
+        plans = list(
+            Plan.objects.filter(organisation=organisation).order_by("title", "key").values_list("key", "title")
+        )
     done = [
         (key, kind, timezone.localdate(at, timezone=zone))
         for key, kind, at in Exercise.objects.filter(organisation=organisation, finished_at__isnull=False).values_list(

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from contingency.core.models import Organisation
 from contingency.core.permissions import Capability
+from contingency.exercises import services as exercise_services
 from contingency.incidents import assess
 from contingency.incidents.models import Incident, State
 from contingency.lib.calendar import CalendarError, WorkingCalendar, from_organisation
@@ -94,6 +95,10 @@ def dashboard(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
         ("summary", org.pk, org.slug, revisions, today, printed), lambda: _summary(ctx, plans, today)
     )
     now = timezone.now()
+    # Read each time, not cached with the plans: finishing an exercise changes no plan revision.
+    exercises_due = [
+        row for row in exercise_services.programme_of(org, today, [(p.key, p.title) for p in plans]) if row.overdue
+    ]
     return render(
         request,
         "web/overview/dashboard.html",
@@ -102,6 +107,7 @@ def dashboard(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
             "nav": "dashboard",
             "rows": rows,
             "summary": summary,
+            "exercises_due": exercises_due,
             "in_hours": calendar.is_in_hours(now) if calendar else None,
         },
     )
