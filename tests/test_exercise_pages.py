@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from contingency.exercises.models import Exercise, Finding
+from contingency.exercises.models import Cadence, Exercise, Finding
 from contingency.exercises.programme import programme
 from contingency.notify.models import Notification
 from contingency.plans.models import Plan
@@ -120,3 +120,40 @@ def test_the_dashboard_lists_exercises_due_until_one_is_done(member: Callable[..
     assert client.post(f"{started['Location']}finish/", {"outcome": "Everyone answered."}).status_code == 302
     page = client.get(dashboard).content.decode()
     assert due not in page and f"<strong>{title}</strong>: table-top exercise never done" in page
+
+
+def test_the_cadence_is_the_plans_own_else_every_plans_else_the_default() -> None:
+    plans = [("pacs", "PACS"), ("eye", "Eye care")]
+    own = {("", "table-top"): 24, ("eye", "table-top"): None, ("pacs", "communications"): 3}
+    rows = {(r.plan_key, r.kind): r.months for r in programme(plans, [], date(2027, 1, 1), own=own)}
+    assert rows[("pacs", "communications")] == 3 and rows[("eye", "communications")] == 6
+    assert rows[("pacs", "table-top")] == 24 and ("eye", "table-top") not in rows
+    assert rows[("pacs", "live")] == rows[("eye", "live")] == 36
+
+
+def test_an_editor_changes_the_programme_and_a_responder_cannot(member: Callable[..., Client]) -> None:
+    from contingency.core.models import AuditEntry
+
+    cadence = f"{BASE}cadence/"
+    assert member("responder").post(cadence, {"plan": "", "kind": "live", "setting": "not-required"}).status_code == 403
+    editor = member("editor")
+    assert "Change how often exercises are due" in editor.get(BASE).content.decode()
+    missing = editor.post(cadence, {"plan": PACS, "kind": "table-top", "setting": "months"})
+    assert missing.status_code == 400 and "Give the months between exercises." in missing.content.decode()
+    assert (
+        editor.post(cadence, {"plan": PACS, "kind": "table-top", "setting": "months", "months": "99999"}).status_code
+        == 400
+    )
+    assert editor.post(cadence, {"plan": "nope", "kind": "live", "setting": "default"}).status_code == 400
+    assert not Cadence.objects.exists()
+
+    assert (
+        editor.post(cadence, {"plan": PACS, "kind": "table-top", "setting": "months", "months": "6"}).status_code == 302
+    )
+    assert editor.post(cadence, {"plan": "", "kind": "live", "setting": "not-required"}).status_code == 302
+    page = editor.get(BASE).content.decode()
+    assert "live exercise" not in page.split('id="list-title"')[0].split("<tbody>")[1].split("</tbody>")[0]
+    assert AuditEntry.objects.filter(object_type="exercise-cadence").count() == 2
+    assert editor.post(cadence, {"plan": "", "kind": "live", "setting": "default"}).status_code == 302
+    assert not Cadence.objects.filter(kind="live").exists()
+    assert Cadence.objects.get(plan_key=PACS).months == 6

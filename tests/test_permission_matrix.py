@@ -615,6 +615,7 @@ EXPECTED: dict[str, Page] = {
     "incident-supplier-rca": Page(Capability.RESPOND, supplier_ticket, ACTION),
     "exercises": Page(Capability.VIEW, org()),
     "exercise-start": Page(Capability.RESPOND, org(), FORM),
+    "exercise-cadence": Page(Capability.EDIT, org(), ACTION),
     "exercise": Page(Capability.VIEW, exercise),
     "exercise-finish": Page(Capability.RESPOND, exercise, ACTION),
     "exercise-inject-add": Page(Capability.RESPOND, exercise, ACTION),

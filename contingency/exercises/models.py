@@ -24,6 +24,26 @@ class Kind(models.TextChoices):
 CADENCE_MONTHS: dict[str, int] = {Kind.COMMUNICATIONS: 6, Kind.TABLE_TOP: 12, Kind.LIVE: 36}
 
 
+class Cadence(models.Model):
+    """The organisation's own period for a kind of exercise, for every plan (plan_key "") or for one plan.
+
+    Looked up plan first, then every plan, then CADENCE_MONTHS. `months` None: the kind is not required there."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="exercise_cadences")
+    plan_key = models.CharField(max_length=KEY_LENGTH, blank=True, default="")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    months = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("organisation", "plan_key", "kind"), name="exercises_unique_cadence")
+        ]
+
+    def __str__(self) -> str:
+        every = f"every {self.months} months" if self.months else "not required"
+        return f"{self.get_kind_display()} of {self.plan_key or 'every plan'}: {every}"
+
+
 class Exercise(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="exercises")
     number = models.PositiveIntegerField(help_text="Numbered from 1 within the organisation.")

@@ -32,9 +32,12 @@ def programme(
     done: Iterable[tuple[str, str, date]],
     today: date,
     cadence: Mapping[str, int] = CADENCE_MONTHS,
+    own: Mapping[tuple[str, str], int | None] | None = None,
 ) -> list[Row]:
     """`plans` as (key, title); `done` as (plan key, kind, day): each plan's rows in the order communications,
-    table-top, live."""
+    table-top, live. `own` is the organisation's cadence by (plan key, kind), plan key "" for every plan; a
+    None there means the kind is not required, and the plan has no row for it."""
+    own = own or {}
     last: dict[tuple[str, str], date] = {}
     for key, kind, day in done:
         if (key, kind) not in last or last[(key, kind)] < day:
@@ -42,7 +45,12 @@ def programme(
     rows = []
     for key, title in plans:
         for kind in Kind:
-            months = cadence[kind]
+            # The plan's own setting, else the organisation's for every plan, else the default.
+            mine = (key, kind.value)
+            chosen = own[mine] if mine in own else own.get(("", kind.value), cadence[kind])
+            if chosen is None:
+                continue
+            months = chosen
             seen = last.get((key, kind.value))
             due = add_months(seen, months) if seen else None
             rows.append(Row(key, title, kind.value, kind.label, months, seen, due, due is None or due < today))

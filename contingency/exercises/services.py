@@ -25,7 +25,7 @@ from contingency.plans.workflow import organisation_zone
 
 from . import figures as figuring
 from . import programme
-from .models import Exercise, Finding, Inject, Kind
+from .models import Cadence, Exercise, Finding, Inject, Kind
 
 Actor = incidents.Actor
 MAX_OUTCOME = 10_000
@@ -200,7 +200,50 @@ def programme_of(
             organisation=organisation, invoked_at__isnull=False, exercise__isnull=True
         ).values_list("plan_key", "invoked_at")
     ]
-    return programme.programme(plans, done, today)
+    own = {
+        (key, kind): months
+        for key, kind, months in Cadence.objects.filter(organisation=organisation).values_list(
+            "plan_key", "kind", "months"
+        )
+    }
+    return programme.programme(plans, done, today, own=own)
+
+
+MAX_CADENCE_MONTHS = 120
+
+
+def set_cadence(
+    *, organisation: Organisation, actor: Actor, via: str, plan_key: str, kind: str, months: int | None, default: bool
+) -> None:
+    """Set how often a kind of exercise is due, for one plan or (plan_key "") every plan: every `months`, not
+    required (`months` None), or back to the default (`default`)."""
+    if kind not in Kind.values:
+        raise ExerciseError(f"'{kind}' is not a kind of exercise", field="kind")
+    if plan_key and not Plan.objects.filter(organisation=organisation, key=plan_key).exists():
+        raise ExerciseError(f"There is no plan '{plan_key}' in {organisation.name}.", field="plan")
+    if not default and months is not None and not 1 <= months <= MAX_CADENCE_MONTHS:
+        raise ExerciseError(f"Give between 1 and {MAX_CADENCE_MONTHS} months.", field="months")
+    with transaction.atomic():
+        found = Cadence.objects.select_for_update().filter(organisation=organisation, plan_key=plan_key, kind=kind)
+        before = [str(c) for c in found]
+        found.delete()
+        after = []
+        if not default:
+            after.append(
+                str(Cadence.objects.create(organisation=organisation, plan_key=plan_key, kind=kind, months=months))
+            )
+        audit.record(
+            organisation=organisation,
+            actor=actor,
+            verb=audit.Verb.CHANGE,
+            object_type="exercise-cadence",
+            object_key=f"exercise-cadence/{plan_key or '*'}/{kind}",
+            label=f"{Kind(kind).label} of {plan_key or 'every plan'}",
+            before=before,
+            after=after or ["the EPRR default"],
+            note="exercise programme",
+            via=via,
+        )
 
 
 def of(exercise: Exercise) -> figuring.Figures:

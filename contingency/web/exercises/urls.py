@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns: list[URLPattern] = [
     path("exercises/", views.index, name="exercises"),
+    path("exercises/cadence/", views.cadence, name="exercise-cadence"),
     path("exercises/start/", views.start, name="exercise-start"),
     path("exercises/<int:number>/", views.exercise_page, name="exercise"),
     path("exercises/<int:number>/finish/", views.finish, name="exercise-finish"),

@@ -98,9 +98,42 @@ def _exercise(ctx: OrgContext, number: int) -> Exercise:
     return found
 
 
-@org_page(Capability.VIEW)
-@require_GET
-def index(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
+class CadenceForm(forms.Form):
+    plan = forms.ChoiceField(
+        label="For", required=False, help_text="Every plan, or one plan (which then keeps its own setting)."
+    )
+    kind = forms.ChoiceField(label="Kind of exercise", choices=Kind.choices)
+    setting = forms.ChoiceField(
+        label="How often",
+        widget=forms.RadioSelect,
+        choices=[
+            ("months", "Every so many months"),
+            ("not-required", "Not required"),
+            ("default", "The NHS EPRR default (communications 6, table-top 12, live 36 months)"),
+        ],
+        initial="months",
+    )
+    months = forms.IntegerField(
+        label="Months between exercises",
+        required=False,
+        min_value=1,
+        max_value=services.MAX_CADENCE_MONTHS,
+        help_text="Only for \u201cevery so many months\u201d.",
+    )
+
+    def __init__(self, *args: object, ctx: OrgContext, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        plans = Plan.objects.filter(organisation=ctx.organisation).order_by("title", "key").values_list("key", "title")
+        self.fields["plan"].choices = [("", "Every plan"), *plans]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("setting") == "months" and data.get("months") is None and "months" not in self.errors:
+            self.add_error("months", "Give the months between exercises.")
+        return data
+
+
+def _index(request: HttpRequest, ctx: OrgContext, cadence_form: CadenceForm | None, status: int) -> HttpResponse:
     exercises = Exercise.objects.filter(organisation=ctx.organisation).select_related("incident")
     return render(
         request,
@@ -112,8 +145,37 @@ def index(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
             "programme": services.programme_of(ctx.organisation, local_today(ctx.organisation)),
             "zone": organisation_zone(ctx.organisation),
             "form": StartForm(ctx=ctx) if ctx.can_respond else None,
+            "cadence_form": (cadence_form or CadenceForm(ctx=ctx)) if ctx.can_edit else None,
         },
+        status=status,
     )
+
+
+@org_page(Capability.VIEW)
+@require_GET
+def index(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
+    return _index(request, ctx, None, 200)
+
+
+@org_page(Capability.EDIT)
+@require_POST
+def cadence(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
+    form = CadenceForm(request.POST, ctx=ctx)
+    if form.is_valid():
+        setting = form.cleaned_data["setting"]
+        with refusals.onto(form):
+            services.set_cadence(
+                organisation=ctx.organisation,
+                actor=request.user,
+                via="web",
+                plan_key=form.cleaned_data["plan"],
+                kind=form.cleaned_data["kind"],
+                months=form.cleaned_data["months"] if setting == "months" else None,
+                default=setting == "default",
+            )
+            messages.success(request, "The exercise programme is changed.")
+            return redirect(reverse("exercises", kwargs={"org": ctx.organisation.slug}))
+    return _index(request, ctx, form, 400)
 
 
 @org_page(Capability.RESPOND)
