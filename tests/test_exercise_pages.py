@@ -157,3 +157,30 @@ def test_an_editor_changes_the_programme_and_a_responder_cannot(member: Callable
     assert editor.post(cadence, {"plan": "", "kind": "live", "setting": "default"}).status_code == 302
     assert not Cadence.objects.filter(kind="live").exists()
     assert Cadence.objects.get(plan_key=PACS).months == 6
+
+
+def test_a_real_activation_counts_as_the_live_exercise_once_reviewed(demo_plans: list[object]) -> None:
+    from django.utils import timezone
+
+    from contingency.core.models import Organisation
+    from contingency.exercises import services
+    from contingency.incidents import services as incidents
+    from contingency.incidents.review import save_review
+
+    organisation = Organisation.objects.get(slug=HOME_ORG)
+
+    def live() -> date | None:
+        today = timezone.localdate()
+        return next(
+            r.last for r in services.programme_of(organisation, today) if r.plan_key == PACS and r.kind == "live"
+        )
+
+    pacs = Plan.objects.get(organisation=organisation, key=PACS)
+    found = incidents.report(plan=pacs, subject="system:pacs", actor=None, via="test")
+    found = incidents.restore(incident=incidents.invoke(incident=found, actor=None, via="test"), actor=None, via="test")
+    assert live() is None  # invoked, not yet learned from
+    save_review(
+        incident=found, actor=None, whys=["The database failed over"], root_cause="A witness in the same room",
+        went_well="CDs went with patients", went_badly="", lessons="Move the witness", complete=True, via="test",
+    )  # fmt: skip
+    assert live() is not None

@@ -49,7 +49,7 @@ KINDS: dict[str, tuple[str, int | None]] = {
     "risks-assessed": ("every plan has risks scored for likelihood and consequence", None),
     "document-control": ("every plan has a number, an approval date and a record of its changes", None),
     "contacts-printed": ("every plan's contact lists were printed within the window", None),
-    "live-exercise": ("a real incident with a completed review within the window (a live exercise)", 36),
+    "live-exercise": ("a finished live exercise, or a real incident with a completed review, within the window", 36),
     "communications-test": ("a communications test exercise finished within the window", 6),
     "table-top-exercise": ("a table-top exercise finished within the window", 12),
     "reviews-completed": ("every incident closed within the window has a completed review", 12),

@@ -1,7 +1,7 @@
 """The exercise programme: for each plan and kind of exercise, when it was last done and when it is next due (pure).
 
 Cadence by default (NHS EPRR core standards): a communications test every 6 months, a table-top exercise every 12,
-a live exercise every 36; a real activation of the plan counts as the live exercise. Never done: due now.
+a live exercise every 36; a real activation of the plan with a completed review counts as the live exercise. Never done: due now.
 """
 
 from __future__ import annotations

@@ -180,7 +180,7 @@ def finish(*, exercise: Exercise, outcome: str, actor: Actor, via: str = "web", 
 def programme_of(
     organisation: Organisation, today: date, plans: list[tuple[str, str]] | None = None
 ) -> list[programme.Row]:
-    """Each plan's exercise programme: finished exercises by kind, and real activations as the live one.
+    """Each plan's exercise programme: finished exercises by kind, and reviewed real activations as the live one.
 
     `plans` as (key, title), when the caller has them already (the dashboard), saves a query."""
     zone = organisation_zone(organisation)
@@ -197,7 +197,12 @@ def programme_of(
     done += [
         (key, Kind.LIVE.value, timezone.localdate(at, timezone=zone))
         for key, at in Incident.objects.filter(
-            organisation=organisation, invoked_at__isnull=False, exercise__isnull=True
+            # A real activation counts as the live exercise once its review is completed (EPRR, and the
+            # compliance rule `live-exercise`): an incident nobody learned from exercised nothing.
+            organisation=organisation,
+            invoked_at__isnull=False,
+            exercise__isnull=True,
+            review__completed_at__isnull=False,
         ).values_list("plan_key", "invoked_at")
     ]
     own = {
