@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -94,13 +95,18 @@ def test_reconcile_a_bad_log_names_the_row_and_exits_2(configured: LoadedArchive
 def test_reconcile_with_the_archive_down_exits_3_and_writes_no_buckets(
     configured: LoadedArchive, tmp_path: Path, monkeypatch
 ):
-    monkeypatch.setenv("CONTINGENCY_ARCHIVE_CALLED_AET", "WRONG")
+    # Down: nothing listens on the port (a port just freed). A refusal by the archive is covered by
+    # test_echo_refused_says_why_and_exits_3.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("CONTINGENCY_ARCHIVE_PORT", str(port))
     log = write_log(tmp_path / "log.csv", configured)
     code, _, err = run("downtime", "reconcile", "--csv", str(log), "--output", str(tmp_path / "run.json"))
     assert code == 3
-    assert "error: The archive refused the association" in err
+    assert f"error: Nothing is listening at 127.0.0.1:{port} (connection refused)" in err
     data = json.loads((tmp_path / "run.json").read_text())
-    assert data["ok"] is False and data["buckets"] == {} and data["failure"]["kind"] == "rejected"
+    assert data["ok"] is False and data["buckets"] == {} and data["failure"]["kind"] == "refused"
 
 
 def test_cd_lists_and_reconciles(configured: LoadedArchive, tmp_path: Path):
