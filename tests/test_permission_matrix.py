@@ -77,6 +77,9 @@ def own_token(visit: Visit) -> dict[str, Any]:
     return {"pk": token.pk}
 
 
+PER_VISITOR: set[Kwargs] = {own_token}  # builders whose objects belong to the visitor
+
+
 def ack_token(visit: Visit) -> dict[str, Any]:
     return {"org": HOME_ORG, "token": make_token(plan_id=visit.plan.pk, issue=visit.plan.issue, copy_number=1)}
 
@@ -713,8 +716,11 @@ def failures(names: list[str], visitors: list[tuple[Role | str | None, User | No
     found: list[str] = []
     for name in names:
         page = EXPECTED[name]
+        # The page's objects are made once and shared by the visitors (each request is rolled back), except
+        # where they are the visitor's own.
+        shared = None if page.kwargs in PER_VISITOR else reverse(name, kwargs=page.kwargs(Visit(None, pacs)))
         for kind, user, client in visitors:
-            url = reverse(name, kwargs=page.kwargs(Visit(user, pacs)))
+            url = shared or reverse(name, kwargs=page.kwargs(Visit(user, pacs)))
             allowed = _allowed(kind, page.needs, home, user)
             for method in (GET, POST):
                 who = f"{name} {method} {url} as {kind or 'anonymous'}"
