@@ -651,15 +651,15 @@ def run(args: argparse.Namespace, url: str, data_dir: str) -> int:
     started = time.perf_counter()
     cpu_started = time.process_time()
     setup_django(url, data_dir)
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
+    from benchmarks.database import migrate
     from contingency.core.models import Organisation
     from contingency.incidents import services, worker
     from contingency.incidents.models import AffectedFunction, DueAction, Incident, Task, TimelineEntry
 
-    call_command("migrate", verbosity=0, interactive=False)
+    migrate()
     migrated = time.perf_counter()
     now = timezone.now().replace(microsecond=0)
 

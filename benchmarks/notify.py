@@ -277,14 +277,14 @@ def run(args: argparse.Namespace, url: str, data_dir: Path) -> int:
     for name in [k for k in os.environ if k.startswith("CONTINGENCY_") and k != "CONTINGENCY_DATA_DIR"]:
         del os.environ[name]  # no channel but the benchmark's own
     setup_django(url, str(data_dir))
-    from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
 
+    from benchmarks.database import migrate
     from contingency.notify.channels import registry
     from contingency.notify.models import Notification
 
-    call_command("migrate", verbosity=0, interactive=False)
+    migrate()
     incident = make_incident()
     servers = start_servers(args.delay, args.rate)
     base_servers = start_servers(args.delay, args.rate)

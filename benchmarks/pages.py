@@ -197,9 +197,9 @@ class World:
 def build_world(users: int, plans: int) -> World:
     from django.conf import settings
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.test import Client
 
+    from benchmarks.database import migrate
     from contingency import demo
     from contingency.core.models import Membership, Organisation, Role
     from contingency.incidents import services
@@ -210,7 +210,7 @@ def build_world(users: int, plans: int) -> World:
     from contingency.plans.validate import validate_data
 
     started = time.monotonic()
-    call_command("migrate", verbosity=0, interactive=False)
+    migrate()
     files, problems = collect([str(demo.DEMO_PLANS)])
     loaded, found = load_all(files)
     if problems or found:

@@ -479,10 +479,11 @@ def run(args: argparse.Namespace, url: str, work: Path) -> int:
     for name in [k for k in os.environ if k.startswith("CONTINGENCY_") and k != "CONTINGENCY_DATA_DIR"]:
         del os.environ[name]  # no channel or target but the benchmark's own
     setup_django(url, str(work))
-    from django.core.management import call_command
     from django.db import connection
 
-    call_command("migrate", verbosity=0, interactive=False)
+    from benchmarks.database import migrate
+
+    migrate()
     organisation = make_page()
     env = {**os.environ, "DATABASE_URL": url, "CONTINGENCY_DATA_DIR": str(work), "LOG_LEVEL": "WARNING"}
     env.pop("DJANGO_SETTINGS_MODULE", None)

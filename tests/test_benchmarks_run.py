@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.database import TEMPLATE
 from benchmarks.incidents import PER_PLAN, plan_data
 from contingency.plans.validate import validate_data
 
@@ -21,6 +22,13 @@ pytestmark = pytest.mark.slow  # seconds each: run first (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "incidents.py"
+
+
+@pytest.fixture(autouse=True)
+def start_migrated(migrated_sqlite: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmarks' SQLite databases start as copies of the run's one migrated database (and `migrate`
+    then finds nothing to do): the migrations cost seconds of CPU and are not what these runs test."""
+    monkeypatch.setenv(TEMPLATE, str(migrated_sqlite))
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
