@@ -61,7 +61,9 @@ def _lead(incident: Incident, now: datetime) -> list[direct.To]:
     return found + ([direct.To(name, direct.EMAIL, email)] if email else [])
 
 
-def _call_out(row: ClockDue, ticket: Ticket, breached: str, now: datetime) -> tuple[list[str], list[str]]:
+def _call_out(
+    row: ClockDue, ticket: Ticket, contacts: list[dict[str, str]], breached: str, now: datetime
+) -> tuple[list[str], list[str]]:
     """Queue the escalation's messages; (who was sent what, whom to ring for want of a mobile number)."""
     incident = ticket.incident
     written = ticket.written(row.clock)
@@ -70,7 +72,6 @@ def _call_out(row: ClockDue, ticket: Ticket, breached: str, now: datetime) -> tu
     lead_name = lead[0].name if lead else incident.lead_name
     sent: list[str] = []
     ring: list[str] = []
-    contacts = _contacts(ticket, incident.organisation_id)
     named = "; ".join(f"{c['name']} {c.get('phone', '')}".strip() for c in contacts) or "none on file"
     for n, contact in enumerate(contacts):
         phone = contact.get("phone", "")
@@ -149,7 +150,7 @@ def escalate_one(pk: int, *, now: datetime, worker: str) -> bool:
         breached = f"{calendar_of(incident).local(breach_at):%H:%M on %d %b}"
         contacts = _contacts(ticket, incident.organisation_id)
         named = "; ".join(f"{c['name']} {c.get('phone', '')}".strip() for c in contacts)
-        sent, ring = _call_out(row, ticket, breached, now)
+        sent, ring = _call_out(row, ticket, contacts, breached, now)
         TimelineEntry.objects.create(
             incident=incident,
             at=now,
