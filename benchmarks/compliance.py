@@ -3,9 +3,13 @@
 Sets up a throw-away SQLite database and fills one organisation with --plans plans (default 200), each
 with 12 critical functions (10 with an impact over time), 4 risks, a record of changes, a document number
 and approval, one issue and one review a year and a print every quarter for --years years (default 5);
---years x 20 incidents a year, each invoked, restored and reviewed, with three review actions each; and
-manual evidence attested twice a year against a dozen requirements. The rows are bulk-written (the
-plans' content does not matter to compliance, only these records). It then measures, each --repeat times
+--years x 20 incidents a year, each invoked, restored and reviewed, with three review actions each; manual
+evidence attested twice a year against a dozen requirements; three suppliers named in each plan from a
+pool of 40 vendors (shared between plans, as real vendors are), an assurance record for most of them (some
+in order, some stale, some with no continuity plan) and two supplier tickets per incident with their
+stopped clocks; and each plan's exercise programme - a communications test every 6 months, a table-top
+every year and a live exercise every 3 years, each run as an incident of its own - for --years years.
+The rows are bulk-written (the plans' content does not matter to compliance, only these records). It then measures, each --repeat times
 after one unmeasured warm-up, the median and the slowest run of:
 
   statuses        services.assess_all(organisation, today): the facts gathered and every framework assessed
@@ -46,6 +50,11 @@ LONDON = ZoneInfo("Europe/London")
 FUNCTIONS = 12
 RISKS = 4
 INCIDENTS_PER_YEAR = 20
+VENDORS = 40  # the organisation's pool of suppliers; each plan names SUPPLIERS_PER_PLAN of them
+SUPPLIERS_PER_PLAN = 3
+TICKETS_PER_INCIDENT = 2
+# Each plan's exercise programme (NHS EPRR): (kind, months between exercises).
+PROGRAMME = (("communications", 6), ("table-top", 12), ("live", 36))
 REQUIREMENTS = (
     "urn:contingency:bcm:req_node:nhs-eprr-bc:bc-01",
     "urn:contingency:bcm:req_node:nhs-eprr-bc:bc-05",
@@ -212,7 +221,151 @@ def fill(slug: str, name: str, plans: int, years: int, today: date) -> Any:
         for h in range(2 * years)
     )
     EvidenceFile.objects.bulk_create(EvidenceFile(evidence=e, data=b"evidence") for e in evidence)
+    suppliers(organisation, rows, incidents, today)
+    exercises(organisation, rows, start, years, first_number=len(incidents) + 1)
     return organisation
+
+
+def _vendors(n: int) -> list[str]:
+    """The vendors plan n names: spread over the pool, so most vendors serve several plans."""
+    return sorted({f"vendor-{(n * 7 + k * 13) % VENDORS:02d}" for k in range(SUPPLIERS_PER_PLAN)})
+
+
+def suppliers(organisation: Any, plans: list[Any], incidents: list[Any], today: date) -> None:
+    """Each plan's suppliers, the organisation's assurance records of them, and two tickets per incident."""
+    from contingency.plans.models import Supplier
+    from contingency.plans.workflow import add_months
+    from contingency.suppliers.models import Assurance, ClockDue, ClockEvent, Ticket
+
+    named: dict[int, list[str]] = {p.pk: _vendors(n) for n, p in enumerate(plans)}
+    Supplier.objects.bulk_create(
+        Supplier(plan=p, position=i, key=key, name=f"Vendor {key[-2:]} Ltd")
+        for p in plans
+        for i, key in enumerate(named[p.pk])
+    )
+    keys = sorted({key for keys in named.values() for key in keys})
+    # Most vendors assured: one in seven has nothing on file, one in five was last tested over a year ago,
+    # one in eleven has no continuity plan.
+    Assurance.objects.bulk_create(
+        Assurance(
+            organisation=organisation,
+            supplier_key=key,
+            has_plan="no" if i % 11 == 3 else "yes",
+            last_tested_on=add_months(today, -14 if i % 5 == 1 else -(i % 9) - 1),
+            response_time="30 minutes" if i % 2 else "4 working hours",
+            restore_time="8h" if i % 3 else "2 working days",
+            contacts=[{"name": f"Vendor {key[-2:]} duty manager", "phone": f"07700 900{i:03d}"}],
+            review_on=add_months(today, 6 - i % 8),
+            updated_at=_at(add_months(today, -(i % 9) - 1)),
+            updated_by_name="benchmark",
+        )
+        for i, key in enumerate(keys)
+        if i % 7 != 6
+    )
+    tickets = Ticket.objects.bulk_create(
+        Ticket(
+            incident=incident,
+            supplier_key=named[incident.plan_id][k],
+            supplier_name=f"Vendor {named[incident.plan_id][k][-2:]} Ltd",
+            reference=f"INC-{incident.number:05d}-{k}",
+            logged_at=incident.invoked_at + timedelta(minutes=10),
+            response_time="30 minutes",
+            restore_time="8h",
+            rca_due_on=(incident.restored_at + timedelta(days=14)).date(),
+            rca_received_on=(incident.restored_at + timedelta(days=10)).date() if k == 0 else None,
+            logged_by_name="benchmark",
+        )
+        for incident in incidents
+        for k in range(TICKETS_PER_INCIDENT)
+    )
+    tickets = list(Ticket.objects.filter(incident__organisation=organisation).select_related("incident"))
+    ClockEvent.objects.bulk_create(
+        event
+        for t in tickets
+        for event in (
+            ClockEvent(ticket=t, clock="response", kind="stopped", at=t.logged_at + timedelta(minutes=20)),
+            ClockEvent(ticket=t, clock="restore", kind="paused", at=t.logged_at + timedelta(hours=2), reason="Ours"),
+            ClockEvent(ticket=t, clock="restore", kind="resumed", at=t.logged_at + timedelta(hours=3), reason="Done"),
+            ClockEvent(ticket=t, clock="restore", kind="stopped", at=t.incident.restored_at),
+        )
+    )
+    ClockDue.objects.bulk_create(
+        ClockDue(
+            ticket=t, clock=clock, due_at=None, state="fired" if clock == "restore" and t.pk % 4 == 0 else "pending"
+        )
+        for t in tickets
+        for clock in ("response", "restore")
+    )
+
+
+def exercises(organisation: Any, plans: list[Any], start: date, years: int, *, first_number: int) -> None:
+    """Each plan's exercise programme over the years, each exercise run as a stood-down incident of its own."""
+    from contingency.exercises.models import Exercise
+    from contingency.incidents.models import Incident
+    from contingency.plans.workflow import add_months
+
+    end = add_months(start, 12 * years)
+    runs = [
+        (p, kind, day)
+        for n, p in enumerate(plans)
+        for kind, months in PROGRAMME
+        for k in range(-(-12 * years // months))
+        if (day := add_months(start, months * k + n % months)) < end
+    ]
+    Incident.objects.bulk_create(
+        Incident(
+            organisation=organisation,
+            number=first_number + i,
+            plan=p,
+            plan_key=p.key,
+            plan_title=p.title,
+            plan_issue=1,
+            snapshot={},
+            title=f"EXERCISE {i + 1}: {kind} of {p.title}",
+            subject="system:core",
+            subject_name="Core",
+            state="stood-down",
+            began_at=_at(day),
+            reported_at=_at(day),
+            reported_by_name="benchmark",
+            invoked_at=_at(day),
+            stood_down_at=_at(day, 12),
+        )
+        for i, (p, kind, day) in enumerate(runs)
+    )
+    made = dict(
+        Incident.objects.filter(organisation=organisation, number__gte=first_number).values_list("number", "pk")
+    )
+    Exercise.objects.bulk_create(
+        Exercise(
+            organisation=organisation,
+            number=i + 1,
+            plan=p,
+            plan_key=p.key,
+            plan_title=p.title,
+            kind=kind,
+            incident_id=made[first_number + i],
+            started_at=_at(day),
+            started_by_name="benchmark",
+            finished_at=_at(day, 12),
+            outcome="Went as planned",
+        )
+        for i, (p, kind, day) in enumerate(runs)
+    )
+
+
+def seeded(organisation: Any) -> dict[str, int]:
+    """How many supplier and exercise records the organisation holds."""
+    from contingency.exercises.models import Exercise
+    from contingency.plans.models import Supplier
+    from contingency.suppliers.models import Assurance, Ticket
+
+    return {
+        "suppliers": Supplier.objects.filter(plan__organisation=organisation).values("key").distinct().count(),
+        "assured": Assurance.objects.filter(organisation=organisation).count(),
+        "tickets": Ticket.objects.filter(incident__organisation=organisation).count(),
+        "exercises": Exercise.objects.filter(organisation=organisation).count(),
+    }
 
 
 def measure(ops: dict[str, dict[str, Callable[[], object]]], repeat: int) -> dict[str, dict[str, Any]]:
@@ -282,6 +435,7 @@ def run(args: argparse.Namespace, url: str, data_dir: str) -> int:
         "plans": args.plans,
         "years": args.years,
         "incidents": INCIDENTS_PER_YEAR * args.years,
+        **seeded(big),
         "setup_seconds": round(setup_seconds, 2),
         "operations": {},
     }
@@ -303,6 +457,10 @@ def run(args: argparse.Namespace, url: str, data_dir: str) -> int:
     print(
         f"compliance view: {args.plans} plans, {args.years} years of records "
         f"({figures['incidents']} incidents, reviews, prints, issues), set-up {setup_seconds:.1f} s"
+    )
+    print(
+        f"with {figures['suppliers']} suppliers named in the plans ({figures['assured']} with assurance on file), "
+        f"{figures['tickets']} supplier tickets and {figures['exercises']} exercises run as incidents"
     )
     print("baseline: one plan with the same records, same code, same process")
     print(f"{'operation':<16}{'median':>10}{'max':>10}{'queries':>9}{'baseline':>10}{'b.queries':>10}{'ratio':>8}")

@@ -276,3 +276,22 @@ def test_the_worker_command_escalates_a_breached_clock_with_the_trigger_points(d
         again = CliRunner().invoke(main, ["worker", "--once", "--only", "triggers", "--name", "cli"])
         assert "fired 0 action(s)" in again.stdout
     assert set(ClockDue.objects.filter(ticket=ticket).values_list("state", "fired_by")) == {(DueState.FIRED, "cli")}
+
+
+def test_the_ticket_page_counts_working_time_and_says_why_a_clock_cannot_breach(member: MemberFactory) -> None:
+    pacs = Plan.objects.get(organisation__slug=HOME_ORG, key=PACS)
+    with time_machine.travel(at(7, 12), tick=False):
+        assure(response_time="next business day", restore_time="5 working days")
+        incident = incidents.report(plan=pacs, subject="system:pacs", actor=None, via="test")
+        services.log_ticket(
+            incident=incident,
+            supplier_key=SUPPLIER,
+            reference="MIS-9",
+            logged_at=at(7, 10),
+            rca_due_on=None,
+            actor=None,
+            via="test",
+        )
+        html = member("viewer").get(f"/o/{HOME_ORG}/incidents/{incident.number}/suppliers/").content.decode()
+    assert "running, 2 hours of working time counted" in html and "Breaches at 14 Dec 10:00" in html
+    assert "no breach moment" in html and "“next business day” is not a length Contingency can count" in html

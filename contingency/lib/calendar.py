@@ -138,6 +138,48 @@ class WorkingCalendar:
                 n -= 1
         return self._at(day, local.time().replace(tzinfo=None))
 
+    def _windows(self, day: date) -> tuple[datetime, datetime] | None:
+        """The day's working window as UTC instants (so their arithmetic is elapsed time across a clock change),
+        or None on a day off; all day runs midnight to midnight."""
+        if not self.is_working_day(day):
+            return None
+        end = self._at(day + timedelta(days=1), MIDNIGHT) if self.all_day else self._at(day, self.end)
+        return self._at(day, MIDNIGHT if self.all_day else self.start).astimezone(UTC), end.astimezone(UTC)
+
+    def working_time(self, since: datetime, until: datetime) -> timedelta:
+        """The in-hours time between two instants (none when `until` is not after `since`)."""
+        total = timedelta(0)
+        if until <= since:
+            return total
+        since, until = since.astimezone(UTC), until.astimezone(UTC)
+        day, last = self.local(since).date() - timedelta(days=1), self.local(until).date()
+        while day <= last:
+            window = self._windows(day)
+            if window is not None:
+                begin, end = max(window[0], since), min(window[1], until)
+                if end > begin:
+                    total += end - begin
+            day += timedelta(days=1)
+        return total
+
+    def after_working_time(self, since: datetime, amount: timedelta) -> datetime | None:
+        """The first instant by which `amount` of in-hours time has passed since `since` (`since` itself for
+        none); None when the calendar has no working time within a year of it."""
+        if amount <= timedelta(0):
+            return since
+        left, since = amount, since.astimezone(UTC)
+        day = self.local(since).date() - timedelta(days=1)
+        for _ in range(_HORIZON_DAYS):
+            window = self._windows(day)
+            if window is not None:
+                begin = max(window[0], since)
+                if window[1] > begin:
+                    if window[1] - begin >= left:
+                        return (begin + left).astimezone(self._zone)
+                    left -= window[1] - begin
+            day += timedelta(days=1)
+        return None
+
     def add(self, at: datetime, duration: Duration) -> datetime:
         """`at` plus a plan duration, as the plan means it.
 

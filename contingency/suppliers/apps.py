@@ -6,3 +6,8 @@ class SuppliersConfig(AppConfig):
     label = "suppliers"
     verbose_name = "Suppliers"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import hooks
+
+        hooks.connect()

@@ -5,8 +5,12 @@ Each ticket clock has one ClockDue row, rewritten in the transaction of every ch
 incident's row (as every change to an incident does), re-reads the clock from its events as they now
 stand (a pause committed since the listing leaves it unbreached: the row is rescheduled, not fired),
 claims the row with a conditional update (pending -> fired) and, only when that update changed it,
-writes the timeline entry and the audit entry. A second pass, or a second worker, finds the row fired
-and does nothing. A crash rolls the claim back with its effects; the next pass escalates it.
+writes the timeline entry, the audit entry and the call-out: one outbox row (notify.direct) per message to
+the supplier's escalation contacts (a text to each mobile number) and to the incident lead (a text and an
+e-mail, where the plan or their membership gives them). The notify worker delivers those rows. A second
+pass, or a second worker, finds the row fired and does nothing; the rows' keys are the claimed row's, so
+even a repeated call could not queue a message twice. A crash rolls the claim back with its effects; the
+next pass escalates it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ from contingency.core import audit
 from contingency.core.poller import Poller
 from contingency.core.poller import start_thread as start_poller
 from contingency.incidents.models import EventKind, Incident, TimelineEntry, touch
-from contingency.lib.calendar import from_organisation
+from contingency.incidents.snapshot import calendar_of, resolver_for
+from contingency.lib.phones import is_uk_mobile
+from contingency.notify import direct
+from contingency.notify.links import incident_link
 
 from .models import Assurance, ClockDue, ClockEvent, DueState, Ticket
 from .services import reading
@@ -37,12 +44,77 @@ def _due_ids(now: datetime, limit: int) -> list[int]:
     return list(rows.values_list("pk", flat=True)[:limit])
 
 
-def _contacts(ticket: Ticket, organisation_id: int) -> str:
+def _contacts(ticket: Ticket, organisation_id: int) -> list[dict[str, str]]:
+    """The supplier's escalation contacts as on file now (the ticket copies only the contract's times)."""
     found = Assurance.objects.filter(organisation_id=organisation_id, supplier_key=ticket.supplier_key).first()
-    if found is None or not found.contacts:
-        return ""
-    named = "; ".join(f"{c['name']} {c.get('phone', '')}".strip() for c in found.contacts)
-    return f" Escalate to: {named}."
+    return list(found.contacts) if found is not None else []
+
+
+def _lead(incident: Incident, now: datetime) -> list[direct.To]:
+    """The incident lead's mobile and e-mail: the plan's entry for them, else their member's e-mail."""
+    name = incident.lead_name or (incident.lead.get_full_name() if incident.lead else "")
+    callee = resolver_for(incident, now).callee(incident.lead_key) if incident.lead_key else None
+    mobile = next((n.number for n in callee.numbers if n.kind == "mobile"), None) if callee else None
+    email = (callee.email if callee else None) or (incident.lead.email if incident.lead else None)
+    name = name or (callee.name if callee else "")
+    found = [direct.To(name, direct.SMS, mobile)] if mobile else []
+    return found + ([direct.To(name, direct.EMAIL, email)] if email else [])
+
+
+def _call_out(
+    row: ClockDue, ticket: Ticket, contacts: list[dict[str, str]], breached: str, now: datetime
+) -> tuple[list[str], list[str]]:
+    """Queue the escalation's messages; (who was sent what, whom to ring for want of a mobile number)."""
+    incident = ticket.incident
+    written = ticket.written(row.clock)
+    what = f"{ticket.supplier_name} ticket {ticket.reference} passed its contract {row.clock} time ({written}) at {breached}"
+    lead = _lead(incident, now)
+    lead_name = lead[0].name if lead else incident.lead_name
+    sent: list[str] = []
+    ring: list[str] = []
+    named = "; ".join(f"{c['name']} {c.get('phone', '')}".strip() for c in contacts) or "none on file"
+    for n, contact in enumerate(contacts):
+        phone = contact.get("phone", "")
+        if not is_uk_mobile(phone):
+            ring.append(f"{contact['name']} {phone}".strip())
+            continue
+        short = f"{incident.organisation.name}: {what}. Please escalate it now." + (
+            f" Our incident lead: {lead_name}." if lead_name else ""
+        )
+        direct.queue(
+            incident=incident,
+            key=f"supplier-breach:{row.pk}:contact{n}:{direct.SMS}",
+            to=direct.To(contact["name"], direct.SMS, phone),
+            subject=f"{ticket.supplier_name} {ticket.reference}: {row.clock} time passed",
+            body=short,
+            short=short,
+            at=now,
+        )
+        sent.append(f"{contact['name']} (text)")
+    for to in lead:
+        direct.queue(
+            incident=incident,
+            key=f"supplier-breach:{row.pk}:lead:{to.channel}",
+            to=to,
+            subject=f"#{incident.number} {incident.title}: {ticket.supplier_name} {row.clock} time passed",
+            body=(
+                f"{to.name},\n\n{what}.\nThe supplier's escalation contacts: {named}."
+                + (" They were sent a text." if sent else "")
+                + f"\n\nSupplier tickets: {_tickets_link(incident)}"
+            ),
+            short=f"#{incident.number}: {what}. Escalation contacts: {named}.",
+            at=now,
+        )
+    if lead:
+        sent.append(f"the incident lead {lead[0].name} ({' and '.join(_WORDS[t.channel] for t in lead)})")
+    return sent, ring
+
+
+_WORDS = {direct.SMS: "text", direct.EMAIL: "e-mail"}
+
+
+def _tickets_link(incident: Incident) -> str:
+    return incident_link(incident.organisation.slug, incident.number) + "suppliers/"
 
 
 def escalate_one(pk: int, *, now: datetime, worker: str) -> bool:
@@ -55,7 +127,9 @@ def escalate_one(pk: int, *, now: datetime, worker: str) -> bool:
         rows = ClockDue.objects.filter(pk=pk, state=DueState.PENDING, due_at__lte=now)
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True, of=("self",))
-        row = rows.select_related("ticket", "ticket__incident", "ticket__incident__organisation").first()
+        row = rows.select_related(
+            "ticket", "ticket__incident", "ticket__incident__organisation", "ticket__incident__lead"
+        ).first()
         if row is None:
             return False
         ticket = row.ticket
@@ -73,14 +147,20 @@ def escalate_one(pk: int, *, now: datetime, worker: str) -> bool:
         breach_at = found.breach_at
         assert breach_at is not None
         written = ticket.written(row.clock)
+        breached = f"{calendar_of(incident).local(breach_at):%H:%M on %d %b}"
+        contacts = _contacts(ticket, incident.organisation_id)
+        named = "; ".join(f"{c['name']} {c.get('phone', '')}".strip() for c in contacts)
+        sent, ring = _call_out(row, ticket, contacts, breached, now)
         TimelineEntry.objects.create(
             incident=incident,
             at=now,
             kind=EventKind.UPDATE,
             text=(
                 f"{ticket.supplier_name} ticket {ticket.reference}: the {row.clock} time ({written}) was breached "
-                f"at {from_organisation(incident.organisation).local(breach_at):%H:%M on %d %b}. Escalate with the supplier."
-                f"{_contacts(ticket, incident.organisation_id)}"
+                f"at {breached}. Escalate with the supplier."
+                + (f" Escalate to: {named}." if named else " No escalation contact is on file.")
+                + (f" Sent to {', '.join(sent)}." if sent else " Nobody could be sent a message.")
+                + (f" No mobile number to text, ring: {'; '.join(ring)}." if ring else "")
             ),
             actor_name="scheduler",
         )
@@ -91,7 +171,7 @@ def escalate_one(pk: int, *, now: datetime, worker: str) -> bool:
             object_type="supplier-ticket",
             object_key=f"{incident.number}/{ticket.pk}",
             label=f"{ticket.supplier_name} {ticket.reference}",
-            after={"clock": row.clock, "breachedAt": breach_at.isoformat(), "escalated": True},
+            after={"clock": row.clock, "breachedAt": breach_at.isoformat(), "escalated": True, "sentTo": sent},
             note=f"{row.clock} clock breached: escalated",
             via="scheduler",
         )

@@ -18,7 +18,9 @@ from django.utils import timezone
 from contingency.core import audit
 from contingency.core.errors import Kind, Refused
 from contingency.core.models import Organisation
-from contingency.incidents.models import Incident, touch
+from contingency.incidents.firing import note
+from contingency.incidents.models import EventKind, Incident, State, touch
+from contingency.incidents.snapshot import calendar_of
 from contingency.plans import models as plans
 from contingency.plans.workflow import local_today
 
@@ -171,11 +173,16 @@ def _locked_incident(incident: Incident) -> None:
     list(Incident.objects.select_for_update().filter(pk=incident.pk).values_list("pk", flat=True))
 
 
+def length(ticket: Ticket, clock: str) -> clocks.Length | None:
+    """The clock's contract length, counted on the organisation's working calendar where it says working time."""
+    return clocks.contract_length(
+        ticket.written(clock), calendar=calendar_of(ticket.incident), started_at=ticket.logged_at
+    )
+
+
 def reading(ticket: Ticket, clock: str, events: list[ClockEvent], now: datetime) -> clocks.Reading:
     mine = [(e.at, clocks.Event(e.kind)) for e in events if e.clock == clock]
-    return clocks.read(
-        started_at=ticket.logged_at, length=clocks.length_of(ticket.written(clock)), events=mine, now=now
-    )
+    return clocks.read(started_at=ticket.logged_at, length=length(ticket, clock), events=mine, now=now)
 
 
 def _reschedule(ticket: Ticket, now: datetime) -> None:
@@ -229,6 +236,7 @@ def log_ticket(
         except IntegrityError:
             raise SupplierRefused(f"Ticket {reference} of {name} is already logged here.", "reference") from None
         _reschedule(ticket, now)
+        ended = Incident.objects.filter(pk=incident.pk).values_list("state", "restored_at", "stood_down_at").get()
         audit.record(
             organisation=organisation,
             actor=actor,
@@ -246,6 +254,8 @@ def log_ticket(
             },
             via=via,
         )
+        if (moment := _ended_at(*ended)) is not None:  # logged after the service came back: nothing to run
+            _stop_running(incident, [ticket], moment, "service already restored when the ticket was logged", now)
         touch(incident.pk)
     return ticket
 
@@ -321,3 +331,74 @@ def record_rca(*, ticket: Ticket, received_on: date, actor: Actor, via: str) -> 
         )
         touch(incident.pk)
     return ticket
+
+
+# ------------------------------------------------------------------------------------------ restoration
+
+ENDED = (State.RESTORED, State.STOOD_DOWN, State.NOT_A_FAILURE)
+
+
+def _ended_at(state: str, restored_at: datetime | None, stood_down_at: datetime | None) -> datetime | None:
+    """When the incident's service came back (its restoration, else its stand-down); None while it runs."""
+    if state not in ENDED:
+        return None
+    return restored_at or stood_down_at
+
+
+def _stop_running(incident: Incident, tickets: list[Ticket], moment: datetime, reason: str, now: datetime) -> int:
+    """Stop each clock of these tickets not stopped yet at `moment` (or its last change, if later): one event row
+    and one audit entry per ticket, one timeline entry for them all; how many clocks were stopped."""
+    stopped: list[str] = []
+    count = 0
+    for ticket in tickets:
+        ticket.incident = incident
+        events = list(ClockEvent.objects.filter(ticket=ticket))
+        changed: list[dict[str, str]] = []
+        for clock in (Clock.RESTORE, Clock.RESPONSE):
+            mine = [e for e in events if e.clock == clock]
+            at = max([moment, ticket.logged_at, *(e.at for e in mine)])
+            if reading(ticket, clock, mine, at).running is clocks.Running.STOPPED:
+                continue
+            ClockEvent.objects.create(
+                ticket=ticket, clock=clock, kind=clocks.Event.STOPPED.value, at=at, reason=reason, by_name="restoration"
+            )
+            changed.append({"clock": clock, "event": "stopped", "at": at.isoformat(), "reason": reason})
+        if not changed:
+            continue
+        count += len(changed)
+        _reschedule(ticket, now)
+        audit.record(
+            organisation=incident.organisation,
+            actor=None,
+            verb=audit.Verb.CHANGE,
+            object_type="supplier-ticket",
+            object_key=f"{incident.number}/{ticket.pk}",
+            label=f"{ticket.supplier_name} {ticket.reference}",
+            after={"stopped": changed},
+            note=f"{' and '.join(c['clock'] for c in changed)} clock(s) stopped: {reason}",
+            via="restoration",
+        )
+        stopped.append(f"{ticket.supplier_name} {ticket.reference} ({' and '.join(c['clock'] for c in changed)})")
+    if stopped:
+        note(
+            incident,
+            EventKind.UPDATE,
+            f"Supplier clocks stopped ({reason}): {'; '.join(stopped)}.",
+            at=now,
+            actor="restoration",
+        )
+    return count
+
+
+def stop_on_restoration(*, incident: Incident, now: datetime) -> int:
+    """The service is back (restored, or the incident stood down): stop every supplier clock still running or
+    paused, at the restoration's moment. Runs inside the incident change's transaction (its row is locked);
+    a second call finds nothing left to stop. How many clocks it stopped."""
+    moment = _ended_at(incident.state, incident.restored_at, incident.stood_down_at)
+    if moment is None:
+        return 0
+    tickets = list(Ticket.objects.filter(incident=incident))
+    if not tickets:
+        return 0
+    reason = "service restored" if incident.restored_at else "incident stood down"
+    return _stop_running(incident, tickets, moment, reason, now)

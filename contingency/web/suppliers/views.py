@@ -23,7 +23,7 @@ from contingency.incidents.models import Incident
 from contingency.lib.calendar import from_organisation
 from contingency.plans.workflow import local_today
 from contingency.suppliers import services
-from contingency.suppliers.clocks import Event, Running
+from contingency.suppliers.clocks import Event, Running, why_uncounted
 from contingency.suppliers.models import Assurance, Clock, ClockEvent, HasPlan, Ticket
 from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
@@ -76,7 +76,10 @@ class AssuranceForm(forms.Form):
         label="Contract restore time (optional)",
         required=False,
         max_length=200,
-        help_text="Hours, minutes, days or weeks start a clock on each ticket; other wording is kept as written.",
+        help_text=(
+            "Minutes, hours, days, weeks, working days or working hours start a clock on each ticket; "
+            "other wording is kept as written."
+        ),
     )
     review_on = forms.DateField(
         label="Review this record by (optional)",
@@ -272,12 +275,15 @@ def _page(
         for clock in Clock.values:
             found = services.reading(ticket, clock, events, now)
             breach = calendar.local(found.breach_at) if found.breach_at else None
+            length = services.length(ticket, clock)
             clocks.append(
                 {
                     "name": clock,
                     "written": ticket.written(clock) or "not on file",
                     "reading": found,
                     "elapsed": elapsed_words(found.elapsed),
+                    "working": length is not None and length.working,
+                    "why": why_uncounted(ticket.written(clock), calendar=calendar, started_at=ticket.logged_at),
                     "breach": breach,
                     "escalated": due.get(clock) is not None and due[clock].state == "fired",
                 }
