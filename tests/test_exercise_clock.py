@@ -238,6 +238,7 @@ def test_the_page_shows_the_scenario_time_and_moves_the_clock_on(
     page = f"/o/{HOME_ORG}/exercises/{exercise.number}/"
     shown = facilitator.get(page).content.decode()
     assert "Sun 14 Mar 2027 02:00" in shown and "Advance the exercise clock" in shown
+    assert f"<li>Sun 14 Mar 06:00: {TP2} (1st)</li>" in shown  # coming up, in scenario time
     assert "Advance the exercise clock" not in viewer.get(page).content.decode()
 
     for amount, unit, error in [

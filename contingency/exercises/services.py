@@ -397,6 +397,18 @@ def scenario_now(exercise: Exercise, at: datetime | None = None) -> datetime:
     return moment + shift_of(exercise, exercise.incident)
 
 
+def coming(exercise: Exercise, limit: int = 5) -> list[tuple[str, datetime]]:
+    """The next trigger points and duration rules of a running exercise: (name, scenario time it falls due)."""
+    incident = exercise.incident
+    if incident is None or exercise.finished_at is not None:
+        return []
+    shift = shift_of(exercise, incident)
+    rows = DueAction.objects.filter(
+        incident=incident, state=DueState.PENDING, kind__in=(DueKind.TRIGGER, DueKind.DURATION)
+    ).order_by("due_at", "id")
+    return [(name, due + shift) for name, due in rows.values_list("name", "due_at")[:limit]]
+
+
 def _locked_incident(exercise: Exercise) -> Incident:
     """The exercise's incident row, locked (after the exercise's): the worker fires nothing for it meanwhile."""
     assert exercise.incident_id is not None

@@ -263,6 +263,7 @@ def _page(
             "can_release": running,
             "scenario_now": services.scenario_now(exercise),
             "advances": list(exercise.clock_advances.select_related("inject")),
+            "coming": services.coming(exercise),
             "advance_form": clock_form,
         },
         status=status,
