@@ -623,6 +623,7 @@ EXPECTED: dict[str, Page] = {
     "exercise-finish": Page(Capability.RESPOND, exercise, ACTION),
     "exercise-inject-add": Page(Capability.RESPOND, exercise, ACTION),
     "exercise-inject-release": Page(Capability.RESPOND, exercise, ACTION),
+    "exercise-clock-advance": Page(Capability.RESPOND, exercise, ACTION),
 }
 
 

@@ -6,6 +6,8 @@ joined one-to-one to its Exercise row: `Incident.objects.filter(exercise__isnull
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 
@@ -115,3 +117,43 @@ class Inject(models.Model):
 
     def __str__(self) -> str:
         return f"Inject {self.position}: {self.title}"
+
+
+def duration_words(by: timedelta) -> str:
+    """An advance as people say it, to the minute: "2 hours", "1 day 3 hours 20 minutes"."""
+    minutes = round(by.total_seconds() / 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [
+        f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if n
+    ]
+    return " ".join(parts) or "less than a minute"
+
+
+class ClockAdvance(models.Model):
+    """The facilitator moved the exercise's scenario time on: by hand, or to the time of an inject being released.
+
+    Written with its audit entry; the exercise's pending trigger points and duration rules were brought forward
+    by `by` in the same transaction (see exercises.services.advance_clock)."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="clock_advances")
+    at = models.DateTimeField(help_text="When (real time) the clock was advanced.")
+    by = models.DurationField(help_text="How far the scenario time moved on.")
+    scenario_from = models.DateTimeField(help_text="The scenario time just before.")
+    scenario_to = models.DateTimeField(help_text="The scenario time just after.")
+    reason = ProseField()
+    inject = models.ForeignKey(Inject, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    advanced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    advanced_by_name = LineField()
+
+    class Meta:
+        ordering = ("exercise_id", "at", "id")
+
+    def __str__(self) -> str:
+        return f"Clock advanced by {self.by} to {self.scenario_to:%Y-%m-%d %H:%M}"
+
+    @property
+    def by_words(self) -> str:
+        return duration_words(self.by)

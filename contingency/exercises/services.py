@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from contingency.core import audit
@@ -18,20 +18,25 @@ from contingency.core.errors import Refused
 from contingency.core.models import Organisation
 from contingency.incidents import services as incidents
 from contingency.incidents.firing import note
-from contingency.incidents.models import EventKind, Incident, State
+from contingency.incidents.models import DueAction, DueKind, DueState, EventKind, Incident, State
 from contingency.notify.models import Callout, Notification, NotificationState
 from contingency.plans.models import Plan
 from contingency.plans.workflow import organisation_zone
 
 from . import figures as figuring
 from . import programme
-from .models import Cadence, Exercise, Finding, Inject, Kind
+from .models import Cadence, ClockAdvance, Exercise, Finding, Inject, Kind, duration_words
 
 Actor = incidents.Actor
 MAX_OUTCOME = 10_000
 MAX_INJECT_TITLE = 200
 MAX_INJECT_TEXT = 4_000
 MAX_INJECT_MINUTES = 7 * 24 * 60  # a week of scenario time
+MAX_ADVANCE_MINUTES = 7 * 24 * 60  # the clock moves on by at most a week at once
+MAX_ADVANCE_REASON = 500
+# What moves with the scenario's clock: trigger points, duration rules and changes of the time of day. Review
+# reminders keep their real dates (they remind people after the event).
+SCENARIO_TIMED = (DueKind.TRIGGER, DueKind.DURATION, DueKind.ROUTING)
 
 
 class ExerciseError(Refused):
@@ -53,6 +58,11 @@ def _state(exercise: Exercise) -> dict[str, object]:
         "finishedAt": exercise.finished_at.isoformat() if exercise.finished_at else None,
         "outcome": exercise.outcome,
         "findings": [f.text for f in exercise.findings.all()] if exercise.pk else [],
+        "clockAdvancedMinutes": round(
+            sum((a.by for a in exercise.clock_advances.all()), timedelta(0)).total_seconds() / 60
+        )
+        if exercise.pk
+        else 0,
         "injects": [
             {"position": i.position, "title": i.title, "minutes": i.minutes, "released": i.released_at is not None}
             for i in exercise.injects.all()
@@ -90,7 +100,8 @@ def start(
     """Invoke `plan` for a pretended failure of `subject` as an exercise of `kind`: its call trees really run.
 
     `as_if`: run as if at that moment (say Sunday 02:00): in or out of hours, the lead and who is called are as
-    then, for the whole exercise (the time of day does not change during it)."""
+    then, for the whole exercise (the time of day does not change during it). Its trigger points fall due by the
+    exercise's scenario time, which runs on from `as_if` (or now) and is moved on by `advance_clock`."""
     now = at or timezone.now()
     if kind not in Kind.values:
         raise ExerciseError(f"an exercise is one of: {', '.join(Kind.values)}", "kind")
@@ -107,9 +118,10 @@ def start(
             via=via,
             at=now,
         )
-        if as_if is not None:
-            incident.as_if = as_if
-            incident.save(update_fields=["as_if"])
+        # The exercise runs by scenario time: as_if (or now) at the start, then the real clock plus advances.
+        incident.as_if = as_if
+        incident.clock_shift = as_if - now if as_if is not None else timedelta(0)
+        incident.save(update_fields=["as_if", "clock_shift"])
         exercise = Exercise.objects.create(
             organisation=organisation,
             number=number,
@@ -318,8 +330,13 @@ def add_inject(
     return inject
 
 
-def release_next_inject(*, exercise: Exercise, actor: Actor, via: str = "web", at: datetime | None = None) -> Inject:
-    """Release the next unreleased inject in order: its text goes on the incident's timeline, marked EXERCISE."""
+def release_next_inject(
+    *, exercise: Exercise, actor: Actor, via: str = "web", at: datetime | None = None, advance: bool = False
+) -> Inject:
+    """Release the next unreleased inject in order: its text goes on the incident's timeline, marked EXERCISE.
+
+    `advance`: when the inject stands for a scenario time later than the exercise's clock, move the clock on to
+    it first (an advance of its own, recorded with the inject), so trigger points due by then fall due."""
     now = at or timezone.now()
     with transaction.atomic():
         exercise = _locked(exercise)
@@ -333,6 +350,14 @@ def release_next_inject(*, exercise: Exercise, actor: Actor, via: str = "web", a
         inject.released_by = actor if actor is not None and actor.is_authenticated else None  # type: ignore[assignment]
         inject.scenario_at = (exercise.as_if or exercise.started_at) + timedelta(minutes=inject.minutes)
         inject.save(update_fields=["released_at", "released_by", "scenario_at"])
+        moved = ""
+        if advance and exercise.incident is not None:
+            incident = _locked_incident(exercise)
+            gap = inject.scenario_at - (now + shift_of(exercise, incident))
+            if gap >= MIN_ADVANCE:
+                reason = f"to the time of inject {inject.position}, {inject.title}"
+                step = _move(exercise, incident, gap, reason=reason, actor=actor, via=via, now=now, inject=inject)
+                moved = f"; clock advanced by {duration_words(step.by)}"
         if exercise.incident is not None:
             note(
                 exercise.incident,
@@ -346,7 +371,134 @@ def release_next_inject(*, exercise: Exercise, actor: Actor, via: str = "web", a
             actor=actor,
             via=via,
             verb=audit.Verb.CHANGE,
-            what=f"inject {inject.position} released",
+            what=f"inject {inject.position} released{moved}",
             before=before,
         )
     return inject
+
+
+MIN_ADVANCE = timedelta(minutes=1)  # an inject less than a minute ahead of the clock does not move it
+
+
+def shift_of(exercise: Exercise, incident: Incident) -> timedelta:
+    """The exercise's scenario time minus the real time.
+
+    An exercise started before the clock existed has none stored: its "as if" distance from the start."""
+    if incident.clock_shift is not None:
+        return incident.clock_shift
+    return exercise.as_if - exercise.started_at if exercise.as_if is not None else timedelta(0)
+
+
+def scenario_now(exercise: Exercise, at: datetime | None = None) -> datetime:
+    """The exercise's scenario time now: where it pretends to be (it stops when the exercise finishes)."""
+    moment = exercise.finished_at or at or timezone.now()
+    if exercise.incident is None:
+        return (exercise.as_if or exercise.started_at) + (moment - exercise.started_at)
+    return moment + shift_of(exercise, exercise.incident)
+
+
+def coming(exercise: Exercise, limit: int = 5) -> list[tuple[str, datetime]]:
+    """The next trigger points and duration rules of a running exercise: (name, scenario time it falls due)."""
+    incident = exercise.incident
+    if incident is None or exercise.finished_at is not None:
+        return []
+    shift = shift_of(exercise, incident)
+    rows = DueAction.objects.filter(
+        incident=incident, state=DueState.PENDING, kind__in=(DueKind.TRIGGER, DueKind.DURATION)
+    ).order_by("due_at", "id")
+    return [(name, due + shift) for name, due in rows.values_list("name", "due_at")[:limit]]
+
+
+def _locked_incident(exercise: Exercise) -> Incident:
+    """The exercise's incident row, locked (after the exercise's): the worker fires nothing for it meanwhile."""
+    assert exercise.incident_id is not None
+    incident = Incident.objects.select_for_update().select_related("organisation").get(pk=exercise.incident_id)
+    exercise.incident = incident
+    return incident
+
+
+def _move(
+    exercise: Exercise,
+    incident: Incident,
+    by: timedelta,
+    *,
+    reason: str,
+    actor: Actor,
+    via: str,
+    now: datetime,
+    inject: Inject | None = None,
+) -> ClockAdvance:
+    """Move the scenario clock on by `by`, inside the caller's transaction with the exercise and incident locked.
+
+    The pending trigger points, duration rules and time-of-day changes come forward by `by` (each is due at the
+    real moment the scenario reaches it), so those that fall in the skipped window are due now: the worker fires
+    each once, in order, as it fires any due row."""
+    shift = shift_of(exercise, incident)
+    scenario_from = now + shift
+    incident.clock_shift = shift + by
+    incident.save(update_fields=["clock_shift"])  # a new version: the incident's pages show the change
+    pending = DueAction.objects.filter(incident=incident, state=DueState.PENDING, kind__in=SCENARIO_TIMED)
+    pending.update(due_at=F("due_at") - by)
+    due = pending.filter(due_at__lte=now).count()
+    name = audit.actor_name(actor, via)
+    step = ClockAdvance.objects.create(
+        exercise=exercise,
+        at=now,
+        by=by,
+        scenario_from=scenario_from,
+        scenario_to=scenario_from + by,
+        reason=reason,
+        inject=inject,
+        advanced_by=actor if actor is not None and actor.is_authenticated else None,  # type: ignore[misc]
+        advanced_by_name=name,
+    )
+    local = timezone.localtime(step.scenario_to, organisation_zone(exercise.organisation))
+    note(
+        incident,
+        EventKind.UPDATE,
+        f"EXERCISE clock advanced by {duration_words(by)}, to {local:%H:%M} on {local:%A} {local.day} {local:%B} "
+        f"(scenario time): {reason}."
+        + (f" {due} timed action(s) now due." if due else " Nothing further falls due yet."),
+        at=now,
+        actor=name,
+    )
+    return step
+
+
+def advance_clock(
+    *, exercise: Exercise, minutes: int, reason: str, actor: Actor, via: str = "web", at: datetime | None = None
+) -> ClockAdvance:
+    """Move the exercise's scenario time on by `minutes`: what would fall due in that time falls due now."""
+    now = at or timezone.now()
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise ExerciseError("give the advance as a whole number of minutes", "minutes")
+    if minutes <= 0:
+        raise ExerciseError("the clock only moves forward: give a number of minutes above 0", "minutes")
+    if minutes > MAX_ADVANCE_MINUTES:
+        raise ExerciseError(
+            f"advance the clock by at most a week (168 hours, {MAX_ADVANCE_MINUTES:,} minutes) at once",
+            "minutes",
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ExerciseError("say why the clock moves on (for example: skip to the next morning)", "reason")
+    if len(reason) > MAX_ADVANCE_REASON:
+        raise ExerciseError(f"keep the reason under {MAX_ADVANCE_REASON} characters", "reason")
+    with transaction.atomic():
+        exercise = _locked(exercise)
+        if exercise.finished_at is not None:
+            raise ExerciseError(f"exercise {exercise.number} has finished: its clock no longer moves")
+        if exercise.incident_id is None:
+            raise ExerciseError(f"exercise {exercise.number} has no incident to run the clock of")
+        before = _state(exercise)
+        incident = _locked_incident(exercise)
+        step = _move(exercise, incident, timedelta(minutes=minutes), reason=reason, actor=actor, via=via, now=now)
+        _audit(
+            exercise,
+            actor=actor,
+            via=via,
+            verb=audit.Verb.CHANGE,
+            what=f"clock advanced by {duration_words(step.by)}",
+            before=before,
+        )
+    return step

@@ -14,7 +14,7 @@ from contingency.lib.calendar import WorkingCalendar, from_organisation
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.written import is_reference
 
-from . import events, schedule, selves
+from . import clock, events, schedule, selves
 from .models import (
     DueAction,
     DueKind,
@@ -178,27 +178,30 @@ def _trigger(incident: Incident, document: PlanDocument, row: DueAction, at: dat
     trigger = schedule.trigger(document, row.key)
     if trigger is None:
         return
-    resolver = resolver_for(incident, row.due_at)
+    resolver = resolver_for(incident, clock.scenario(incident, row.due_at))
     tasks = add_tasks(incident, trigger_tasks(resolver, trigger, row.sequence, row.due_at), at=at)
-    late = f" (due {_when(incident, row.due_at)})" if (at - row.due_at).total_seconds() > 300 else ""
+    if clock.is_scenario(incident):  # an exercise: when it fell due by the scenario's clock, noted as it fires
+        when, noted_at = f" (scenario time {_when(incident, clock.scenario(incident, row.due_at))})", at
+    else:
+        late = (at - row.due_at).total_seconds() > 300
+        when, noted_at = (f" (due {_when(incident, row.due_at)})", at) if late else ("", row.due_at)
     chair = resolver.callee(trigger.chair)
     note(
         incident,
         EventKind.TRIGGER,
-        f"Trigger point: {row.name}{late}."
+        f"Trigger point: {row.name}{when}."
         + (f" Chair: {chair.name}." if chair else "")
         + f" {len(tasks)} task(s) added.",
-        at=row.due_at if not late else at,
+        at=noted_at,
         actor="scheduler",
     )
     if trigger.kind.value == "recurring" and incident.state == State.INVOKED:
         calendar = from_organisation(incident.organisation)
         assert incident.invoked_at is not None
         n = row.sequence + 1
-        if (due := schedule.recurring_due(trigger, n, incident.invoked_at, calendar)) is not None:
-            write_due(
-                incident, schedule.Occurrence(DueKind.TRIGGER, trigger.id, n, due, schedule.occurrence_name(trigger, n))
-            )
+        if (due := schedule.recurring_due(trigger, n, clock.invoked(incident), calendar)) is not None:
+            name = schedule.occurrence_name(trigger, n)
+            write_due(incident, schedule.Occurrence(DueKind.TRIGGER, trigger.id, n, clock.real(incident, due), name))
     events.trigger_fired.send(
         sender=Incident, incident=incident, trigger_key=trigger.id, sequence=row.sequence, due_at=row.due_at, at=at
     )
@@ -210,7 +213,8 @@ def _duration(incident: Incident, document: PlanDocument, row: DueAction, at: da
     if function is None or not index.isdigit() or int(index) >= len(function.duration_rules):
         return
     rule = function.duration_rules[int(index)]
-    resolver = resolver_for(incident, row.due_at)
+    scenario = clock.is_scenario(incident)
+    resolver = resolver_for(incident, clock.scenario(incident, row.due_at))
     owner = resolver.callee(rule.owner)
     spec = TaskSpec(
         key=f"duration/{row.key}",
@@ -222,11 +226,12 @@ def _duration(incident: Incident, document: PlanDocument, row: DueAction, at: da
         due_at=row.due_at,
     )
     add_tasks(incident, [spec], at=at)
+    when = f" (scenario time {_when(incident, clock.scenario(incident, row.due_at))})" if scenario else ""
     note(
         incident,
         EventKind.DURATION,
-        f"{function.name} has been lost for {rule.after}: {rule.action}",
-        at=row.due_at,
+        f"{function.name} has been lost for {rule.after}{when}: {rule.action}",
+        at=at if scenario else row.due_at,
         actor="scheduler",
     )
 
@@ -234,7 +239,7 @@ def _duration(incident: Incident, document: PlanDocument, row: DueAction, at: da
 def _routing(incident: Incident, document: PlanDocument, row: DueAction, at: datetime) -> None:
     """The time of day has flipped: re-route the open steps and schedule the next flip."""
     calendar = from_organisation(incident.organisation)
-    moment = row.due_at
+    moment = clock.scenario(incident, row.due_at)  # an exercise's flips are by its scenario time
     in_hours = calendar.is_in_hours(moment)
     if incident.state in (State.INVOKED, State.RESTORED):
         tasks = {t.key: t for t in Task.objects.filter(incident=incident)}
@@ -275,9 +280,10 @@ def _routing(incident: Incident, document: PlanDocument, row: DueAction, at: dat
             if holidays:
                 text += " Bank holiday: " + ", ".join(holidays) + "."
         Incident.objects.filter(pk=incident.pk).update(routing="in-hours" if in_hours else "out-of-hours")
-        note(incident, EventKind.ROUTING, text, at=moment, actor="scheduler")
+        note(incident, EventKind.ROUTING, text, at=at if clock.is_scenario(incident) else moment, actor="scheduler")
         if following is not None:
-            write_due(incident, schedule.Occurrence(DueKind.ROUTING, "routing", row.sequence + 1, following, row.name))
+            due = clock.real(incident, following)
+            write_due(incident, schedule.Occurrence(DueKind.ROUTING, "routing", row.sequence + 1, due, row.name))
 
 
 def _bank_holidays_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> list[str]:

@@ -108,6 +108,12 @@ class Incident(models.Model):
         blank=True,
         help_text="An exercise run as if at this moment: in or out of hours, and who is called, are as then.",
     )
+    clock_shift = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="An exercise's scenario time minus the real time (its 'as if' moment's distance from the start, "
+        "plus what the facilitator has advanced); None for a real incident, which runs by the real clock.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     token = models.CharField(max_length=32, default=new_version, editable=False, help_text="Never changes.")
     version = models.CharField(

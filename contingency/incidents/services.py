@@ -8,6 +8,7 @@ and on-restoration triggers) is fired in that transaction by the same code the w
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -328,7 +329,14 @@ def invoke(
         resolver = resolver_for(incident, now)
         add_tasks(incident, tasks_for_now(document, incident.procedures, resolver, in_hours), at=now)
         lost = [a.key for a in affected if not a.degraded]
-        due = schedule.at_invocation(document, now, incident.began_at, calendar, lost)
+        if incident.clock_shift is None:
+            due = schedule.at_invocation(document, now, incident.began_at, calendar, lost)
+        else:  # an exercise: scheduled by scenario time, each due at the real moment the scenario reaches it
+            shift = incident.clock_shift
+            due = [
+                replace(o, due_at=o.due_at - shift)
+                for o in schedule.at_invocation(document, now + shift, incident.began_at + shift, calendar, lost)
+            ]
         if incident.as_if is None and (change := calendar.next_change(now)) is not None:
             due.append(schedule.Occurrence(DueKind.ROUTING, "routing", 0, change, "In hours / out of hours changes"))
         write_dues(incident, due)

@@ -1,5 +1,6 @@
-"""The exercise pages in a browser, with a running table-top exercise and an inject released: no serious or
-critical axe-core findings, with the programme form open, and no sideways scrolling at 360px wide."""
+"""The exercise pages in a browser, with a running table-top exercise, an inject released and its clock moved on: no
+serious or critical axe-core findings, with the programme form open and with the clock form showing an error, and
+no sideways scrolling at 360px wide."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def _running() -> int:
             actor=None, via="test",
         )  # fmt: skip
     services.release_next_inject(exercise=exercise, actor=None, via="test")
+    services.advance_clock(exercise=exercise, minutes=90, reason="Skip to the supplier's call", actor=None, via="test")
     return exercise.number
 
 
@@ -40,12 +42,20 @@ def test_exercise_pages_are_accessible_and_fit_a_narrow_screen(
     paths = [
         ("exercises", reverse("exercises", kwargs={"org": ORG})),
         ("exercise", reverse("exercise", kwargs={"org": ORG, "number": number})),
+        ("clock-refused", reverse("exercise", kwargs={"org": ORG, "number": number})),
     ]
     for name, path in paths:
         response = page.goto(f"{site}{path}")
         assert response is not None and response.status == 200, path
         if name == "exercises":
             page.get_by_text("Change how often exercises are due").click()
+        if name == "clock-refused":
+            page.get_by_label("Advance by").fill("0")
+            page.get_by_label("Why").fill("Skip ahead")
+            page.get_by_role("button", name="Advance the clock").click()
+            assert (
+                page.locator("#id_amount-error").inner_text() == "The clock only moves forward: give a number above 0."
+            )
         violations = a11y_violations(page)
         if violations:
             screenshot(page, request, name)

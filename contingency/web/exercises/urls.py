@@ -12,4 +12,5 @@ urlpatterns: list[URLPattern] = [
     path("exercises/<int:number>/finish/", views.finish, name="exercise-finish"),
     path("exercises/<int:number>/injects/", views.add_inject, name="exercise-inject-add"),
     path("exercises/<int:number>/injects/release/", views.release_inject, name="exercise-inject-release"),
+    path("exercises/<int:number>/clock/", views.advance_clock, name="exercise-clock-advance"),
 ]

@@ -87,6 +87,32 @@ class InjectForm(forms.Form):
     )
 
 
+class AdvanceForm(forms.Form):
+    amount = forms.IntegerField(
+        label="Advance by",
+        min_value=1,
+        help_text="A whole number of minutes or hours.",
+        error_messages={
+            "required": "Give how far to move the clock on.",
+            "invalid": "Give a whole number, such as 30 or 2.",
+            "min_value": "The clock only moves forward: give a number above 0.",
+        },
+    )
+    unit = forms.ChoiceField(
+        label="Minutes or hours", choices=[("minutes", "minutes"), ("hours", "hours")], initial="hours"
+    )
+    reason = forms.CharField(
+        label="Why",
+        max_length=services.MAX_ADVANCE_REASON,
+        help_text="For example: skip to the next morning's conference call. It goes on the incident's timeline.",
+        error_messages={"required": "Say why the clock moves on."},
+    )
+
+    def minutes(self) -> int:
+        amount: int = self.cleaned_data["amount"]
+        return amount * 60 if self.cleaned_data["unit"] == "hours" else amount
+
+
 def _exercise(ctx: OrgContext, number: int) -> Exercise:
     found = (
         Exercise.objects.filter(organisation=ctx.organisation, number=number)
@@ -214,9 +240,11 @@ def _page(
     form: FinishForm | None,
     status: int,
     inject_form: InjectForm | None = None,
+    advance_form: AdvanceForm | None = None,
 ) -> HttpResponse:
     running = ctx.can_respond and exercise.is_running
     injects = list(exercise.injects.all())
+    clock_form = (advance_form or AdvanceForm()) if running and exercise.incident_id is not None else None
     return render(
         request,
         "web/exercises/exercise.html",
@@ -233,6 +261,10 @@ def _page(
             "next_inject": next((i for i in injects if i.released_at is None), None),
             "inject_form": (inject_form or InjectForm()) if running else None,
             "can_release": running,
+            "scenario_now": services.scenario_now(exercise),
+            "advances": list(exercise.clock_advances.select_related("inject")),
+            "coming": services.coming(exercise),
+            "advance_form": clock_form,
         },
         status=status,
     )
@@ -282,9 +314,35 @@ def add_inject(request: HttpRequest, ctx: OrgContext, number: int) -> HttpRespon
 
 @org_page(Capability.RESPOND)
 @require_POST
+def advance_clock(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
+    exercise = _exercise(ctx, number)
+    form = AdvanceForm(request.POST)
+    if form.is_valid():
+        with refusals.caught() as caught:
+            step = services.advance_clock(
+                exercise=exercise,
+                minutes=form.minutes(),
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+                via="web",
+            )
+            messages.success(request, f"The exercise clock moved on by {step.by_words}.")
+            return redirect(reverse("exercise", kwargs={"org": ctx.organisation.slug, "number": exercise.number}))
+        for field, problem in caught.refused.problems() if caught.refused else ():
+            # The service counts minutes; the form asks for minutes or hours in "amount".
+            named = "amount" if field == "minutes" else field
+            form.add_error(named if named in form.fields else None, problem)
+    finish_form = FinishForm() if exercise.is_running else None
+    return _page(request, ctx, exercise, finish_form, 400, advance_form=form)
+
+
+@org_page(Capability.RESPOND)
+@require_POST
 def release_inject(request: HttpRequest, ctx: OrgContext, number: int) -> HttpResponse:
     exercise = _exercise(ctx, number)
     with refusals.flashed(request):
-        inject = services.release_next_inject(exercise=exercise, actor=request.user, via="web")
+        inject = services.release_next_inject(
+            exercise=exercise, actor=request.user, via="web", advance=request.POST.get("advance") == "yes"
+        )
         messages.success(request, f"Inject {inject.position} released: it is on the incident's timeline.")
     return redirect(reverse("exercise", kwargs={"org": ctx.organisation.slug, "number": exercise.number}))
