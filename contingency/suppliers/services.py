@@ -6,6 +6,7 @@ breach rows (ClockDue) in the same transaction, so the worker's escalation can n
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from contingency.core.errors import Kind, Refused
 from contingency.core.models import Organisation
 from contingency.incidents.models import Incident, touch
 from contingency.plans import models as plans
+from contingency.plans.lint import SupplierAssurance
 from contingency.plans.workflow import local_today
 
 from . import clocks, findings
@@ -78,6 +80,29 @@ def register(organisation: Organisation, on: date) -> list[Row]:
         facts = facts_of(assurance)
         rows.append(Row(key, name, titles, assurance, findings.state(facts, on), tuple(findings.findings(facts, on))))
     return rows
+
+
+def assurance_facts(
+    organisation: Organisation, keys: Iterable[str] | None = None
+) -> dict[str, findings.AssuranceFacts]:
+    """The assurance on file, by supplier id (of `keys` only, when given): one query."""
+    rows = Assurance.objects.filter(organisation=organisation)
+    if keys is not None:
+        rows = rows.filter(supplier_key__in=list(keys))
+    return {
+        key: findings.AssuranceFacts(has_plan, tested, review)
+        for key, has_plan, tested, review in rows.values_list("supplier_key", "has_plan", "last_tested_on", "review_on")
+    }
+
+
+def lint_facts(
+    held: Mapping[str, findings.AssuranceFacts], keys: Iterable[str], on: date
+) -> tuple[SupplierAssurance, ...]:
+    """What the register says on `on` of each supplier id in `keys`, as the plan linter takes it
+    (`Options.suppliers`): the same findings as the Suppliers page."""
+    return tuple(
+        SupplierAssurance(key, held.get(key) is None, tuple(findings.findings(held.get(key), on))) for key in keys
+    )
 
 
 def supplier_name(organisation: Organisation, key: str) -> str:

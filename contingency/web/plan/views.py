@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
+from contingency import planlint
 from contingency.core.permissions import Capability
 from contingency.monitor import read
 from contingency.packs import register
@@ -97,7 +98,7 @@ def page_context(ctx: OrgContext, plan: Plan, fail: str | None, user: Any = None
         "functions": sections.function_rows(document),
         "record_kinds": sections.record_kind_rows(document),
         "directory": sections.directory(document),
-        "lint": sections.lint_groups(register.findings(plan, today), _finding_links(ctx, plan)),
+        "lint": sections.lint_groups(planlint.findings(plan, today), _finding_links(ctx, plan)),
         "locations": register.locations(plan),
         "prints": register.recent_prints(plan),
         "queued": register.queued(plan),
