@@ -18,11 +18,11 @@ from django.utils import timezone
 
 from contingency.core import audit
 from contingency.core.errors import Kind, Refused
-from contingency.core.models import Organisation
+from contingency.core.models import AuditEntry, Organisation
 from contingency.incidents.models import Incident, touch
 from contingency.plans import models as plans
 from contingency.plans.lint import SupplierAssurance
-from contingency.plans.workflow import local_today
+from contingency.plans.workflow import local_today, organisation_zone
 
 from . import clocks, findings
 from .models import Assurance, Clock, ClockDue, ClockEvent, DueState, HasPlan, Ticket
@@ -30,6 +30,7 @@ from .models import Assurance, Clock, ClockDue, ClockEvent, DueState, HasPlan, T
 Actor = AbstractBaseUser | AnonymousUser | None
 MAX_CONTACTS = 10
 MAX_REASON = 2000
+AUDIT_TYPE = "supplier-assurance"  # the audit log's entries of the register: its history (assurance_history)
 
 
 class SupplierRefused(Refused):
@@ -93,6 +94,39 @@ def assurance_facts(
         key: findings.AssuranceFacts(has_plan, tested, review)
         for key, has_plan, tested, review in rows.values_list("supplier_key", "has_plan", "last_tested_on", "review_on")
     }
+
+
+def assurance_history(organisation: Organisation) -> dict[str, tuple[findings.Version, ...]]:
+    """Each supplier's assurance as it was written, oldest first, from the audit log (one query).
+
+    Every write of the register goes through `record_assurance`, which audits the whole record after the
+    change; so the entries are the record's history, and the compliance rule can judge a past date."""
+    zone = organisation_zone(organisation)
+    found: dict[str, list[findings.Version]] = defaultdict(list)
+    for key, at, after in (
+        AuditEntry.objects.filter(organisation=organisation, object_type=AUDIT_TYPE)
+        .order_by("at", "id")
+        .values_list("object_key", "at", "after")
+    ):
+        facts = _facts_written(after)
+        if facts is not None:
+            found[key].append(findings.Version(at.astimezone(zone).date(), facts))
+    return {key: tuple(versions) for key, versions in found.items()}
+
+
+def _facts_written(after: Any) -> findings.AssuranceFacts | None:
+    """The findings' part of an audited record (`_assurance_dict`); None when the entry does not hold one."""
+    if not isinstance(after, dict):
+        return None
+    try:
+        tested, review = after.get("lastTestedOn"), after.get("reviewOn")
+        return findings.AssuranceFacts(
+            str(after.get("hasPlan") or HasPlan.UNKNOWN),
+            date.fromisoformat(tested) if tested else None,
+            date.fromisoformat(review) if review else None,
+        )
+    except (TypeError, ValueError):
+        return None
 
 
 def lint_facts(
@@ -178,7 +212,7 @@ def record_assurance(
             organisation=organisation,
             actor=actor,
             verb=audit.Verb.CHANGE if before else audit.Verb.CREATE,
-            object_type="supplier-assurance",
+            object_type=AUDIT_TYPE,
             object_key=supplier_key,
             label=name,
             before=before,
