@@ -117,7 +117,11 @@ def test_the_plan_page_and_the_dashboard_follow_an_exercise_finished(
 ) -> None:
     client = member("responder")
     never = "communications test never done"
-    assert never in client.get(PLAN_PAGE).content.decode()
+    page = client.get(PLAN_PAGE).content.decode()
+    row = page[page.index("<td>EXR002</td>") :].split("</tr>")[0]
+    assert never in row and f'href="/o/{HOME_ORG}/exercises/"' in row  # the page that puts it right
+    row = page[page.index("<td>SUP001</td>") :].split("</tr>")[0]
+    assert f'href="/o/{HOME_ORG}/suppliers/"' in row
     assert f"EXR002: {never}" in client.get(DASHBOARD).content.decode()
     started = client.post(f"/o/{HOME_ORG}/exercises/start/", {"kind": "communications", "part": f"{PACS} system:pacs"})
     assert client.post(f"{started['Location']}finish/", {"outcome": "Everyone answered."}).status_code == 302
