@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from contingency.plans.lint import RULES, Options, PrintedLocation, PrintFacts, lint
+from contingency.plans.lint import RULES, ExerciseDue, Options, PrintedLocation, PrintFacts, SupplierAssurance, lint
 from contingency.plans.validate import load_text
 from tests.builders import build, minimal_plan
 from tests.conftest import DEMO_PLANS
@@ -138,7 +138,17 @@ RULE_OPTIONS: dict[str, dict[str, Any]] = {
     "PRN001": {"printing": PRINTED},
     "PRN002": {"printing": PrintFacts((PrintedLocation(COPY_1, 1, date(2025, 9, 1)),), last_printed=date(2025, 9, 1))},
     "PRN003": {"printing": PRINTED},
+    # The exercise programme and the supplier register, as contingency.planlint passes them for a stored plan.
+    "EXR001": {"exercises": (ExerciseDue("table-top exercise", 12, date(2025, 1, 5), date(2026, 1, 5), True),)},
+    "EXR002": {"exercises": (ExerciseDue("communications test", 6, None, None, True),)},
+    "SUP001": {"suppliers": (SupplierAssurance("acme", True, ("no assurance on file",)),)},
+    "SUP002": {"suppliers": (SupplierAssurance("acme", False, ("not tested in 12 months",)),)},
 }
+
+
+def a_supplier(p: dict[str, Any]) -> None:
+    p["suppliers"] = [{"id": "acme", "name": "Acme Hosting"}]
+
 
 CASES: dict[str, tuple[Mutation, set[str]]] = {
     "DOC001": (lambda p: p["document"].update(reviewDate="2026-05-01"), set()),
@@ -246,6 +256,10 @@ CASES: dict[str, tuple[Mutation, set[str]]] = {
     "PRN001": (reissue, set()),
     "PRN002": (lambda p: None, set()),
     "PRN003": (second_holder, set()),
+    "EXR001": (lambda p: None, set()),
+    "EXR002": (lambda p: None, set()),
+    "SUP001": (a_supplier, set()),
+    "SUP002": (a_supplier, set()),
     "PRB001": (
         add_system(owner="owner", components=[{"name": "Archive", "checks": [{**ECHO, "every": "30s"}]}]),
         set(),

@@ -243,10 +243,13 @@ def test_dashboard(member: MemberFactory) -> None:
     assert "PACS business continuity and disaster recovery plan" in page
     assert '<span class="tag issued">Issued</span>' in page
     assert '<span class="tag error">4 errors</span>' in page
-    # Three from the plan itself (CON004, DOC004, DUR004), and PRN002: the print register has no pack of it
-    # (the dashboard lints with the register's facts; `plan lint` on the file has no register and finds three).
-    assert '<span class="tag warning">4 warnings</span>' in page
+    # Three from the plan itself (CON004, DOC004, DUR004); PRN002: the print register has no pack of it; three
+    # EXR002: no exercise of it recorded; two SUP001: neither supplier has assurance on file. The dashboard lints
+    # with the registers' facts; `plan lint` on the file has no registers and finds three.
+    assert '<span class="tag warning">9 warnings</span>' in page
     assert "PRN002: the contact list has never been printed" in page
+    assert "EXR002: communications test never done (due every 6 months)" in page
+    assert "SUP001: Meridian Imaging Systems Ltd: no assurance on file" in page
     assert NOW_URL in page
     assert "Every plan schedules a test or an exercise" in page
     assert "Table-top exercise of a complete PACS failure" in page

@@ -10,11 +10,11 @@ from ninja.errors import HttpError
 from ninja.params import functions as params
 from pydantic import Field
 
+from contingency import planlint
 from contingency.core import audit as audit_log
 from contingency.core.access import capabilities, organisations_of, roles_in
 from contingency.core.models import AuditEntry
 from contingency.core.permissions import Capability, capabilities_of
-from contingency.packs import register
 from contingency.plans.editing import plan_data, save_document
 from contingency.plans.lint import Finding, severity_counts
 from contingency.plans.models import Plan
@@ -38,7 +38,7 @@ REFUSED = {**DENIED, 400: s.Invalid, 422: s.Invalid}
 
 def findings(plan: Plan) -> list[Finding]:
     """The plan's lint findings, with the print register's facts, as the plan page shows them."""
-    return register.findings(plan, local_today(plan.organisation))
+    return planlint.findings(plan, local_today(plan.organisation))
 
 
 def lint_counts(found: list[Finding]) -> dict[str, int]:

@@ -21,7 +21,7 @@ from contingency.packs.models import DEFAULT_CONTACT_LIST_MONTHS, PrintPolicy, P
 from contingency.plans.models import ChangeRecord, CriticalFunction, Plan, PlanIssue, PlanReview, Risk
 from contingency.plans.workflow import organisation_zone
 from contingency.suppliers.models import Assurance
-from contingency.suppliers.services import facts_of, plan_suppliers
+from contingency.suppliers.services import assurance_history, facts_of, plan_suppliers
 
 from .models import ManualEvidence
 from .rules import ActionFacts, ExerciseFacts, Facts, IncidentFacts, ManualFacts, PlanFacts, SupplierFacts
@@ -145,8 +145,10 @@ def gather(organisation: Organisation) -> Facts:
     )
     policy = PrintPolicy.objects.filter(organisation=organisation).values_list("contact_list_months", flat=True).first()
     held = {row.supplier_key: row for row in Assurance.objects.filter(organisation=organisation)}
+    history = assurance_history(organisation)
     suppliers = tuple(
-        SupplierFacts(key, name, facts_of(held.get(key))) for key, (name, _) in plan_suppliers(organisation).items()
+        SupplierFacts(key, name, facts_of(held.get(key)), history.get(key))
+        for key, (name, _) in plan_suppliers(organisation).items()
     )
     return Facts(
         plan_facts, incidents, manual, policy or DEFAULT_CONTACT_LIST_MONTHS, suppliers=suppliers, exercises=exercises

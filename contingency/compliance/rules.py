@@ -8,7 +8,8 @@ is in force on the date meets the requirement whatever the computed rules say: i
 word, dated, signed and expiring, and the evidence pack shows it as such.
 
 The plan parts (functions, risks, document control) are the plan's rows as they are now; issues,
-reviews, prints, incidents and manual evidence are dated, so the past is read as it was.
+reviews, prints, incidents, exercises, manual evidence and suppliers' assurance records (through the
+audit log's history of the register) are dated, so the past is read as it was.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import date
 from enum import StrEnum
 
 from contingency.plans.workflow import add_months
-from contingency.suppliers.findings import AssuranceFacts
+from contingency.suppliers.findings import AssuranceFacts, Version, as_of
 from contingency.suppliers.findings import findings as supplier_findings
 
 
@@ -129,11 +130,14 @@ class ManualFacts:
 
 @dataclass(frozen=True)
 class SupplierFacts:
-    """A supplier named in the plans and its assurance record as it is now (None: none on file)."""
+    """A supplier named in the plans (as they are now), its assurance record as it is now (None: none on
+    file), and the record's history: each version with the day it was written, from the audit log. The rule
+    reads the version in force on the date asked about; None: no history to hand (see suppliers.findings.as_of)."""
 
     key: str
     name: str
     assurance: AssuranceFacts | None = None
+    history: tuple[Version, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -398,7 +402,8 @@ def _incident_rule(rule: Rule, incidents: Sequence[IncidentFacts], on: date) -> 
 
 
 def _supplier_rule(rule: Rule, suppliers: Sequence[SupplierFacts], on: date) -> RuleResult:
-    """Each supplier's assurance judged on `on` (its test within the window, its review date not passed)."""
+    """Each supplier's assurance as it stood on `on`, judged on `on` (its test within the window, its review
+    date not passed)."""
     months = rule.months if rule.months is not None else KINDS[rule.kind][1]
     assert months is not None
     described = _describe(rule.kind, months)
@@ -407,11 +412,12 @@ def _supplier_rule(rule: Rule, suppliers: Sequence[SupplierFacts], on: date) -> 
     evidence: list[Evidence] = []
     gaps: list[str] = []
     for supplier in suppliers:
-        found = supplier_findings(supplier.assurance, on, months=months)
+        then = as_of(supplier.assurance, supplier.history, on)  # the record as it stood on `on`
+        found = supplier_findings(then, on, months=months)
         if found:
             gaps.append(f"{supplier.name}: {', '.join(found)}")
         else:
-            tested = supplier.assurance.last_tested_on if supplier.assurance else None
+            tested = then.last_tested_on if then else None
             evidence.append(Evidence(f"{supplier.name}: continuity tested", tested, ("supplier", supplier.key)))
     status = Status.MET if not gaps else (Status.PARTLY if evidence else Status.NOT_MET)
     summary = f"{len(evidence)} of {len(suppliers)} supplier(s) assured"

@@ -7,10 +7,11 @@ written: every message the invocation sends already knows it is an exercise.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import CharField, F, Max, Value
 from django.utils import timezone
 
 from contingency.core import audit
@@ -20,6 +21,7 @@ from contingency.incidents import services as incidents
 from contingency.incidents.firing import note
 from contingency.incidents.models import DueAction, DueKind, DueState, EventKind, Incident, State
 from contingency.notify.models import Callout, Notification, NotificationState
+from contingency.plans.lint import ExerciseDue
 from contingency.plans.models import Plan
 from contingency.plans.workflow import organisation_zone
 
@@ -194,28 +196,39 @@ def programme_of(
 ) -> list[programme.Row]:
     """Each plan's exercise programme: finished exercises by kind, and reviewed real activations as the live one.
 
-    `plans` as (key, title), when the caller has them already (the dashboard), saves a query."""
+    `plans` as (key, title), when the caller has them already (the dashboard, a plan's lint), saves a query
+    and reads the exercises of those plans only."""
     zone = organisation_zone(organisation)
+    mine: dict[str, object] = {}
     if plans is None:
         plans = list(
             Plan.objects.filter(organisation=organisation).order_by("title", "key").values_list("key", "title")
         )
-    done = [
-        (key, kind, timezone.localdate(at, timezone=zone))
-        for key, kind, at in Exercise.objects.filter(organisation=organisation, finished_at__isnull=False).values_list(
-            "plan_key", "kind", "started_at"
-        )
-    ]
-    done += [
-        (key, Kind.LIVE.value, timezone.localdate(at, timezone=zone))
-        for key, at in Incident.objects.filter(
-            # A real activation counts as the live exercise once its review is completed (EPRR, and the
-            # compliance rule `live-exercise`): an incident nobody learned from exercised nothing.
+    else:
+        mine = {"plan_key__in": [key for key, _ in plans]}
+    # One query: finished exercises by kind, and real activations as the live one. A real activation counts
+    # once its review is completed (EPRR, and the compliance rule `live-exercise`): an incident nobody
+    # learned from exercised nothing. Both sides are annotations only, so their columns line up in the union.
+    exercised = (
+        Exercise.objects.filter(organisation=organisation, finished_at__isnull=False, **mine)
+        .annotate(p=F("plan_key"), k=F("kind"), at=F("started_at"))
+        .order_by()
+        .values_list("p", "k", "at")
+    )
+    activated = (
+        Incident.objects.filter(
             organisation=organisation,
             invoked_at__isnull=False,
             exercise__isnull=True,
             review__completed_at__isnull=False,
-        ).values_list("plan_key", "invoked_at")
+            **mine,
+        )
+        .annotate(p=F("plan_key"), k=Value(Kind.LIVE.value, output_field=CharField()), at=F("invoked_at"))
+        .order_by()
+        .values_list("p", "k", "at")
+    )
+    done = [
+        (key, kind, timezone.localdate(at, timezone=zone)) for key, kind, at in exercised.union(activated, all=True)
     ]
     own = {
         (key, kind): months
@@ -224,6 +237,11 @@ def programme_of(
         )
     }
     return programme.programme(plans, done, today, own=own)
+
+
+def lint_facts(rows: Iterable[programme.Row], plan_key: str) -> tuple[ExerciseDue, ...]:
+    """The programme's rows of one plan as the plan linter takes them (`Options.exercises`)."""
+    return tuple(ExerciseDue(r.kind_label, r.months, r.last, r.due, r.overdue) for r in rows if r.plan_key == plan_key)
 
 
 MAX_CADENCE_MONTHS = 120

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -21,9 +21,8 @@ from contingency.core import audit
 from contingency.core.errors import Refused
 from contingency.core.models import Organisation
 from contingency.downtime import printing
-from contingency.plans import readmodel
 from contingency.plans.editing import Actor
-from contingency.plans.lint import Finding, Options, PrintedLocation, PrintFacts, lint, location_of
+from contingency.plans.lint import PrintedLocation, PrintFacts, location_of
 from contingency.plans.models import CopyHolder, Plan, PlanIssue
 from contingency.plans.spec import PlanDocument
 from contingency.plans.store import export_plan
@@ -348,10 +347,3 @@ def version(organisation: Organisation) -> tuple[int, int, int]:
     """What the register says of an organisation, as a cache key: it moves on with every print and the period."""
     got = PrintRecord.objects.filter(organisation=organisation).aggregate(n=Count("id"), last=Max("id"))
     return (got["n"], got["last"] or 0, contact_list_months(organisation))
-
-
-def findings(plan: Plan, today: date) -> list[Finding]:
-    """The plan's lint findings with the register's facts: its own (built once per revision) and the print rules."""
-    view = readmodel.view(plan)
-    printing = lint(view.document, Options(today=today, printing=print_facts(plan)), rules=PRINT_RULES)
-    return sorted([*view.findings(today), *printing], key=lambda finding: finding.rule)

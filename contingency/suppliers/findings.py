@@ -7,7 +7,8 @@ it is ok. The findings are the reasons, in words a board report can carry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -34,6 +35,27 @@ class AssuranceFacts:
     has_plan: str  # "yes", "no" or "unknown"
     last_tested_on: date | None
     review_on: date | None
+
+
+@dataclass(frozen=True)
+class Version:
+    """The record as it was written on a day (the organisation's calendar), from the audit log's entry."""
+
+    since: date
+    facts: AssuranceFacts
+
+
+def as_of(current: AssuranceFacts | None, history: Sequence[Version] | None, on: date) -> AssuranceFacts | None:
+    """The record as it stood at the end of `on`: the last version written by then (None: nothing was on
+    file yet). With no history (a record not written through the register), the record as it is now, except
+    that a test dated after `on` had not happened on `on`, and what test came before it is not known."""
+    facts = current
+    if history:
+        kept = [version for version in history if version.since <= on]
+        facts = kept[-1].facts if kept else None
+    if facts is not None and facts.last_tested_on is not None and facts.last_tested_on > on:
+        facts = replace(facts, last_tested_on=None)
+    return facts
 
 
 def findings(facts: AssuranceFacts | None, on: date, *, months: int = STALE_MONTHS) -> list[str]:

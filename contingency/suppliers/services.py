@@ -6,6 +6,7 @@ breach rows (ClockDue) in the same transaction, so the worker's escalation can n
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,12 +18,13 @@ from django.utils import timezone
 
 from contingency.core import audit
 from contingency.core.errors import Kind, Refused
-from contingency.core.models import Organisation
+from contingency.core.models import AuditEntry, Organisation
 from contingency.incidents.firing import note
 from contingency.incidents.models import EventKind, Incident, State, touch
 from contingency.incidents.snapshot import calendar_of
 from contingency.plans import models as plans
-from contingency.plans.workflow import local_today
+from contingency.plans.lint import SupplierAssurance
+from contingency.plans.workflow import local_today, organisation_zone
 
 from . import clocks, findings
 from .models import Assurance, Clock, ClockDue, ClockEvent, DueState, HasPlan, Ticket
@@ -30,6 +32,7 @@ from .models import Assurance, Clock, ClockDue, ClockEvent, DueState, HasPlan, T
 Actor = AbstractBaseUser | AnonymousUser | None
 MAX_CONTACTS = 10
 MAX_REASON = 2000
+AUDIT_TYPE = "supplier-assurance"  # the audit log's entries of the register: its history (assurance_history)
 
 
 class SupplierRefused(Refused):
@@ -80,6 +83,62 @@ def register(organisation: Organisation, on: date) -> list[Row]:
         facts = facts_of(assurance)
         rows.append(Row(key, name, titles, assurance, findings.state(facts, on), tuple(findings.findings(facts, on))))
     return rows
+
+
+def assurance_facts(
+    organisation: Organisation, keys: Iterable[str] | None = None
+) -> dict[str, findings.AssuranceFacts]:
+    """The assurance on file, by supplier id (of `keys` only, when given): one query."""
+    rows = Assurance.objects.filter(organisation=organisation)
+    if keys is not None:
+        rows = rows.filter(supplier_key__in=list(keys))
+    return {
+        key: findings.AssuranceFacts(has_plan, tested, review)
+        for key, has_plan, tested, review in rows.values_list("supplier_key", "has_plan", "last_tested_on", "review_on")
+    }
+
+
+def assurance_history(organisation: Organisation) -> dict[str, tuple[findings.Version, ...]]:
+    """Each supplier's assurance as it was written, oldest first, from the audit log (one query).
+
+    Every write of the register goes through `record_assurance`, which audits the whole record after the
+    change; so the entries are the record's history, and the compliance rule can judge a past date."""
+    zone = organisation_zone(organisation)
+    found: dict[str, list[findings.Version]] = defaultdict(list)
+    for key, at, after in (
+        AuditEntry.objects.filter(organisation=organisation, object_type=AUDIT_TYPE)
+        .order_by("at", "id")
+        .values_list("object_key", "at", "after")
+    ):
+        facts = _facts_written(after)
+        if facts is not None:
+            found[key].append(findings.Version(at.astimezone(zone).date(), facts))
+    return {key: tuple(versions) for key, versions in found.items()}
+
+
+def _facts_written(after: Any) -> findings.AssuranceFacts | None:
+    """The findings' part of an audited record (`_assurance_dict`); None when the entry does not hold one."""
+    if not isinstance(after, dict):
+        return None
+    try:
+        tested, review = after.get("lastTestedOn"), after.get("reviewOn")
+        return findings.AssuranceFacts(
+            str(after.get("hasPlan") or HasPlan.UNKNOWN),
+            date.fromisoformat(tested) if tested else None,
+            date.fromisoformat(review) if review else None,
+        )
+    except (TypeError, ValueError):
+        return None
+
+
+def lint_facts(
+    held: Mapping[str, findings.AssuranceFacts], keys: Iterable[str], on: date
+) -> tuple[SupplierAssurance, ...]:
+    """What the register says on `on` of each supplier id in `keys`, as the plan linter takes it
+    (`Options.suppliers`): the same findings as the Suppliers page."""
+    return tuple(
+        SupplierAssurance(key, held.get(key) is None, tuple(findings.findings(held.get(key), on))) for key in keys
+    )
 
 
 def supplier_name(organisation: Organisation, key: str) -> str:
@@ -155,7 +214,7 @@ def record_assurance(
             organisation=organisation,
             actor=actor,
             verb=audit.Verb.CHANGE if before else audit.Verb.CREATE,
-            object_type="supplier-assurance",
+            object_type=AUDIT_TYPE,
             object_key=supplier_key,
             label=name,
             before=before,

@@ -3,12 +3,14 @@
 from . import rules  # noqa: F401  (importing the catalogue registers every rule)
 from .engine import (
     RULES,
+    ExerciseDue,
     Finding,
     Options,
     PrintedLocation,
     PrintFacts,
     Rule,
     Severity,
+    SupplierAssurance,
     lint,
     location_of,
     severity_counts,
@@ -16,12 +18,14 @@ from .engine import (
 
 __all__ = [
     "RULES",
+    "ExerciseDue",
     "Finding",
     "Options",
     "PrintFacts",
     "PrintedLocation",
     "Rule",
     "Severity",
+    "SupplierAssurance",
     "lint",
     "location_of",
     "severity_counts",

@@ -50,6 +50,27 @@ class PrintFacts:
     contact_list_months: int = 3  # the organisation's chosen period for reprinting contact lists
 
 
+@dataclass(frozen=True)
+class ExerciseDue:
+    """One kind of exercise in the plan's programme, as the exercises app computed it on the caller's day."""
+
+    label: str  # "table-top exercise"
+    months: int  # the cadence: every so many months
+    last: date | None  # the last one done; None: never
+    due: date | None  # when the next is due; None: never done, so due now
+    overdue: bool  # never done, or past its due date
+
+
+@dataclass(frozen=True)
+class SupplierAssurance:
+    """What the supplier assurance register says about one supplier the plan names, judged on the
+    caller's day by the suppliers app: its findings in words, none when the record is in order."""
+
+    supplier: str  # the supplier's id in the plan
+    missing: bool  # no assurance on file at all
+    findings: tuple[str, ...] = ()
+
+
 def location_of(copy_number: int, location: str | None) -> str:
     """Where a numbered copy is kept, as the register names it: the holder's location, or the copy itself."""
     return location.strip() if location and location.strip() else f"copy {copy_number} (no location given)"
@@ -62,6 +83,11 @@ class Options:
     today: date
     max_responsibilities: int = 5
     printing: PrintFacts | None = None
+    # The exercise programme's rows for this plan and the assurance of its suppliers, read by the caller
+    # from the database like `printing` (the plans app never imports those apps). None: not to hand
+    # (linting files), and the rules that need them say nothing.
+    exercises: tuple[ExerciseDue, ...] | None = None
+    suppliers: tuple[SupplierAssurance, ...] | None = None
 
 
 @dataclass

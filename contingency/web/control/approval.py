@@ -19,8 +19,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from contingency import planlint
 from contingency.core.permissions import Capability
-from contingency.packs import register
 from contingency.plans import workflow, yamlio
 from contingency.plans.issuediff import VersionDiff, diff_texts, line_kind
 from contingency.plans.lint import Finding, Severity
@@ -84,7 +84,7 @@ def _approval_page(
     request: HttpRequest, ctx: OrgContext, plan: Plan, *, error: str = "", reason: str = "", status: int = 200
 ) -> HttpResponse:
     text = to_yaml(export_plan(plan))
-    findings = register.findings(plan, workflow.local_today(ctx.organisation))
+    findings = planlint.findings(plan, workflow.local_today(ctx.organisation))
     diff = _since_last_issue(plan, text)
     context: dict[str, Any] = {
         "ctx": ctx,
@@ -155,7 +155,7 @@ def _issue_page(
     request: HttpRequest, ctx: OrgContext, plan: Plan, *, error: str = "", reason: str = "", status: int = 200
 ) -> HttpResponse:
     today = workflow.local_today(ctx.organisation)
-    findings = register.findings(plan, today)
+    findings = planlint.findings(plan, today)
     counts = tally(findings)
     context: dict[str, Any] = {
         "ctx": ctx,

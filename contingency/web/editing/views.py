@@ -15,8 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 
+from contingency import planlint
 from contingency.core.permissions import Capability
-from contingency.packs import register
 from contingency.plans import editing
 from contingency.plans.compare import COLLECTION_KEYS, SECTION_NAMES, item_key, part_changes
 from contingency.plans.lint import Options, Severity, lint, severity_counts
@@ -264,7 +264,7 @@ def _part_page(request: HttpRequest, ctx: OrgContext, plan: Plan, section: str, 
     refs = ref_options(export_plan(plan))
     new = frozenset(request.session.pop(NEW_FINDINGS, [])) if request.method == "GET" else frozenset()
     notes = (
-        part_notes(register.findings(plan, local_today(ctx.organisation)), data, section, key, new)
+        part_notes(planlint.findings(plan, local_today(ctx.organisation)), data, section, key, new)
         if key or section not in COLLECTION_KEYS
         else {}
     )
@@ -288,7 +288,7 @@ def _part_page(request: HttpRequest, ctx: OrgContext, plan: Plan, section: str, 
 
 
 def _finding_ids(plan: Plan, ctx: OrgContext) -> set[str]:
-    return {identity(finding) for finding in register.findings(plan, local_today(ctx.organisation))}
+    return {identity(finding) for finding in planlint.findings(plan, local_today(ctx.organisation))}
 
 
 def _try_save(
@@ -337,7 +337,7 @@ def _saved(
     note = " The plan is now a draft: it needs approval to be issued again." if was != PlanStatus.DRAFT else ""
     # The linter runs on the saved plan: findings new in this part are shown beside its fields (saving is
     # never blocked by them); with none, back to the plan.
-    after = register.findings(plan, local_today(ctx.organisation))
+    after = planlint.findings(plan, local_today(ctx.organisation))
     added = [finding for finding in after if identity(finding) not in before]
     mine = part_notes(added, editing.plan_data(plan), section, key)
     count = sum(len(found) for found in mine.values())

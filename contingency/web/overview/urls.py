@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from contingency import planlint
 from contingency.core.models import Organisation
 from contingency.core.permissions import Capability
 from contingency.exercises import services as exercise_services
@@ -24,6 +25,7 @@ from contingency.plans.guidance import what_to_do
 from contingency.plans.models import Plan
 from contingency.plans.spec import PlanDocument
 from contingency.plans.workflow import local_today
+from contingency.suppliers import services as supplier_services
 from contingency.web.access import OrgContext, org_page
 from contingency.web.fragments import Fragments
 from contingency.web.offline import save_offline
@@ -64,7 +66,17 @@ class DashboardRow:
 
 DASHBOARD_FRAGMENTS: Fragments[str] = Fragments(4096)
 # The columns the dashboard shows; a plan's view (readmodel) is built from the whole row only when missing.
-DASHBOARD_COLUMNS = ("organisation", "key", "title", "number", "issue", "review_date", "status", "revision")
+DASHBOARD_COLUMNS = (
+    "organisation",
+    "key",
+    "title",
+    "number",
+    "issue",
+    "review_date",
+    "status",
+    "revision",
+    "mirrored_from",  # a laptop copy has no exercise or supplier records to lint against (planlint)
+)
 
 
 def calendar_of(organisation: Organisation) -> WorkingCalendar | None:
@@ -89,16 +101,18 @@ def dashboard(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
     for plan in plans:
         plan.organisation = org
     printed = register.version(org)  # lint counts and the grab packs' table follow the print register too
-    rows = [_dashboard_row(ctx, plan, today, printed) for plan in plans]
+    # Read each time, not cached with the plans: finishing an exercise or recording a supplier's assurance
+    # changes no plan revision. What lint makes of them is part of each row's cache key (planlint).
+    programme = exercise_services.programme_of(org, today, [(p.key, p.title) for p in plans])
+    held = supplier_services.assurance_facts(org)
+    known = {plan.pk: planlint.known(plan, today, rows=programme, held=held) for plan in plans}
+    rows = [_dashboard_row(ctx, plan, today, printed, known[plan.pk]) for plan in plans]
     revisions = tuple((plan.pk, plan.revision) for plan in plans)
     summary = DASHBOARD_FRAGMENTS.get(
-        ("summary", org.pk, org.slug, revisions, today, printed), lambda: _summary(ctx, plans, today)
+        ("summary", org.pk, org.slug, revisions, today, printed), lambda: _summary(ctx, plans, today, known)
     )
     now = timezone.now()
-    # Read each time, not cached with the plans: finishing an exercise changes no plan revision.
-    exercises_due = [
-        row for row in exercise_services.programme_of(org, today, [(p.key, p.title) for p in plans]) if row.overdue
-    ]
+    exercises_due = [row for row in programme if row.overdue]
     return render(
         request,
         "web/overview/dashboard.html",
@@ -113,14 +127,16 @@ def dashboard(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
     )
 
 
-def _plan_row(plan: Plan, today: date) -> PlanRow:
+def _plan_row(plan: Plan, today: date, known: planlint.Known) -> PlanRow:
     document = readmodel.view(plan).document
-    counts = counts_of(register.findings(plan, today))
+    counts = counts_of(planlint.findings(plan, today, facts=known))
     review = review_state(plan.review_date, today)
     return PlanRow(plan, document, review, counts, evidence_of_testing(document), register.locations(plan))
 
 
-def _dashboard_row(ctx: OrgContext, plan: Plan, today: date, printed: tuple[int, int, int]) -> DashboardRow:
+def _dashboard_row(
+    ctx: OrgContext, plan: Plan, today: date, printed: tuple[int, int, int], known: planlint.Known
+) -> DashboardRow:
     slug = ctx.organisation.slug
 
     def links() -> str:
@@ -128,16 +144,16 @@ def _dashboard_row(ctx: OrgContext, plan: Plan, today: date, printed: tuple[int,
         return render_to_string("web/overview/_plan_links.html", context)
 
     def row() -> str:
-        return render_to_string("web/overview/_plan_row.html", {"ctx": ctx, "row": _plan_row(plan, today)})
+        return render_to_string("web/overview/_plan_row.html", {"ctx": ctx, "row": _plan_row(plan, today, known)})
 
     return DashboardRow(
         DASHBOARD_FRAGMENTS.get(("links", plan.pk, plan.revision, slug), links),
-        DASHBOARD_FRAGMENTS.get(("row", plan.pk, plan.revision, slug, today, printed), row),
+        DASHBOARD_FRAGMENTS.get(("row", plan.pk, plan.revision, slug, today, printed, known), row),
     )
 
 
-def _summary(ctx: OrgContext, plans: list[Plan], today: date) -> str:
-    rows = [_plan_row(plan, today) for plan in plans]
+def _summary(ctx: OrgContext, plans: list[Plan], today: date, known: dict[int, planlint.Known]) -> str:
+    rows = [_plan_row(plan, today, known[plan.pk]) for plan in plans]
     documents = [row.document for row in rows]
     context = {
         "ctx": ctx,

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
+from contingency import planlint
 from contingency.core.permissions import Capability
 from contingency.monitor import read
 from contingency.packs import register
@@ -97,7 +98,7 @@ def page_context(ctx: OrgContext, plan: Plan, fail: str | None, user: Any = None
         "functions": sections.function_rows(document),
         "record_kinds": sections.record_kind_rows(document),
         "directory": sections.directory(document),
-        "lint": sections.lint_groups(register.findings(plan, today), _finding_links(ctx, plan)),
+        "lint": sections.lint_groups(planlint.findings(plan, today), _finding_links(ctx, plan)),
         "locations": register.locations(plan),
         "prints": register.recent_prints(plan),
         "queued": register.queued(plan),
@@ -110,11 +111,15 @@ def page_context(ctx: OrgContext, plan: Plan, fail: str | None, user: Any = None
 
 
 def _finding_links(ctx: OrgContext, plan: Plan) -> Callable[[Finding], str | None]:
-    """Each finding's edit form and field, for those who may edit the plan (a mirrored plan has none)."""
+    """Each finding's edit form and field, for those who may edit the plan (a mirrored plan has none); a
+    finding from the exercise programme or the supplier register links to that page, for every member."""
+    org = ctx.organisation.slug
+    elsewhere = dict.fromkeys(planlint.EXERCISE_RULES, reverse("exercises", kwargs={"org": org}))
+    elsewhere.update(dict.fromkeys(planlint.SUPPLIER_RULES, reverse("suppliers", kwargs={"org": org})))
     if not ctx.can_edit or plan.read_only_reason:
-        return lambda finding: None
+        return lambda finding: elsewhere.get(finding.rule)
     data = editing.plan_data(plan)
-    return lambda finding: finding_link(ctx.organisation.slug, plan.key, data, finding.path)
+    return lambda finding: elsewhere.get(finding.rule) or finding_link(org, plan.key, data, finding.path)
 
 
 def _systems(ctx: OrgContext, plan: Plan, document: PlanDocument) -> list[tuple[System, read.SystemState | None, int]]:

@@ -6,6 +6,7 @@ from . import (
     contacts,
     document,
     durations,
+    exercises,
     functions,
     names,
     notifications,
@@ -17,6 +18,7 @@ from . import (
     records,
     riskprose,
     risks,
+    suppliers,
     systems,
 )
 
@@ -26,6 +28,7 @@ __all__ = [
     "contacts",
     "document",
     "durations",
+    "exercises",
     "functions",
     "names",
     "notifications",
@@ -37,5 +40,6 @@ __all__ = [
     "records",
     "riskprose",
     "risks",
+    "suppliers",
     "systems",
 ]
