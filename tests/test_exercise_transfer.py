@@ -2,7 +2,8 @@
 at 02:00 on the Sunday before, with injects released, the clock moved on and a finding, is exported and imported into
 an organisation with nothing in it. It keeps its scenario clock, its Exercise row, injects, findings and advances, and
 stays out of the real incidents; importing it again adds nothing. An export written before exercises were carried
-(no `asIf` or `clockShift` in the incident row, no exercise sections) still imports, with them empty.
+(no `asIf` or `clockShift` in the incident row, no exercise sections) still imports, with them empty. A later export
+updates the exercise; the clock moved on both sides refuses the import; bad values are named; the command line too.
 
 As in tests/test_incident_transfer.py both sides share the test database: the incident's uid is swapped in the file
 for another, which is what an incident made on another install looks like.
@@ -14,14 +15,17 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from click.testing import CliRunner
 from django.db.models import Model
 from django.utils import timezone
 
+from contingency.cli import main
 from contingency.core.models import AuditEntry, Organisation
 from contingency.exercises import services
 from contingency.exercises.models import ClockAdvance, Exercise, Finding, Inject
@@ -29,7 +33,7 @@ from contingency.incidents import queries
 from contingency.incidents.models import Incident, TimelineEntry
 from contingency.incidents.transfer.bundle import TransferInvalid, read_bundle
 from contingency.incidents.transfer.exporting import export_incidents
-from contingency.incidents.transfer.importing import Imported, import_bundle
+from contingency.incidents.transfer.importing import Imported, TransferRefused, import_bundle
 from contingency.notify import delivery
 from contingency.plans.models import Plan
 
@@ -175,6 +179,22 @@ def test_a_later_export_of_the_exercise_updates_it(
     assert Incident.objects.get(uid=uid).clock_shift == AS_IF - NIGHT + timedelta(minutes=25)
 
 
+def test_the_clock_moved_on_both_sides_refuses_the_import(
+    demo_plans: list[object], clock: time_machine.Traveller, main_org: Organisation
+) -> None:
+    plan = Plan.objects.get(organisation__slug=HOME_ORG, key=PACS)
+    exercise = services.start(plan=plan, kind="table-top", subject="system:pacs", actor=None, as_if=AS_IF, via="test")
+    assert exercise.incident is not None
+    uid = str(uuid.uuid4())
+    import_data(exported(exercise.incident, uid))
+    here = Exercise.objects.get(incident__uid=uid)
+    for side in (here, exercise):
+        services.advance_clock(exercise=side, minutes=60, reason="Skip an hour", actor=None, via="test")
+    with pytest.raises(TransferRefused, match=r"a incident row \(.*\) was changed on the laptop and also here"):
+        import_data(exported(Incident.objects.get(pk=exercise.incident.pk), uid))
+    assert here.clock_advances.count() == 1
+
+
 def test_an_older_export_without_exercise_data_still_imports(
     demo_plans: list[object], clock: time_machine.Traveller, main_org: Organisation
 ) -> None:
@@ -218,3 +238,22 @@ def test_bad_exercise_values_are_refused_with_their_field(laptop_exercise: Exerc
         [line] = [p for p in found if message in p]
         assert line.startswith("laptop.json:"), line
     assert len(found) == len(expected)
+
+
+def test_the_command_line_carries_an_exercise(laptop_exercise: Exercise, tmp_path: Path) -> None:
+    assert laptop_exercise.incident is not None
+    runner = CliRunner()
+    out = tmp_path / "incidents.json"
+    number = str(laptop_exercise.incident.number)
+    result = runner.invoke(main, ["incident", "export", "--org", HOME_ORG, number, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    uid = str(uuid.uuid4())
+    text = out.read_text().replace(str(laptop_exercise.incident.uid), uid)
+    out.write_text(text.replace(f'"organisation": "{HOME_ORG}"', f'"organisation": "{MAIN}"', 1))
+    first = runner.invoke(main, ["incident", "import", str(out)])
+    assert first.exit_code == 0 and "imported as #1" in first.stdout, first.output
+    here = Exercise.objects.get(incident__uid=uid)
+    assert here.organisation.slug == MAIN and len(injects(here)) == 3 and len(advances(here)) == 2
+    assert not queries.real(Incident.objects.filter(uid=uid)).exists()
+    second = runner.invoke(main, ["incident", "import", str(out)])
+    assert second.exit_code == 0 and "already imported: nothing new" in second.stdout
