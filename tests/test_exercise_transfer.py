@@ -31,9 +31,10 @@ from contingency.exercises import services
 from contingency.exercises.models import ClockAdvance, Exercise, Finding, Inject
 from contingency.incidents import queries
 from contingency.incidents.models import Incident, TimelineEntry
-from contingency.incidents.transfer.bundle import TransferInvalid, read_bundle
+from contingency.incidents.transfer.bundle import TransferInvalid, convert, read_bundle
 from contingency.incidents.transfer.exporting import export_incidents
 from contingency.incidents.transfer.importing import Imported, TransferRefused, import_bundle
+from contingency.incidents.transfer.sections import value_out
 from contingency.notify import delivery
 from contingency.plans.models import Plan
 
@@ -257,3 +258,25 @@ def test_the_command_line_carries_an_exercise(laptop_exercise: Exercise, tmp_pat
     assert not queries.real(Incident.objects.filter(uid=uid)).exists()
     second = runner.invoke(main, ["incident", "import", str(out)])
     assert second.exit_code == 0 and "already imported: nothing new" in second.stdout
+
+
+@pytest.mark.parametrize(
+    "shift",
+    [
+        timedelta(0),
+        timedelta(days=-3, microseconds=7),  # as if before the start, to the microsecond (a real start has them)
+        timedelta(hours=5, microseconds=999_999),
+        -timedelta(days=400, seconds=59, microseconds=1),
+    ],
+)
+def test_a_duration_comes_back_to_the_microsecond(shift: timedelta) -> None:
+    written = value_out(shift)
+    assert isinstance(written, str) and written.lstrip("-").startswith("P")
+    assert convert(Incident._meta.get_field("clock_shift"), written) == (shift, "")
+
+
+@pytest.mark.parametrize("value", ["3 days, 10:00:00", "10:00:00", 3600, "P", "-P1DT", "PT", "P99999999999D", True])
+def test_only_an_iso_duration_is_read(value: object) -> None:
+    field = Incident._meta.get_field("clock_shift")
+    assert convert(field, value) == (None, "expected a duration, e.g. P1DT02H30M00S")
+    assert convert(field, "PT2H") == (timedelta(hours=2), "")

@@ -30,7 +30,9 @@ FORMAT = "contingency-incidents"
 VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
 MAX_TEXT = 1024 * 1024  # the longest text a single field may hold
-_ISO_DURATION = re.compile(r"^[-+]?P")  # ISO 8601 only, not the other forms parse_duration reads
+# An ISO 8601 duration in days, hours, minutes and seconds (as duration_iso_string writes it, or shorter: "PT2H"),
+# with at least one number; not the other forms parse_duration reads ("3 days, 10:00:00").
+_ISO_DURATION = re.compile(r"^[-+]?P(?=\d|T\d)(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d{1,6})?S)?)?$")
 _ROW_ORIGIN = re.compile(r"^(?P<incident>[0-9a-f-]{36})/(?P<section>[A-Za-z]+)/(?P<id>[1-9][0-9]{0,18})$")
 
 
