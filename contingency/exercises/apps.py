@@ -6,3 +6,8 @@ class ExercisesConfig(AppConfig):
     label = "exercises"
     verbose_name = "Exercises"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import transfer
+
+        transfer.register_sections()

@@ -93,7 +93,8 @@ class Inject(models.Model):
     """A scenario update of a table-top exercise, released to the players in order by its facilitator.
 
     `minutes` places it on the facilitator's timeline (minutes after the scenario starts); releasing it notes its
-    text on the exercise's incident timeline and keeps the scenario time it stands for in `scenario_at`."""
+    text on the exercise's incident timeline and keeps the scenario time it stands for in `scenario_at`. Who added
+    and released it are kept by name as well, as the incident's rows keep theirs: an export carries the names."""
 
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="injects")
     position = models.PositiveIntegerField(help_text="Numbered from 1 within the exercise: the order of release.")
@@ -103,10 +104,12 @@ class Inject(models.Model):
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    added_by_name = LineField(blank=True, default="", help_text="Who added it, by name (kept across installs).")
     released_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    released_by_name = LineField(blank=True, default="", help_text="Who released it, by name.")
     scenario_at = models.DateTimeField(
         null=True, blank=True, help_text="When released: the scenario's start plus its minutes."
     )

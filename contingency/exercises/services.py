@@ -343,6 +343,7 @@ def add_inject(
             text=text,
             minutes=minutes,
             added_by=actor if actor is not None and actor.is_authenticated else None,  # type: ignore[misc]
+            added_by_name=audit.actor_name(actor, via),
         )
         _audit(exercise, actor=actor, via=via, verb=audit.Verb.CHANGE, what=f"inject {position} added", before=before)
     return inject
@@ -366,8 +367,9 @@ def release_next_inject(
         before = _state(exercise)
         inject.released_at = now
         inject.released_by = actor if actor is not None and actor.is_authenticated else None  # type: ignore[assignment]
+        inject.released_by_name = audit.actor_name(actor, via)
         inject.scenario_at = (exercise.as_if or exercise.started_at) + timedelta(minutes=inject.minutes)
-        inject.save(update_fields=["released_at", "released_by", "scenario_at"])
+        inject.save(update_fields=["released_at", "released_by", "released_by_name", "scenario_at"])
         moved = ""
         if advance and exercise.incident is not None:
             incident = _locked_incident(exercise)

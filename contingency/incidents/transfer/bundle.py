@@ -3,7 +3,8 @@
 {"format": "contingency-incidents", "version": 1, "organisation": "<slug>", "exportedAt": ...,
  "source": {...}, "incidents": [{"originKey": "<uuid>", "number": 3, "sections": {"incident": [...],
  "tasks": [...], ...}}]}. Each row has an `originKey` ("<incident uuid>/<section>/<id there>"), the
-origin of its parent and of the rows it refers to, and its fields in camelCase. A file is read in
+origin of its parent and of the rows it refers to, and its fields in camelCase (a section's `optional`
+fields may be missing: a file written before they were carried). A file is read in
 full before anything is written; a problem names the file, line and column, and the JSON path.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models.fields import PositiveIntegerRelDbTypeMixin
+from django.utils.dateparse import parse_duration
 
 from contingency.plans import yamlio
 from contingency.plans.problems import Location, Path, PlanInvalid, Problem
@@ -28,6 +30,9 @@ FORMAT = "contingency-incidents"
 VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
 MAX_TEXT = 1024 * 1024  # the longest text a single field may hold
+# An ISO 8601 duration in days, hours, minutes and seconds (as duration_iso_string writes it, or shorter: "PT2H"),
+# with at least one number; not the other forms parse_duration reads ("3 days, 10:00:00").
+_ISO_DURATION = re.compile(r"^[-+]?P(?=\d|T\d)(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d{1,6})?S)?)?$")
 _ROW_ORIGIN = re.compile(r"^(?P<incident>[0-9a-f-]{36})/(?P<section>[A-Za-z]+)/(?P<id>[1-9][0-9]{0,18})$")
 
 
@@ -189,6 +194,9 @@ class _Reader:
             out[name] = value
         for name in sec.fields:
             key = json_name(name)
+            if key not in data and name in sec.optional:
+                out[name] = None  # an older file, written before the field was carried: it stays empty
+                continue
             if key not in data:
                 self.problem((*path, key), "this is required", "transfer.missing")
                 continue
@@ -232,6 +240,9 @@ def convert(model_field: models.Field[Any, Any], value: Any) -> tuple[Any, str]:
         return (None, "") if model_field.null else (None, "must not be null")
     if isinstance(model_field, models.JSONField):
         return value, ""
+    if isinstance(model_field, models.DurationField):
+        length = _parse(parse_duration, value) if isinstance(value, str) and _ISO_DURATION.match(value) else None
+        return (length, "") if length is not None else (None, "expected a duration, e.g. P1DT02H30M00S")
     if isinstance(model_field, models.DateTimeField):
         moment = _parse(datetime.fromisoformat, value)
         if moment is None or moment.tzinfo is None:
@@ -265,7 +276,7 @@ def _parse(parse: Any, value: Any) -> Any:
         return None
     try:
         return parse(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

@@ -138,7 +138,7 @@ def _rows(run: _Run, organisation: Organisation, now: datetime) -> None:
             found = run.mapped.get(row.origin)
             if found is None:
                 _add(run, sec, row, organisation)
-            elif found.source_digest == digest(row.raw):
+            elif found.source_digest == digest(sec, row.raw):
                 run.outcome.unchanged += 1
             else:
                 _update(run, sec, row, found, check)
@@ -166,6 +166,8 @@ def _add(run: _Run, sec: Section, row: RowIn, organisation: Organisation) -> Non
         values[f"{sec.parent[0]}_id"] = parent_id
         if _has_field(sec.model, "organisation"):
             values["organisation"] = organisation  # a row that also names its organisation: the one imported into
+        if sec.on_add is not None:
+            values = sec.on_add(values, organisation)
         if not _unique_here(run, sec, values, organisation, exclude=None):
             return
         if sec.natural is not None and not run.outcome.created:
@@ -188,7 +190,7 @@ def _add(run: _Run, sec: Section, row: RowIn, organisation: Organisation) -> Non
 
 def _update(run: _Run, sec: Section, row: RowIn, found: ImportedRow, check: OriginOf) -> None:
     obj = sec.model._default_manager.filter(pk=found.object_id).first()
-    if obj is None or digest(row_out(sec, obj, check)) != found.local_digest:
+    if obj is None or digest(sec, row_out(sec, obj, check)) != found.local_digest:
         run.conflicts.append(
             f"incident #{run.outcome.number}: a {sec.name} row ({row.origin}) was changed on the laptop and "
             f"also here since it was imported on {found.imported_at:%d %b %Y %H:%M}"
@@ -267,8 +269,8 @@ def _finish(run: _Run, now: datetime, *, actor: Actor, via: str, source: str) ->
                 "incident": incident,
                 "section": sec.name,
                 "object_id": int(obj.pk),
-                "source_digest": digest(row.raw),
-                "local_digest": digest(row_out(sec, obj, final)),
+                "source_digest": digest(sec, row.raw),
+                "local_digest": digest(sec, row_out(sec, obj, final)),
                 "imported_at": now,
             },
         )

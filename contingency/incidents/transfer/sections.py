@@ -4,8 +4,12 @@ A section names a table, the parent each row belongs to (the incident, or a row 
 the fields copied as they are, the references to rows of other sections (written as their origin
 keys), how a row is adjusted when written here, and the fields that, with the parent, identify a row (so a row the import would add, and that already exists
 here, is a conflict rather than a duplicate). Incidents register theirs below; later apps
-(notifications, downtime records) register their own when they load, so an export carries every kind
+(notifications, downtime records, exercises) register their own when they load, so an export carries every kind
 of incident data the install has, and an import refuses a section it does not know.
+
+A field added to a section after files were first written is `optional`: a file may leave it out (an
+older export), and it is then empty. Times are written as ISO 8601 with their offset, days as ISO
+dates, durations as ISO 8601 durations ("-P3DT00H00M00S").
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import models
+from django.utils.duration import duration_iso_string
+
+from contingency.core.models import Organisation
 
 from ..models import (
     AffectedFunction,
@@ -48,6 +55,13 @@ class Section:
     # Adjusts the values of a row written here on import (values, origin, created): e.g. an unsent
     # message is not sent again, and acknowledgement codes are made anew.
     on_import: Callable[[dict[str, Any], str, bool], dict[str, Any]] | None = None
+    # Fills in what a row added here takes from this install rather than from the file (a number of the
+    # organisation's own, the plan of the same key here), given the organisation imported into.
+    on_add: Callable[[dict[str, Any], Organisation], dict[str, Any]] | None = None
+    # Fields added after files were first written (each nullable): a file may leave them out, and they are
+    # then empty; a row's digest leaves them out while empty, so the row of an older file and the same
+    # row exported since are one row, not a change.
+    optional: tuple[str, ...] = ()
     rows: Callable[[Incident], models.QuerySet[Any]] | None = None  # the incident's rows, in a stable order
 
     def rows_of(self, incident: Incident) -> models.QuerySet[Any]:
@@ -76,6 +90,9 @@ def register(section: Section) -> None:
     clash = sorted({n for n in written if written.count(n) > 1 or n == ORIGIN})
     if clash:
         raise ValueError(f"section {section.name}: {clash} would be written twice")
+    for name in section.optional:
+        if name not in section.fields or not section.model_field(name).null:
+            raise ValueError(f"section {section.name}: optional field {name} must be a field that may be empty")
     _SECTIONS[section.name] = section
 
 
@@ -101,6 +118,8 @@ def section_of(model: type[models.Model]) -> Section:
 def value_out(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return duration_iso_string(value)
     return value
 
 
@@ -118,9 +137,10 @@ def row_out(sec: Section, row: models.Model, origin_of: OriginOf) -> dict[str, A
     return data
 
 
-def digest(data: dict[str, Any]) -> str:
-    """A row's fingerprint: everything but its own origin, canonically."""
-    body = {key: value for key, value in data.items() if key != ORIGIN}
+def digest(sec: Section, data: dict[str, Any]) -> str:
+    """A row's fingerprint: everything but its own origin and its empty optional fields, canonically."""
+    empty_optional = {_camel(name) for name in sec.optional if data.get(_camel(name)) is None}
+    body = {key: value for key, value in data.items() if key != ORIGIN and key not in empty_optional}
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -193,9 +213,14 @@ INCIDENT_FIELDS = (
     "closed_note",
     "procedures",
     "routing",
+    "as_if",
+    "clock_shift",
 )
 
-register(Section("incident", Incident, ("", ""), INCIDENT_FIELDS, rows=_incident_itself))
+# `as_if` and `clock_shift` (an exercise's moment and scenario clock) came later: an older file has neither.
+register(
+    Section("incident", Incident, ("", ""), INCIDENT_FIELDS, rows=_incident_itself, optional=("as_if", "clock_shift"))
+)
 register(
     Section(
         "affected",
