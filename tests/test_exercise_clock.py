@@ -270,6 +270,8 @@ def test_the_page_shows_the_scenario_time_and_moves_the_clock_on(
 # A real incident of the plan, invoked at Wednesday noon and fired four hours on, costs these queries (the same
 # on SQLite and PostgreSQL), as it did before the exercise clock: measured on the code without it. A first
 # incident warms the caches (plan views, content types), so the counts do not depend on the tests run before.
+# Bounds, not exact counts: a later change that saves a query must not fail here; one that adds a query to
+# every real incident should.
 REAL_INVOKE_QUERIES, REAL_FIRE_QUERIES = 148, 130
 
 
@@ -283,7 +285,7 @@ def test_a_real_incident_runs_by_the_real_clock_as_before(clock: time_machine.Tr
     with CaptureQueriesContext(connection) as firing:
         assert worker.run_until_idle(worker="w") == 4  # each incident's 4h rule and TP2's first call
     assert real.clock_shift is None
-    assert (len(invoking), len(firing)) == (REAL_INVOKE_QUERIES, REAL_FIRE_QUERIES)
+    assert len(invoking) <= REAL_INVOKE_QUERIES and len(firing) <= REAL_FIRE_QUERIES, (len(invoking), len(firing))
     assert _triggers(real)[-1] == f"Trigger point: {TP2} (1st). Chair: Senior radiology managers. 4 task(s) added."
     noted = TimelineEntry.objects.get(incident=real, text__startswith=f"Trigger point: {TP2}")
     assert noted.at == WEDNESDAY_NOON + timedelta(hours=4)  # on time: noted at its due time
