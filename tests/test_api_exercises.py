@@ -185,3 +185,16 @@ def test_an_unknown_exercise_is_404(api_as: Callable[..., Client], clock: time_m
         "detail": "There is no exercise 2 in Northwick General Hospital NHS Foundation Trust."
     }
     assert post(lead, f"{EXERCISES}/2/finish", {"outcome": "x"}).status_code == 404
+
+
+def test_release_moves_the_clock_unless_told_not_to(
+    api_as: Callable[..., Client], clock: time_machine.Traveller
+) -> None:
+    lead = _started(api_as)
+    for title in ("First", "Second"):
+        assert post(lead, f"{EXERCISES}/1/injects", {"title": title, "text": "x", "minutes": 60}).status_code == 201
+    kept = post(lead, f"{EXERCISES}/1/injects/release", {"advance": False}).json()
+    assert kept["clockAdvances"] == [] and kept["scenarioNow"] == "2027-03-14T02:00:00Z"
+    moved = post(lead, f"{EXERCISES}/1/injects/release", {}).json()
+    assert [a["minutes"] for a in moved["clockAdvances"]] == [60]
+    assert moved["scenarioNow"] == "2027-03-14T03:00:00Z"

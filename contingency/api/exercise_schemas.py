@@ -46,9 +46,9 @@ class InjectIn(In):
 
 class ReleaseIn(In):
     advance: bool = Field(
-        False,
+        True,
         description="When the inject stands for a scenario time later than the exercise's clock, move the clock on "
-        "to it first, so trigger points due by then fall due.",
+        "to it first, so trigger points due by then fall due (as the exercise page does unless unticked).",
     )
 
 

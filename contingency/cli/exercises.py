@@ -199,7 +199,12 @@ def exercise_inject(org_slug: str, number: int, title: str, text: str, minutes: 
 @exercise.command(name="release")
 @org_option
 @number_argument
-@click.option("--advance", is_flag=True, help="Move the scenario clock on to the inject's time first, if it is later.")
+@click.option(
+    "--advance/--no-advance",
+    default=True,
+    show_default=True,
+    help="Move the scenario clock on to the inject's time first, when it is later (as the exercise page does).",
+)
 @as_option
 def exercise_release(org_slug: str, number: int, advance: bool, username: str) -> None:
     """Release the next inject: its text goes on the incident's timeline, marked EXERCISE."""
