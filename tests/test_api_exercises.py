@@ -145,6 +145,8 @@ def _started(api_as: Callable[..., Client]) -> Client:
         ("/1/clock", {"minutes": 0, "reason": "x"}, "minutes", "is too small"),
         ("/1/clock", {"minutes": 10081, "reason": "x"}, "minutes", "is too large"),
         ("/1/clock", {"minutes": "an hour", "reason": "x"}, "minutes", "expected a whole number"),
+        ("/1/clock", {"minutes": True, "reason": "x"}, "minutes", "expected a whole number"),
+        ("/1/injects", {"title": "x", "text": "y", "minutes": "90"}, "minutes", "expected a whole number"),
         ("/1/clock", {"minutes": 30, "reason": "  "}, "reason", "say why the clock moves on"),
         ("/1/finish", {"outcome": ""}, "outcome", "say what the exercise showed"),
         ("/1/finish", {}, "outcome", "this is required"),

@@ -276,6 +276,7 @@ def test_kpis_and_a_relaxation(api_as: Callable[..., Client], clock: time_machin
     [
         ({"kpi": 987654}, "kpi", "there is no KPI 987654"),
         ({"kpi": 2**70}, "kpi", "there is no KPI"),
+        ({"kpi": True}, "kpi", "expected a whole number"),
         ({"askedOf": ""}, "askedOf", "who at the commissioner was asked"),
         ({"relaxedTo": "2027-06-01T09:00:00Z"}, "relaxedTo", "must end after it starts"),
         ({"askedAt": "2027-06-03T09:00:00Z"}, "askedAt", "cannot be in the future"),

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated
 
 from ninja import Field
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StrictInt
 
 from contingency.exercises import services
 
@@ -39,7 +39,7 @@ class StartIn(In):
 class InjectIn(In):
     title: InjectTitle
     text: InjectText = Field(description="What happens in the scenario, as read out to the players.")
-    minutes: int = Field(
+    minutes: StrictInt = Field(
         0, ge=0, le=services.MAX_INJECT_MINUTES, description="Minutes after the scenario starts (its place in time)."
     )
 
@@ -53,7 +53,7 @@ class ReleaseIn(In):
 
 
 class AdvanceIn(In):
-    minutes: int = Field(
+    minutes: StrictInt = Field(
         ge=1, le=services.MAX_ADVANCE_MINUTES, description="How far to move the scenario time on (at most a week)."
     )
     reason: Reason = Field(description="Why, for the incident's timeline: e.g. skip to the next morning.")

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated
 
 from ninja import Field
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StrictInt
 
 from contingency.commissioning import services as commissioning
 from contingency.suppliers import services as suppliers
@@ -174,7 +174,9 @@ class IncidentKpis(Out):
 
 
 class AskIn(In):
-    kpi: int = Field(ge=1, description="The KPI's id (see GET .../plans/{plan}/kpis): one of the incident's plan.")
+    kpi: StrictInt = Field(
+        ge=1, description="The KPI's id (see GET .../plans/{plan}/kpis): one of the incident's plan."
+    )
     asked_of: Line = Field(description="Who at the commissioner was asked, e.g. the contract manager.")
     asked_at: Moment | None = Field(None, description="When they were asked (default: now).")
     relaxed_from: Moment = Field(description="Deadlines falling due from this moment ...")
