@@ -203,3 +203,15 @@ def test_bad_input_exits_2_and_writes_nothing(
     assert code == 2, err
     assert message in err
     assert counts() == before
+
+
+def test_release_moves_the_clock_unless_told_not_to(clock: time_machine.Traveller) -> None:
+    assert run(*START, "--as", LEAD)[0] == 0
+    for title in ("First", "Second"):
+        add = ("exercise", "inject", "--org", HOME_ORG, "1", "--title", title, "--text", "x", "--minutes", "60")
+        assert run(*add, "--as", LEAD)[0] == 0
+    code, out, err = run("exercise", "release", "--org", HOME_ORG, "1", "--no-advance", "--as", LEAD)
+    assert (code, out) == (0, "inject 1 released: First\n"), err
+    code, out, err = run("exercise", "release", "--org", HOME_ORG, "1", "--as", LEAD)
+    assert code == 0, err
+    assert out == "inject 2 released: Second\nclock advanced by 1 hour, to Wed 10 Mar 2027 13:00 (scenario time)\n"
