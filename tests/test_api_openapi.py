@@ -80,6 +80,11 @@ EXPECTED_PATHS = {
             "/{number}/downtime/import",
             "/{number}/downtime/archive/runs",
             "/{number}/downtime/archive/runs/{run}",
+            "/{number}/supplier-tickets",
+            "/{number}/supplier-tickets/{ticket}/clock",
+            "/{number}/kpis",
+            "/{number}/kpis/relaxations",
+            "/{number}/kpis/relaxations/{relaxation}/agree",
         )
     ),
     "/api/v1/notify/inbound-sms",
@@ -91,6 +96,15 @@ EXPECTED_PATHS = {
     "/api/v1/organisations/{org}/probe/results",
     "/api/v1/organisations/{org}/probes",
     "/api/v1/organisations/{org}/probes/systems/{plan}/{system}",
+    "/api/v1/organisations/{org}/exercises",
+    "/api/v1/organisations/{org}/exercises/{number}",
+    "/api/v1/organisations/{org}/exercises/{number}/injects",
+    "/api/v1/organisations/{org}/exercises/{number}/injects/release",
+    "/api/v1/organisations/{org}/exercises/{number}/clock",
+    "/api/v1/organisations/{org}/exercises/{number}/finish",
+    "/api/v1/organisations/{org}/suppliers",
+    "/api/v1/organisations/{org}/suppliers/{supplier}",
+    "/api/v1/organisations/{org}/plans/{plan}/kpis",
 }
 REGENERATE = (
     "contingency manage export_openapi_schema --api contingency.api.main.api --indent 2 --output schema/openapi-v1.json"

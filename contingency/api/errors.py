@@ -43,6 +43,7 @@ _REQUEST_WORDS = {
     "dict_type": "expected a JSON object (a mapping of fields)",
     "missing": "this is required",
     "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
     "greater_than_equal": "is too small",
     "less_than_equal": "is too large",
 }

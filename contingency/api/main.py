@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from . import downtime, downtime_archive, errors, incidents, mirror, notify, parts, plans, probes, workflow
+from . import (
+    commissioning,
+    downtime,
+    downtime_archive,
+    errors,
+    exercises,
+    incidents,
+    mirror,
+    notify,
+    parts,
+    plans,
+    probes,
+    suppliers,
+    workflow,
+)
 from .auth import BearerToken, Session
 
 DESCRIPTION = """Plans of the organisations you belong to, with the same permissions as the pages.
@@ -16,7 +30,10 @@ Incidents run through the same services as the pages: a refusal that names a fie
 request (a future `beganAt`, an unknown check, a skip without a reason) is 422 located at
 that field, and one about the incident's or task's state (restoring an incident that is not
 invoked, completing a task that is done) is 409. Times are ISO 8601 in UTC; `local` fields
-give the same moment on the organisation's wall clock, with its offset."""
+give the same moment on the organisation's wall clock, with its offset.
+
+Exercises, supplier assurance and tickets, and commissioners' KPIs run through their services
+in the same way: an exercise that has finished, a relaxation already agreed, is 409."""
 
 api = errors.Api(
     title="Contingency API",
@@ -36,3 +53,6 @@ api.add_router("", downtime.router, tags=["downtime"])
 api.add_router("", mirror.router, tags=["laptop copies"])
 api.add_router("", downtime_archive.router, tags=["downtime"])
 api.add_router("", probes.router, tags=["probes"])
+api.add_router("", exercises.router, tags=["exercises"])
+api.add_router("", suppliers.router, tags=["suppliers"])
+api.add_router("", commissioning.router, tags=["commissioners' KPIs"])

@@ -12,6 +12,7 @@ from .. import __version__
 from .archive import archive
 from .compliance import compliance
 from .downtime import downtime
+from .exercises import exercise
 from .incidents import incident
 from .mirror import mirror, mirror_key
 from .notify import notify
@@ -33,6 +34,7 @@ def main() -> None:
 for command in (
     plan,
     incident,
+    exercise,
     downtime,
     notify,
     pack,
