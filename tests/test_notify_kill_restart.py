@@ -113,7 +113,9 @@ def test_killed_delivery_workers_lose_nothing_and_every_resend_is_marked(tmp_pat
     assert marked, "no kill caught a worker mid-send: the crash path was not exercised"
     assert abandoned, "no kill caught a worker holding claims it had not begun: the false-alarm path was not exercised"
     by_worker = Counter(m["claimed_by"] for m in messages)
-    assert len(by_worker) >= 3, by_worker  # the replacements worked too
+    # The replacements worked too: a worker started after a kill holds some of the claims. (How many different
+    # workers hold the last claims depends on where the kills fell: two replacements may re-claim everything.)
+    assert set(by_worker) - {"w1", "w2"}, by_worker
 
 
 def _check(data: dict[str, list[dict[str, Any]]], received: Counter[str], killed: set[str]) -> list[str]:
