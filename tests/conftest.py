@@ -102,14 +102,28 @@ def django_db_setup(django_db_setup: None, request: pytest.FixtureRequest) -> No
     _database_ready = True
 
 
+_demo_emptied = False  # a transactional test has run since the demo was last loaded
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    global _demo_emptied
     yield
-    # A transactional test may have just emptied every table: put the demo back for the tests that follow
-    # (loading finds it there, and does nothing, when the test was skipped).
-    follows = nextitem is not None and not _transactional(nextitem) and _uses_database(nextitem)
-    if _database_ready and _transactional(item) and follows:
+    # A transactional test may have just emptied every table: the demo goes back before the next test that
+    # runs in a rolled-back transaction (`pytest_runtest_setup`). Not by `nextitem`: under xdist's work
+    # stealing, the test that runs next in this process need not be the one pytest saw next.
+    if _transactional(item):
+        _demo_emptied = True
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    global _demo_emptied
+    # Before the test's fixtures open its transaction (loading finds the demo there, and does nothing, when the
+    # transactional test was skipped).
+    if _demo_emptied and _database_ready and _uses_database(item) and not _transactional(item):
         _load_demo_committed(item.config)
+        _demo_emptied = False
 
 
 @pytest.fixture
