@@ -20,6 +20,7 @@ from .packs import pack
 from .plans import plan
 from .probe import probe_command, probes
 from .server import demo, manage, migrate, serve, worker_command
+from .suppliers import kpi, supplier
 from .users import user
 
 __all__ = ["main"]
@@ -35,6 +36,8 @@ for command in (
     plan,
     incident,
     exercise,
+    supplier,
+    kpi,
     downtime,
     notify,
     pack,
