@@ -27,6 +27,25 @@ def _error(field: str, message: str) -> NoReturn:
     sys.exit(EXIT_INVALID)
 
 
+def responding_member(organisation: Any, username: str, doing: str) -> Any:
+    """The member named by `--as`, who must have the respond permission in the organisation (as on the pages)."""
+    from django.contrib.auth import get_user_model
+
+    from ..core.access import capabilities
+    from ..core.permissions import Capability
+
+    user = (
+        get_user_model()
+        .objects.filter(username=username, memberships__organisation=organisation, is_active=True)
+        .first()
+    )
+    if user is None:
+        _error("--as", f"{username!r} is not a member of {organisation.slug}")
+    if Capability.RESPOND not in capabilities(user, organisation):
+        _error("--as", f"{username} cannot {doing}: it needs the respond permission in {organisation.name}")
+    return user
+
+
 @contextmanager
 def refusals(options: Mapping[str, str], *, otherwise: str) -> Iterator[None]:
     """A service's refusal (core.errors.Refused) as bad input: `error: <option>: <message>`, exit 2.

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .common import _error, refusals
+from .common import _error, refusals, responding_member
 from .incidents import _local, _organisation, _wall_clock
 
 VIA = "cli"
@@ -40,25 +40,6 @@ number_argument = click.argument("number", type=click.IntRange(min=1))
 as_option = click.option(
     "--as", "username", required=True, help="The member doing it (a username with the respond permission)."
 )
-
-
-def _member(organisation: Any, username: str) -> Any:
-    """The named member, who must have the respond permission in the organisation (as on the pages)."""
-    from django.contrib.auth import get_user_model
-
-    from ..core.access import capabilities
-    from ..core.permissions import Capability
-
-    user = (
-        get_user_model()
-        .objects.filter(username=username, memberships__organisation=organisation, is_active=True)
-        .first()
-    )
-    if user is None:
-        _error("--as", f"{username!r} is not a member of {organisation.slug}")
-    if Capability.RESPOND not in capabilities(user, organisation):
-        _error("--as", f"{username} cannot run exercises: it needs the respond permission in {organisation.name}")
-    return user
 
 
 def _exercise(organisation: Any, number: int) -> Any:
@@ -165,7 +146,7 @@ def exercise_start(org_slug: str, plan_key: str, kind: str, subject: str, as_if:
     from ..exercises import services
     from ..plans.models import Plan
 
-    actor = _member(organisation, username)
+    actor = responding_member(organisation, username, "run exercises")
     moment = _wall_clock(organisation, as_if, "--as-if")
     plan = Plan.objects.filter(organisation=organisation, key=plan_key).first()
     if plan is None:
@@ -189,7 +170,7 @@ def exercise_inject(org_slug: str, number: int, title: str, text: str, minutes: 
     organisation = _organisation(org_slug)
     from ..exercises import services
 
-    actor = _member(organisation, username)
+    actor = responding_member(organisation, username, "run exercises")
     found = _exercise(organisation, number)
     with refusals(OPTIONS, otherwise="NUMBER"):
         inject = services.add_inject(exercise=found, title=title, text=text, minutes=minutes, actor=actor, via=VIA)
@@ -211,7 +192,7 @@ def exercise_release(org_slug: str, number: int, advance: bool, username: str) -
     organisation = _organisation(org_slug)
     from ..exercises import services
 
-    actor = _member(organisation, username)
+    actor = responding_member(organisation, username, "run exercises")
     found = _exercise(organisation, number)
     with refusals(OPTIONS, otherwise="NUMBER"):
         inject = services.release_next_inject(exercise=found, actor=actor, via=VIA, advance=advance)
@@ -232,7 +213,7 @@ def exercise_advance(org_slug: str, number: int, minutes: int, reason: str, user
     organisation = _organisation(org_slug)
     from ..exercises import services
 
-    actor = _member(organisation, username)
+    actor = responding_member(organisation, username, "run exercises")
     found = _exercise(organisation, number)
     with refusals(OPTIONS, otherwise="NUMBER"):
         step = services.advance_clock(exercise=found, minutes=minutes, reason=reason, actor=actor, via=VIA)
@@ -249,7 +230,7 @@ def exercise_finish(org_slug: str, number: int, outcome: str, username: str) -> 
     organisation = _organisation(org_slug)
     from ..exercises import services
 
-    actor = _member(organisation, username)
+    actor = responding_member(organisation, username, "run exercises")
     found = _exercise(organisation, number)
     with refusals(OPTIONS, otherwise="NUMBER"):
         done = services.finish(exercise=found, outcome=outcome, actor=actor, via=VIA)

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from .common import _error, refusals
+from .common import _error, refusals, responding_member
 from .incidents import _local, _organisation, _wall_clock
 
 VIA = "cli"
@@ -40,25 +40,6 @@ incident_argument = click.argument("number", metavar="INCIDENT", type=click.IntR
 as_option = click.option(
     "--as", "username", required=True, help="The member doing it (a username with the respond permission)."
 )
-
-
-def _member(organisation: Any, username: str, doing: str) -> Any:
-    """The named member, who must have the respond permission in the organisation (as on the pages)."""
-    from django.contrib.auth import get_user_model
-
-    from ..core.access import capabilities
-    from ..core.permissions import Capability
-
-    user = (
-        get_user_model()
-        .objects.filter(username=username, memberships__organisation=organisation, is_active=True)
-        .first()
-    )
-    if user is None:
-        _error("--as", f"{username!r} is not a member of {organisation.slug}")
-    if Capability.RESPOND not in capabilities(user, organisation):
-        _error("--as", f"{username} cannot {doing}: it needs the respond permission in {organisation.name}")
-    return user
 
 
 def _incident(organisation: Any, number: int) -> Any:
@@ -174,7 +155,7 @@ def supplier_clock(
 
     from ..suppliers import services
 
-    actor = _member(organisation, username, "change supplier clocks")
+    actor = responding_member(organisation, username, "change supplier clocks")
     ticket = _ticket(organisation, ticket_id)
     if action not in ACTIONS:
         _error("ACTION", f"{action!r}: choose pause, resume or stop")
@@ -282,7 +263,7 @@ def kpi_ask(
     from ..commissioning import services
     from ..commissioning.models import ContractKpi
 
-    actor = _member(organisation, username, "ask for KPI relaxations")
+    actor = responding_member(organisation, username, "ask for KPI relaxations")
     incident = _incident(organisation, number)
     found = ContractKpi.objects.filter(organisation=organisation, pk=kpi_id).first() if kpi_id > 0 else None
     if found is None:
@@ -335,7 +316,7 @@ def kpi_agree(
     from ..commissioning import services
     from ..commissioning.models import KpiRelaxation
 
-    actor = _member(organisation, username, "record KPI relaxations")
+    actor = responding_member(organisation, username, "record KPI relaxations")
     incident = _incident(organisation, number)
     row = KpiRelaxation.objects.filter(incident=incident, pk=relaxation_id).first()
     if row is None:
