@@ -9,7 +9,10 @@ class CommissioningConfig(AppConfig):
 
     def ready(self) -> None:
         from contingency.incidents import outstanding
+        from contingency.packs import terms
 
         from .relaxing import outstanding_relaxations
+        from .services import pack_terms
 
         outstanding.register("commissioning", outstanding_relaxations)
+        terms.kpi_reader = pack_terms

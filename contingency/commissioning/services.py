@@ -15,6 +15,7 @@ from contingency.compliance import files
 from contingency.core import audit
 from contingency.core.errors import Kind, Refused
 from contingency.incidents.models import Incident
+from contingency.packs import terms
 from contingency.plans.models import Plan
 
 from .models import (
@@ -401,3 +402,11 @@ def commissioner_informed(
             "capacity review: commissioner informed",
         )
     return row
+
+
+def pack_terms(plan: Plan) -> list[terms.KpiTerms]:
+    """The contract KPIs of `plan` as a grab pack prints them, in a fixed order (one query)."""
+    return [
+        terms.KpiTerms(what=k.what, target=k.target, clock=k.clock_words, commissioner=k.commissioner)
+        for k in ContractKpi.objects.filter(plan=plan).order_by("what", "id")
+    ]

@@ -26,6 +26,7 @@ from . import paperforms, render
 from .content import plan_content
 from .paperforms import RecordKind
 from .render import UNCONTROLLED_COPY, CopySpec, PackedPlan
+from .terms import ContractTerms
 
 MANIFEST = "manifest.json"
 FORMAT = "contingency-grab-pack/1"
@@ -35,10 +36,12 @@ PLAN_ENTRY = ("plan", "title", "number", "issue", "contentHash", "lastUpdated", 
 
 @dataclass(frozen=True)
 class PlanSource:
-    """A plan to pack: its document and the time of its last change."""
+    """A plan to pack: its document, the time of its last change, and the contract terms on file for it
+    (None: the registers were not read, e.g. a pack built from a file)."""
 
     document: PlanDocument
     last_updated: datetime
+    terms: ContractTerms | None = None
 
     @property
     def key(self) -> str:
@@ -138,7 +141,11 @@ def sha256(data: bytes) -> str:
 
 def _packed(source: PlanSource, copy: CopySpec, built_at: datetime, zone: ZoneInfo) -> PackedPlan:
     return PackedPlan(
-        plan_content(source.document), source.last_updated.astimezone(zone), built_at.astimezone(zone), copy
+        plan_content(source.document),
+        source.last_updated.astimezone(zone),
+        built_at.astimezone(zone),
+        copy,
+        source.terms,
     )
 
 
@@ -161,7 +168,9 @@ def plan_files(
     kinds = forms.kinds(source.document) if "forms" in wanted else []
     files: dict[str, bytes] = {}
     for copy in copies or [UNCONTROLLED_COPY]:
-        packed = PackedPlan(content, source.last_updated.astimezone(zone), built_at.astimezone(zone), copy)
+        packed = PackedPlan(
+            content, source.last_updated.astimezone(zone), built_at.astimezone(zone), copy, source.terms
+        )
         stem = f"{prefix}{source.key}" + (f"-copy-{copy.number}" if copy.number is not None else "")
         title = source.document.title
         if "html" in wanted:

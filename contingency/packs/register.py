@@ -29,6 +29,7 @@ from contingency.plans.store import export_plan
 from contingency.plans.validate import load_text
 from contingency.plans.workflow import organisation_zone
 
+from . import terms
 from .build import Pack, PlanSource, build_plan_pack, reserved_forms
 from .models import DEFAULT_CONTACT_LIST_MONTHS, PackFile, PrintedCopy, PrintPolicy, PrintRecord
 from .paperforms import RecordKind
@@ -56,14 +57,16 @@ def latest_issue_row(plan: Plan) -> PlanIssue | None:
 
 def source_of(plan: Plan, *, issue: int | None = None) -> PlanSource:
     """The plan as issued: the issue asked for, else the latest kept issue, else the working copy
-    (a plan never issued here, at its stated issue). Last updated is when that issue was issued."""
+    (a plan never issued here, at its stated issue). Last updated is when that issue was issued. With it,
+    the contract terms on file now (packs/terms.py): a print shows the registers as they are when printed."""
     kept = PlanIssue.objects.filter(plan=plan, issue=issue).first() if issue is not None else latest_issue_row(plan)
     if issue is not None and kept is None:
         raise PackError(f"{plan.title} has no issue {issue}.", "issue")
     if kept is None:
-        return PlanSource(export_plan(plan), plan.updated_at)
+        document = export_plan(plan)
+        return PlanSource(document, plan.updated_at, terms.read(plan, document))
     document, _ = load_text(kept.text, f"{plan.key} issue {kept.issue}")
-    return PlanSource(document, kept.issued_at)
+    return PlanSource(document, kept.issued_at, terms.read(plan, document))
 
 
 def holder_copies(plan: Plan, numbers: Sequence[int] | None = None) -> list[CopySpec]:

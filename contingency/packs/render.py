@@ -17,6 +17,7 @@ from contingency.plans.spec import PlanDocument
 
 from .content import PlanContent
 from .paperforms import FormPage
+from .terms import ContractTerms, SupplierRow
 
 UNCONTROLLED = "Uncontrolled copy"
 
@@ -45,6 +46,7 @@ class PackedPlan:
     last_updated: datetime
     printed_on: datetime
     copy: CopySpec
+    terms: ContractTerms | None = None
 
     @property
     def document(self) -> PlanDocument:
@@ -97,6 +99,11 @@ class PackedPlan:
     @property
     def sheets(self) -> object:
         return self.content.sheets
+
+    @property
+    def supplier_terms(self) -> list[SupplierRow]:
+        """Each supplier the plan names with its assurance on file (none when the registers were not read)."""
+        return self.terms.rows(self.document) if self.terms is not None else []
 
 
 def html_file(plans: Sequence[PackedPlan], *, title: str, organisation: str, printed_on: datetime) -> str:

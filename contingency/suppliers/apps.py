@@ -8,6 +8,9 @@ class SuppliersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import hooks
+        from contingency.packs import terms
+
+        from . import hooks, services
 
         hooks.connect()
+        terms.supplier_reader = services.pack_terms

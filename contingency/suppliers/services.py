@@ -22,6 +22,7 @@ from contingency.core.models import AuditEntry, Organisation
 from contingency.incidents.firing import note
 from contingency.incidents.models import EventKind, Incident, State, touch
 from contingency.incidents.snapshot import calendar_of
+from contingency.packs import terms
 from contingency.plans import models as plans
 from contingency.plans.lint import SupplierAssurance
 from contingency.plans.workflow import local_today, organisation_zone
@@ -96,6 +97,28 @@ def assurance_facts(
         key: findings.AssuranceFacts(has_plan, tested, review)
         for key, has_plan, tested, review in rows.values_list("supplier_key", "has_plan", "last_tested_on", "review_on")
     }
+
+
+def pack_terms(plan: plans.Plan, keys: Iterable[str]) -> list[terms.SupplierTerms]:
+    """What a grab pack prints of the assurance on file for the suppliers `keys` of `plan` (one query):
+    the contract's times as written, the escalation contacts in their order, and the day the record was
+    last reviewed (written) on the organisation's calendar."""
+    zone = organisation_zone(plan.organisation)
+    rows = Assurance.objects.filter(organisation_id=plan.organisation_id, supplier_key__in=list(keys))
+    return [
+        terms.SupplierTerms(
+            supplier=row.supplier_key,
+            response=row.response_time,
+            restore=row.restore_time,
+            contacts=tuple(
+                terms.Contact(str(c.get("name", "")), str(c.get("phone", "")))
+                for c in row.contacts
+                if isinstance(c, dict)
+            ),
+            reviewed_on=row.updated_at.astimezone(zone).date(),
+        )
+        for row in rows.order_by("supplier_key")
+    ]
 
 
 def assurance_history(organisation: Organisation) -> dict[str, tuple[findings.Version, ...]]:
