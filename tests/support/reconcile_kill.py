@@ -50,6 +50,15 @@ def dump() -> None:
         "outcomes": Outcome.objects.count(),
         "unlogged": UnloggedStudy.objects.count(),
         "reference": reference.digest(),
+        # For a digest that differs: each record's bucket, in the last run kept and in the reference run.
+        "run_buckets": {
+            o.expected_accession: o.bucket
+            for o in Outcome.objects.filter(run=ReconciliationRun.objects.order_by("number").last())
+        },
+        "reference_buckets": {
+            m.expected.accession_number: str(m.bucket)
+            for m in (reference.matching.matches if reference.matching else ())
+        },
     }
     json.dump(data, sys.stdout)
 
