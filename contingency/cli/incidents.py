@@ -35,12 +35,13 @@ def _organisation(slug: str) -> Any:
     return found
 
 
-def _incident(organisation: Any, number: int) -> Any:
+def _incident(organisation: Any, number: int, field: str = "NUMBER") -> Any:
+    """The organisation's incident with that number; `field` is what the command calls the argument."""
     from ..incidents.models import Incident
 
     found = Incident.objects.filter(organisation=organisation, number=number).select_related("organisation").first()
     if found is None:
-        _error("NUMBER", f"{organisation.slug} has no incident #{number}")
+        _error(field, f"{organisation.slug} has no incident #{number}")
     return found
 
 

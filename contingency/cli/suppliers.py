@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from .common import _error, refusals, responding_member
+from .incidents import _incident as incident_of
 from .incidents import _local, _organisation, _wall_clock
 
 VIA = "cli"
@@ -43,12 +44,7 @@ as_option = click.option(
 
 
 def _incident(organisation: Any, number: int) -> Any:
-    from ..incidents.models import Incident
-
-    found = Incident.objects.filter(organisation=organisation, number=number).select_related("organisation").first()
-    if found is None:
-        _error("INCIDENT", f"{organisation.slug} has no incident #{number}")
-    return found
+    return incident_of(organisation, number, "INCIDENT")
 
 
 # ------------------------------------------------------------------------------------------ suppliers
