@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,15 @@ CONTACTS = [
     {"name": "Meridian duty manager", "phone": "01632 960418"},  # a landline: named to ring
 ]
 LEAD_EMAIL = "pacs.team@northwick.example.org"  # the PACS plan's incident lead (the PACS team) has an e-mail only
+
+
+@pytest.fixture(autouse=True)
+def in_hours() -> Iterator[None]:
+    """The incident lead is chosen at invocation by the hour: in hours the PACS plan's is the PACS team (an
+    e-mail only), out of hours someone with neither. Every test here starts on a Wednesday morning, whenever
+    the suite runs (after 17:00 these failed)."""
+    with time_machine.travel(datetime(2026, 12, 2, 10, 0, tzinfo=LONDON), tick=True):
+        yield
 
 
 def assure(**changes: Any) -> None:

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from contingency.lib.dicomnet import keep_answers
 from contingency.plans.spec.probes import DicomCheck, HttpCheck, MllpCheck, ProbeCheck, Span, TcpCheck
 
 MAX_BODY = 1 << 20  # bytes of a page or an acknowledgement read at most
@@ -204,6 +205,7 @@ def run_dicom(check: DicomCheck, deadline: Deadline, routes: Routes) -> None:
                 f"{check.called_ae} accepted the association but no presentation context for verification (C-ECHO)",
             )
         raise Failed(Layer.ASSOCIATION, f"no association with {check.called_ae}: aborted or not answered in time")
+    keep_answers(assoc)
     try:
         status = assoc.send_c_echo()
     finally:

@@ -27,6 +27,8 @@ from pynetdicom.association import Association
 from pynetdicom.pdu_primitives import A_ABORT, A_ASSOCIATE, A_P_ABORT
 from pynetdicom.status import QR_FIND_SERVICE_CLASS_STATUS, code_to_category
 
+from contingency.lib.dicomnet import keep_answers
+
 from .config import VARIABLES, ArchiveConfig
 from .errors import ArchiveError, Failure
 from .studies import ArchiveStudy, parse_count
@@ -291,6 +293,7 @@ class DimseArchive:
         )
         if not assoc.is_established:
             raise self._not_established(assoc)
+        keep_answers(assoc)
         self._assoc = assoc
         if self._wants_find and not self.find_accepted:
             self.close()

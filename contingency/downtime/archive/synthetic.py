@@ -20,6 +20,8 @@ from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ImplicitVRLittleEndian
 from pynetdicom import AE, evt
 from pynetdicom.association import Association
 
+from contingency.lib.dicomnet import keep_answers
+
 from .dimse import no_delay
 
 SOP_CLASSES = {
@@ -113,6 +115,7 @@ def store(
         assoc = ae.associate(host, port, ae_title=called_aet, evt_handlers=[(evt.EVT_CONN_OPEN, no_delay)])
         if not assoc.is_established:
             raise StoreError(f"could not open an association with {called_aet} at {host}:{port}")
+        keep_answers(assoc)
         return assoc
 
     assoc = associate()
