@@ -476,7 +476,10 @@ def _server_of(url: str) -> str | None:
 
 
 def run(args: argparse.Namespace, url: str, work: Path) -> int:
-    for name in [k for k in os.environ if k.startswith("CONTINGENCY_") and k != "CONTINGENCY_DATA_DIR"]:
+    from benchmarks.database import TEMPLATE
+
+    kept = ("CONTINGENCY_DATA_DIR", TEMPLATE)  # and the migrated copy to start from, where the tests name one
+    for name in [k for k in os.environ if k.startswith("CONTINGENCY_") and k not in kept]:
         del os.environ[name]  # no channel or target but the benchmark's own
     setup_django(url, str(work))
     from django.db import connection

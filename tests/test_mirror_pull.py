@@ -24,7 +24,7 @@ HOME, OTHER, PACS, EYE = "northwick-general", "clearview-eyecare", "pacs-bcdr", 
 
 
 @pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> tuple[Install, Install]:
+def templates(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> Iterator[tuple[Install, Install]]:
     """A server install with the demo (and its signing key), and a migrated empty laptop install (both copies
     of the run's migrated database, so `migrate` finds nothing left to do)."""
     root = tmp_path_factory.mktemp("installs")
@@ -33,7 +33,9 @@ def templates(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -
         copy_database(migrated_sqlite, install.database)
     make_in_parallel((server, ("demo",)), (laptop, ("migrate",)))
     server.contingency("mirror-key", check=True)
-    return server, laptop
+    yield server, laptop
+    server.close()
+    laptop.close()
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +49,10 @@ def server(templates: tuple[Install, Install], tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture
-def laptop(templates: tuple[Install, Install], tmp_path: Path) -> Install:
-    return templates[1].copy(tmp_path / "laptop")
+def laptop(templates: tuple[Install, Install], tmp_path: Path) -> Iterator[Install]:
+    copied = templates[1].copy(tmp_path / "laptop")
+    yield copied
+    copied.close()
 
 
 @pytest.fixture
