@@ -38,6 +38,7 @@ from contingency.plans.models import Plan
 from contingency.plans.validate import validate_data
 
 from .support.dicom_peer import DicomPeer
+from .support.forkserver import Commands
 from .support.mllp_server import MllpServer
 from .support.pages import PageServer
 from .web import HOME_ORG, PACS, client_for, load_demo, make_user
@@ -65,21 +66,14 @@ class World:
     logs: Path
     closed: int = field(default_factory=closed_port)
     rounds: int = 0
+    probes: dict[str, Commands] = field(default_factory=dict)
+
+    def probe(self, site: str, *extra: str) -> list[str]:
+        """`contingency probe ...` for this site: its arguments."""
+        return ["probe", "--site", site, "--server", self.server, "--org", HOME_ORG, *extra]
 
     def command(self, site: str, *extra: str) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "contingency.cli",
-            "probe",
-            "--site",
-            site,
-            "--server",
-            self.server,
-            "--org",
-            HOME_ORG,
-            *extra,
-        ]
+        return [sys.executable, "-m", "contingency.cli", *self.probe(site, *extra)]
 
     def env(self, site: str) -> dict[str, str]:
         # A site's probe has no database and no settings of the server's: only its token.
@@ -95,15 +89,10 @@ class World:
         database is SQLite in memory, which takes one writer at a time); each must push its results."""
         self.rounds += 1
         for site in only:
-            done = subprocess.run(
-                self.command(site, "--once", *routes.get(site.replace("-", "_"), [])),
-                env=self.env(site),
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                check=False,
-            )
-            assert done.returncode == 0, f"round {self.rounds}, {site}:\n{done.stdout.decode(errors='replace')}"
+            if site not in self.probes:  # each site's probe forks from one process of its own (its environment)
+                self.probes[site] = Commands(self.env(site), django=False)
+            done = self.probes[site].run("cli", self.probe(site, "--once", *routes.get(site.replace("-", "_"), [])))
+            assert done.returncode == 0, f"round {self.rounds}, {site}:\n{done.stdout}{done.stderr}"
 
 
 def wait_until(
@@ -138,7 +127,10 @@ def world(live_server: Any, tmp_path: Path) -> Iterator[World]:
         point_the_plan_at(peer, viewer, ris)
         org = Organisation.objects.get(slug=HOME_ORG)
         tokens = {site: services.add_site(organisation=org, name=site, actor=None, via="test")[1] for site in SITES}
-        yield World(live_server.url, peer, viewer, ris, tokens, tmp_path)
+        made = World(live_server.url, peer, viewer, ris, tokens, tmp_path)
+        yield made
+        for commands in made.probes.values():
+            commands.close()
 
 
 def pacs() -> read.SystemState:

@@ -1,13 +1,15 @@
 """A process that imports Contingency once for one install and forks a child for each command run on it.
 
-    python tests/support/forkserver.py     # environment: the install's; requests on standard input
+    python tests/support/forkserver.py [--no-django]   # environment: the install's; requests on standard input
+    commands = Commands(env); commands.run("cli", ("mirror-key",)); commands.close()   # from a test
 
 Starting `contingency` costs about a second of CPU, most of it imports (Django's apps, the API's schemas);
 the command itself is often a tenth of that. The laptop-copy tests run dozens of short commands on the same
 few installs, so each install gets one of these (`tests/support/installs.py`): the child of a fork starts
 with everything imported, runs the command exactly as the console script would (the install's environment,
 its own standard output and error, its exit code) and ends. Nothing is done in this process that a child
-could inherit and share: no database connection, no thread.
+could inherit and share: no database connection, no thread. With `--no-django` it imports only what the
+console script does before a command runs (for a site's probe, which has no database or settings).
 
 One request per line (JSON): {"kind": "cli" | "seed", "args": [...]}; one answer per line:
 {"code": N, "out": "...", "err": "..."}. The process ends when its standard input closes.
@@ -19,6 +21,7 @@ import contextlib
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import traceback
@@ -87,20 +90,65 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contingency.settings")
-    import django
+    import contingency.cli  # every command group
 
-    django.setup()
-    # Every command group, what the laptop's commands import when they run, and the seeding script.
-    import contingency.cli
-    import contingency.mirror.pull  # noqa: F401
-    import tests.support.mirror_seed  # noqa: F401
+    if "--no-django" in sys.argv:
+        # What a site's probe imports when it runs.
+        import pynetdicom  # noqa: F401
+
+        import contingency.lib.probesign
+        import contingency.monitor.checks
+        import contingency.monitor.probe
+    else:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contingency.settings")
+        import django
+
+        django.setup()
+        # What the laptop's commands import when they run, and the seeding script.
+        import contingency.mirror.pull  # noqa: F401
+        import tests.support.mirror_seed  # noqa: F401
 
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nothing printed here can be taken for an answer
     for line in sys.stdin:
         answers.write(json.dumps(_run(json.loads(line))) + "\n")
         answers.flush()
+
+
+class Commands:
+    """From a test: one fork server for one environment, started at the first command."""
+
+    def __init__(self, env: dict[str, str], *, django: bool = True) -> None:
+        self.env = env
+        self.django = django
+        self._server: subprocess.Popen[str] | None = None
+
+    def run(self, kind: str, args: tuple[str, ...] | list[str]) -> subprocess.CompletedProcess[str]:
+        """Run one command ("cli": `contingency ARGS`; "seed": tests/support/mirror_seed.py ARGS) to its end."""
+        if self._server is None or self._server.poll() is not None:
+            self._server = subprocess.Popen(
+                [sys.executable, __file__, *([] if self.django else ["--no-django"])],
+                env=self.env,
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        assert self._server.stdin is not None and self._server.stdout is not None
+        self._server.stdin.write(json.dumps({"kind": kind, "args": list(args)}) + "\n")
+        self._server.stdin.flush()
+        line = self._server.stdout.readline()
+        assert line, f"the command process ended (exit {self._server.wait()}) running {kind} {list(args)}"
+        answer = json.loads(line)
+        return subprocess.CompletedProcess([kind, *args], answer["code"], answer["out"], answer["err"])
+
+    def close(self) -> None:
+        """End the fork server (a later command starts another)."""
+        if self._server is not None:
+            assert self._server.stdin is not None
+            self._server.stdin.close()
+            self._server.wait()
+            self._server = None
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ seconds (the process's log stops growing), never on a wall-clock deadline.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -23,9 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .forkserver import Commands
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 SEED = Path(__file__).resolve().parent / "mirror_seed.py"
-FORKSERVER = Path(__file__).resolve().parent / "forkserver.py"
 STALL = 120.0
 DATABASE = "contingency.sqlite3"
 
@@ -41,32 +41,17 @@ class Install:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.database = root / DATABASE
-        self._commands: subprocess.Popen[str] | None = None
+        self._commands: Commands | None = None
 
     def _forked(self, kind: str, args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
-        if self._commands is None or self._commands.poll() is not None:
-            self._commands = subprocess.Popen(
-                [sys.executable, str(FORKSERVER)],
-                env=self.env,
-                cwd=ROOT,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-        assert self._commands.stdin is not None and self._commands.stdout is not None
-        self._commands.stdin.write(json.dumps({"kind": kind, "args": list(args)}) + "\n")
-        self._commands.stdin.flush()
-        line = self._commands.stdout.readline()
-        assert line, f"the command process of {self.root} ended (exit {self._commands.wait()}) running {args}"
-        answer = json.loads(line)
-        return subprocess.CompletedProcess([kind, *args], answer["code"], answer["out"], answer["err"])
+        if self._commands is None:
+            self._commands = Commands(self.env)
+        return self._commands.run(kind, args)
 
     def close(self) -> None:
         """End the process that runs this install's commands (a later command starts another)."""
         if self._commands is not None:
-            assert self._commands.stdin is not None
-            self._commands.stdin.close()
-            self._commands.wait()
+            self._commands.close()
             self._commands = None
 
     @property
