@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .migrated import copy_database
+from .migrated import copy_database, create_from_template, postgres_template
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STALL = 120.0  # seconds without any sign of progress before a wait gives up
@@ -34,8 +34,9 @@ def is_postgres(url: str) -> bool:
 
 
 class WorkerDatabase:
-    """The workers' own database, named `<prefix>_<pid>` on PostgreSQL or `<prefix>.sqlite3` in `tmp`; on
-    SQLite a copy of `template` (an already migrated database, tests/support/migrated.py) where given."""
+    """The workers' own database, named `<prefix>_<pid>` on PostgreSQL or `<prefix>.sqlite3` in `tmp`; where
+    `template` (an already migrated SQLite database, tests/support/migrated.py) is given, a copy of it, or on
+    PostgreSQL a copy of the run's migrated PostgreSQL database."""
 
     def __init__(self, tmp: Path, prefix: str, template: Path | None = None) -> None:
         server = os.environ.get("DATABASE_URL", "")
@@ -44,7 +45,10 @@ class WorkerDatabase:
             self.name = f"{prefix}_{os.getpid()}"
             self.url = urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{self.name}"))
             self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            self._admin(f'CREATE DATABASE "{self.name}"')
+            if template is not None:  # the run's one migrated PostgreSQL database, made beside the SQLite one
+                create_from_template(self.admin_url, self.name, postgres_template(self.admin_url, template.parent))
+            else:
+                self._admin(f'CREATE DATABASE "{self.name}"')
         else:
             self.name = str(tmp / f"{prefix}.sqlite3")
             self.url = f"sqlite:///{self.name}"

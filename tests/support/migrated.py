@@ -5,16 +5,22 @@ Running every migration on a new database takes ~5-10 s of CPU (Django renders i
 of times); copying the result takes milliseconds. The one `contingency migrate` is shared by the xdist
 processes of a run (made under a file lock in the run's common temporary directory), so the migrations
 still run, for real, once per run.
+
+On PostgreSQL (`postgres_template`) the same: one database per run migrated by `contingency migrate`, and
+each test's database made from it with `CREATE DATABASE ... TEMPLATE`, a file copy on the server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 NAME = "migrated.sqlite3"
@@ -53,3 +59,61 @@ def copy_database(source: Path, target: Path) -> None:
     finally:
         source_db.close()
         target_db.close()
+
+
+TEMPLATE_PREFIX = "contingency_migrated_"
+
+
+def _admin(admin_url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def postgres_template(admin_url: str, folder: Path) -> str:
+    """A database on the server of `admin_url` migrated by `contingency migrate`, once per run (the run's
+    common folder names it, and holds the lock and the name once made); older runs' templates are dropped."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = folder / "postgres-template"
+    with (folder / f"{NAME}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if made.exists():
+            return made.read_text()
+        name = f"{TEMPLATE_PREFIX}{os.getpid()}_{folder.stat().st_ino}"
+        import psycopg
+
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            older = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (TEMPLATE_PREFIX + "%",))
+            for (old,) in older.fetchall():
+                with contextlib.suppress(psycopg.Error):  # in use by another run on this server: a later run's
+                    conn.execute(f'DROP DATABASE IF EXISTS "{old}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        kept = {k: v for k, v in os.environ.items() if not k.startswith("CONTINGENCY_") and k != "DATABASE_URL"}
+        env = kept | {
+            "DATABASE_URL": urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}")),
+            "CONTINGENCY_DATA_DIR": str(folder),
+            "DJANGO_SETTINGS_MODULE": "contingency.settings",
+            "PYTHONPATH": str(ROOT),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "contingency.cli", "migrate"], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+        assert done.returncode == 0, f"contingency migrate failed on PostgreSQL:\n{done.stdout}\n{done.stderr}"
+        made.write_text(name)
+        return name
+
+
+def create_from_template(admin_url: str, name: str, template: str) -> None:
+    """`CREATE DATABASE name TEMPLATE template`; tried again while another process is copying the template
+    (PostgreSQL refuses a copy while another session is connected to its source)."""
+    import psycopg
+
+    for attempt in range(50):
+        try:
+            _admin(admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            return
+        except psycopg.errors.ObjectInUse:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
