@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .migrated import copy_database, create_from_template, postgres_template
+from .migrated import copy_database, postgres_template
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STALL = 120.0  # seconds without any sign of progress before a wait gives up
@@ -46,7 +46,8 @@ class WorkerDatabase:
             self.url = urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{self.name}"))
             self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
             if template is not None:  # the run's one migrated PostgreSQL database, made beside the SQLite one
-                create_from_template(self.admin_url, self.name, postgres_template(self.admin_url, template.parent))
+                made = postgres_template(self.admin_url, template.parent)
+                self._admin(f'CREATE DATABASE "{self.name}" TEMPLATE "{made}"')
             else:
                 self._admin(f'CREATE DATABASE "{self.name}"')
         else:

@@ -7,7 +7,8 @@ processes of a run (made under a file lock in the run's common temporary directo
 still run, for real, once per run.
 
 On PostgreSQL (`postgres_template`) the same: one database per run migrated by `contingency migrate`, and
-each test's database made from it with `CREATE DATABASE ... TEMPLATE`, a file copy on the server.
+each test's database made from it with `CREATE DATABASE ... TEMPLATE`, a file copy on the server (nothing
+connects to the template once it is made, so the copies never find it in use).
 """
 
 from __future__ import annotations
@@ -18,12 +19,26 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 NAME = "migrated.sqlite3"
+
+
+def _migrate(database_url: str, folder: Path) -> None:
+    """`contingency migrate` on that database, with `folder` as the data directory and no setting of ours."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("CONTINGENCY_") and k != "DATABASE_URL"}
+    env = kept | {
+        "DATABASE_URL": database_url,
+        "CONTINGENCY_DATA_DIR": str(folder),
+        "DJANGO_SETTINGS_MODULE": "contingency.settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "contingency.cli", "migrate"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, f"contingency migrate failed on {database_url}:\n{done.stdout}\n{done.stderr}"
 
 
 def make_template(folder: Path) -> Path:
@@ -35,17 +50,7 @@ def make_template(folder: Path) -> Path:
         if not template.exists():
             partial = folder / f"{NAME}.partial"
             partial.unlink(missing_ok=True)
-            kept = {k: v for k, v in os.environ.items() if not k.startswith("CONTINGENCY_") and k != "DATABASE_URL"}
-            env = kept | {
-                "DATABASE_URL": f"sqlite:///{partial}",
-                "CONTINGENCY_DATA_DIR": str(folder),
-                "DJANGO_SETTINGS_MODULE": "contingency.settings",
-                "PYTHONPATH": str(ROOT),
-            }
-            done = subprocess.run(
-                [sys.executable, "-m", "contingency.cli", "migrate"], env=env, cwd=ROOT, capture_output=True, text=True
-            )
-            assert done.returncode == 0, f"contingency migrate failed:\n{done.stdout}\n{done.stderr}"
+            _migrate(f"sqlite:///{partial}", folder)
             partial.rename(template)
     return template
 
@@ -62,13 +67,6 @@ def copy_database(source: Path, target: Path) -> None:
 
 
 TEMPLATE_PREFIX = "contingency_migrated_"
-
-
-def _admin(admin_url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def postgres_template(admin_url: str, folder: Path) -> str:
@@ -89,31 +87,6 @@ def postgres_template(admin_url: str, folder: Path) -> str:
                 with contextlib.suppress(psycopg.Error):  # in use by another run on this server: a later run's
                     conn.execute(f'DROP DATABASE IF EXISTS "{old}"')
             conn.execute(f'CREATE DATABASE "{name}"')
-        kept = {k: v for k, v in os.environ.items() if not k.startswith("CONTINGENCY_") and k != "DATABASE_URL"}
-        env = kept | {
-            "DATABASE_URL": urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}")),
-            "CONTINGENCY_DATA_DIR": str(folder),
-            "DJANGO_SETTINGS_MODULE": "contingency.settings",
-            "PYTHONPATH": str(ROOT),
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "contingency.cli", "migrate"], env=env, cwd=ROOT, capture_output=True, text=True
-        )
-        assert done.returncode == 0, f"contingency migrate failed on PostgreSQL:\n{done.stdout}\n{done.stderr}"
+        _migrate(urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}")), folder)
         made.write_text(name)
         return name
-
-
-def create_from_template(admin_url: str, name: str, template: str) -> None:
-    """`CREATE DATABASE name TEMPLATE template`; tried again while another process is copying the template
-    (PostgreSQL refuses a copy while another session is connected to its source)."""
-    import psycopg
-
-    for attempt in range(50):
-        try:
-            _admin(admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            return
-        except psycopg.errors.ObjectInUse:
-            if attempt == 49:
-                raise
-            time.sleep(0.1)
