@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -58,6 +58,28 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    _share_static_files()
+
+
+def _share_static_files() -> None:
+    """Every test client loads the middleware afresh, and WhiteNoise's then lists, stats and describes every
+    static file (~20-60 ms a client, a third of the permission matrix). A server does that once per process,
+    and the files do not change during a run, so the first listing (per prefix and folders) serves the rest."""
+    from django.conf import settings
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    listed: dict[tuple[str, str], dict[str, Any]] = {}
+    original = WhiteNoiseMiddleware.add_files_from_finders
+
+    def add_files_from_finders(self: WhiteNoiseMiddleware) -> None:
+        key = (self.static_prefix, repr((settings.STATICFILES_DIRS, settings.INSTALLED_APPS)))
+        if key not in listed:
+            before = dict(self.files)
+            original(self)
+            listed[key] = {url: found for url, found in self.files.items() if before.get(url) is not found}
+        self.files.update(listed[key])
+
+    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders
 
 
 def _uses_database(item: pytest.Item) -> bool:
