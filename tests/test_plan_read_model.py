@@ -114,6 +114,27 @@ def test_pages_reuse_the_view_across_requests(member: MemberFactory, pacs: Plan,
     assert sorted(exports) == sorted(p.key for p in Plan.objects.filter(organisation__slug=HOME_ORG))
 
 
+def test_the_plan_file_is_written_once_per_revision_and_follows_an_edit(
+    member: MemberFactory, pacs: Plan, editor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contingency.plans import derived as derived_module
+    from contingency.plans.yamlform import to_yaml
+
+    written: list[str] = []
+
+    def counting(document: Any) -> str:
+        written.append(document.title)
+        return to_yaml(document)
+
+    monkeypatch.setattr(derived_module, "to_yaml", counting)
+    viewer = member("viewer")
+    download = f"/o/{HOME_ORG}/plans/{PACS}/download/"
+    texts = [viewer.get(download).content.decode() for _ in range(3)]
+    assert texts[0] == texts[2] == to_yaml(readmodel.view(fresh(pacs)).document) and len(written) == 1
+    describe(pacs, editor, "Changed in the file too.")
+    assert "Changed in the file too." in viewer.get(download).content.decode() and len(written) == 2
+
+
 def test_a_derived_view_belongs_to_one_document_object(pacs: Plan) -> None:
     document = readmodel.view(fresh(pacs)).document
     twin = document.model_copy(deep=True)

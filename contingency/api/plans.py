@@ -15,13 +15,12 @@ from contingency.core import audit as audit_log
 from contingency.core.access import capabilities, organisations_of, roles_in
 from contingency.core.models import AuditEntry
 from contingency.core.permissions import Capability, capabilities_of
+from contingency.plans import readmodel
 from contingency.plans.editing import plan_data, save_document
 from contingency.plans.lint import Finding, severity_counts
 from contingency.plans.models import Plan
-from contingency.plans.store import export_plan
 from contingency.plans.validate import validate_data
 from contingency.plans.workflow import local_today
-from contingency.plans.yamlform import to_yaml
 
 from . import schemas as s
 from .access import audit_needs, organisation_for, plan_for, refusal
@@ -130,7 +129,7 @@ YAML_RESPONSE = {"200": {"description": "The plan file.", "content": {"text/yaml
 def plan_yaml(request: HttpRequest, org: str, plan: str) -> HttpResponse:
     """The working copy as a canonical plan file (YAML)."""
     found = plan_for(request, org, plan, Capability.VIEW)
-    return HttpResponse(to_yaml(export_plan(found)), content_type="text/yaml; charset=utf-8")
+    return HttpResponse(readmodel.view(found).text, content_type="text/yaml; charset=utf-8")
 
 
 class AuditFilter(Schema):

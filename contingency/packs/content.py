@@ -13,6 +13,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from contingency.plans.derived import derived
+
 # The "what do I do" page's own helpers, used as they are (not copied) so that the pack and the page pick
 # the same procedures, suppliers and numbers; they are module-private there only because no other page
 # needed them before.
@@ -28,7 +30,6 @@ from contingency.plans.guidance import (
 from contingency.plans.spec import PlanDocument
 from contingency.plans.spec.directory import Supplier
 from contingency.plans.spec.plan import CriticalFunction, ProcedurePhase, Step, StepKind, When
-from contingency.plans.yamlform import to_yaml
 from contingency.web.plan import sections
 
 # A contact sheet is pinned up on one A4 page: at most this many rows, the rest are in the directory.
@@ -42,7 +43,7 @@ _OUTCOMES = {
 
 def content_hash(document: PlanDocument) -> str:
     """SHA-256 of the plan as its YAML file says it: the same plan gives the same hash on every copy."""
-    return hashlib.sha256(to_yaml(document).encode()).hexdigest()
+    return hashlib.sha256(derived(document).text.encode()).hexdigest()
 
 
 class PaperResolver(Resolver):

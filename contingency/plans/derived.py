@@ -20,6 +20,7 @@ from .graph import Graph, build_graph
 from .lint import Finding, Options, lint
 from .spec import PlanDocument
 from .validate import Entry, index
+from .yamlform import to_yaml
 
 _LINT_DAYS = 2  # findings kept per document: today's, and yesterday's for the pages still open at midnight
 
@@ -30,13 +31,14 @@ class Derived:
     Two threads asking at once may both build a view; both results are equal and either is kept.
     """
 
-    __slots__ = ("__weakref__", "_findings", "_graph", "_ids", "_lock", "_snapshot", "document")
+    __slots__ = ("__weakref__", "_findings", "_graph", "_ids", "_lock", "_snapshot", "_text", "document")
 
     def __init__(self, document: PlanDocument) -> None:
         self.document = document
         self._graph: Graph | None = None
         self._ids: dict[str, Entry] | None = None
         self._snapshot: dict[str, Any] | None = None
+        self._text: str | None = None
         self._findings: dict[date, list[Finding]] = {}
         self._lock = Lock()
 
@@ -60,6 +62,14 @@ class Derived:
         if self._snapshot is None:
             self._snapshot = self.document.model_dump(mode="json", by_alias=True, exclude_none=True)
         return self._snapshot
+
+    @property
+    def text(self) -> str:
+        """The document as canonical YAML (yamlform.to_yaml): what an export, a download and a pack's
+        content hash are made of. The emitter is pure Python and a plan is ~0.1 s of it, so once is enough."""
+        if self._text is None:
+            self._text = to_yaml(self.document)
+        return self._text
 
     def findings(self, today: date) -> list[Finding]:
         """The lint findings on `today` (some rules depend on the date, e.g. a review overdue)."""

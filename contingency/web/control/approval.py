@@ -21,13 +21,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from contingency import planlint
 from contingency.core.permissions import Capability
-from contingency.plans import workflow, yamlio
+from contingency.plans import readmodel, workflow, yamlio
 from contingency.plans.issuediff import VersionDiff, diff_texts, line_kind
 from contingency.plans.lint import Finding, Severity
 from contingency.plans.models import CopyHolder, Plan, PlanIssue, PlanStatus
 from contingency.plans.problems import PlanInvalid, PositionMap, format_path
-from contingency.plans.store import export_plan
-from contingency.plans.yamlform import to_yaml
 from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 
@@ -83,7 +81,7 @@ def _since_last_issue(plan: Plan, text: str) -> VersionDiff | None:
 def _approval_page(
     request: HttpRequest, ctx: OrgContext, plan: Plan, *, error: str = "", reason: str = "", status: int = 200
 ) -> HttpResponse:
-    text = to_yaml(export_plan(plan))
+    text = readmodel.view(plan).text
     findings = planlint.findings(plan, workflow.local_today(ctx.organisation))
     diff = _since_last_issue(plan, text)
     context: dict[str, Any] = {

@@ -19,11 +19,9 @@ from django.views.decorators.http import require_POST
 
 from contingency.core.permissions import Capability
 from contingency.lib.signing import MAX_AGE, make_token
-from contingency.plans import workflow
+from contingency.plans import readmodel, workflow
 from contingency.plans.issuediff import diff_texts, line_kind
 from contingency.plans.models import CopyHolder, Plan, PlanIssue, PlanStatus
-from contingency.plans.store import export_plan
-from contingency.plans.yamlform import to_yaml
 from contingency.web import refusals
 from contingency.web.access import OrgContext, org_page
 
@@ -194,7 +192,7 @@ def plan_review(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpRespons
 
 def _text(plan: Plan, version: Version) -> str | None:
     if version == DRAFT:
-        return to_yaml(export_plan(plan))
+        return readmodel.view(plan).text
     return PlanIssue.objects.filter(plan=plan, issue=version).values_list("text", flat=True).first()
 
 

@@ -17,7 +17,7 @@ from django.urls import NoReverseMatch, reverse
 
 from contingency import planlint
 from contingency.core.permissions import Capability
-from contingency.plans import editing
+from contingency.plans import editing, readmodel
 from contingency.plans.compare import COLLECTION_KEYS, SECTION_NAMES, item_key, part_changes
 from contingency.plans.lint import Options, Severity, lint, severity_counts
 from contingency.plans.models import Plan, PlanStatus
@@ -26,7 +26,7 @@ from contingency.plans.spec import PlanDocument
 from contingency.plans.store import export_plan, organisation_differences
 from contingency.plans.validate import index, load_text
 from contingency.plans.workflow import local_today
-from contingency.plans.yamlform import document_to_data, to_yaml
+from contingency.plans.yamlform import document_to_data
 from contingency.web.access import OrgContext, org_page
 
 from . import fields as f
@@ -501,6 +501,6 @@ def lint_summary(document: PlanDocument, today: date) -> str:
 def plan_download(request: HttpRequest, ctx: OrgContext, plan: str) -> HttpResponse:
     """The working copy as canonical YAML, the same text `contingency export` writes."""
     found = ctx.plan(plan)
-    response = HttpResponse(to_yaml(export_plan(found)), content_type="application/yaml; charset=utf-8")
+    response = HttpResponse(readmodel.view(found).text, content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{found.key}.yaml"'
     return response
