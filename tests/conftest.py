@@ -100,8 +100,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if _uses_database(item) or item.get_closest_marker("subprocess_db"):
             item.add_marker(pytest.mark.database)
     # The slow tests first (in their modules' order): under xdist (`--dist worksteal`) they start at once,
-    # beside the quick ones, instead of leaving one process working alone at the end.
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    # beside the quick ones, instead of leaving one process working alone at the end. Of those, the ones that
+    # copy the run's migrated database last, to give its `contingency migrate` time (pytest_sessionstart).
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("slow") is None,
+            "migrated_sqlite" in getattr(item, "fixturenames", ()),
+        )
+    )
 
 
 def _load_demo_committed(config: pytest.Config) -> None:
@@ -254,6 +260,18 @@ def catcher(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 # ------------------------------------------------------------------------------ databases of their own
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A whole-suite run (no paths given) starts migrating its template databases at once, in this main
+    process, while the test processes start and collect (tests/support/migrated.py)."""
+    config = session.config
+    if os.environ.get("PYTEST_XDIST_WORKER") or config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    from .support.migrated import start_templates
+
+    factory: pytest.TempPathFactory = config._tmp_path_factory  # type: ignore[attr-defined]  # the tmp_path plugin's
+    start_templates(factory.getbasetemp() / "migrated", os.environ.get("DATABASE_URL", ""))
 
 
 @pytest.fixture(scope="session")

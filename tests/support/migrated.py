@@ -4,7 +4,9 @@ that starts processes on a database of their own (workers, seeding scripts, whol
 Running every migration on a new database takes ~5-10 s of CPU (Django renders its model states hundreds
 of times); copying the result takes milliseconds. The one `contingency migrate` is shared by the xdist
 processes of a run (made under a file lock in the run's common temporary directory), so the migrations
-still run, for real, once per run.
+still run, for real, once per run. A whole-suite run starts making the templates as it starts
+(`start_templates`, from the main process), while the test processes start and collect, so the first test
+that copies one seldom waits.
 
 On PostgreSQL (`postgres_template`) the same: one database per run migrated by `contingency migrate`, and
 each test's database made from it with `CREATE DATABASE ... TEMPLATE`, a file copy on the server (nothing
@@ -19,6 +21,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -74,7 +78,7 @@ def postgres_template(admin_url: str, folder: Path) -> str:
     common folder names it, and holds the lock and the name once made); older runs' templates are dropped."""
     folder.mkdir(parents=True, exist_ok=True)
     made = folder / "postgres-template"
-    with (folder / f"{NAME}.lock").open("w") as lock:
+    with (folder / "postgres-template.lock").open("w") as lock:  # its own lock: both templates may be made at once
         fcntl.flock(lock, fcntl.LOCK_EX)
         if made.exists():
             return made.read_text()
@@ -90,3 +94,21 @@ def postgres_template(admin_url: str, folder: Path) -> str:
         _migrate(urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}")), folder)
         made.write_text(name)
         return name
+
+
+def start_templates(folder: Path, database_url: str) -> list[threading.Thread]:
+    """Start making the run's templates in the background: the SQLite one, and the PostgreSQL one when
+    `database_url` names a PostgreSQL server. Whoever asks for a template meanwhile waits on its lock; a
+    failure here is left for that request to meet again and report."""
+
+    def quietly(make: Callable[[], object]) -> None:
+        with contextlib.suppress(Exception):
+            make()
+
+    makers: list[Callable[[], object]] = [lambda: make_template(folder)]
+    if database_url.startswith(("postgres://", "postgresql://")):
+        makers.append(lambda: postgres_template(database_url, folder))
+    threads = [threading.Thread(target=quietly, args=(make,), daemon=True) for make in makers]
+    for thread in threads:
+        thread.start()
+    return threads
