@@ -1,7 +1,9 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
 VENV := .venv
 BIN := $(VENV)/bin
-export PYTHONDONTWRITEBYTECODE := 1
+# Bytecode is kept (in the gitignored __pycache__ folders), even where the machine's environment says not to:
+# the suite starts hundreds of Python processes, and each would otherwise compile every module it imports.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: run test setup lint typecheck pytest lock schema docs
 

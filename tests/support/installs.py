@@ -62,7 +62,6 @@ class Install:
             "DATABASE_URL": f"sqlite:///{self.database}",
             "DJANGO_SETTINGS_MODULE": "contingency.settings",
             "PYTHONPATH": str(ROOT),
-            "PYTHONDONTWRITEBYTECODE": "1",
         }
 
     def contingency(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
