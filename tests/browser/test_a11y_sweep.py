@@ -140,8 +140,12 @@ def invitation_path() -> str:
     return "/" + invitations.link(made).split("://", 1)[1].split("/", 1)[1]
 
 
+PARTS = 3  # the sweep in parts, so that both test processes share it (a whole sweep is about a minute)
+
+
+@pytest.mark.parametrize("part", range(PARTS))
 def test_main_pages_are_accessible_and_fit_a_narrow_screen(
-    page: Any, site: str, user_with: Any, request: pytest.FixtureRequest
+    part: int, page: Any, site: str, user_with: Any, request: pytest.FixtureRequest
 ) -> None:
     numbers = incidents_for_the_sweep()
     username = user_with("editor", "approver", "administrator")
@@ -153,7 +157,7 @@ def test_main_pages_are_accessible_and_fit_a_narrow_screen(
         pages.append((label, name, reverse(name, kwargs=kwargs) + query))
     pages.append(("acknowledgement link", "callout-ack", ack_path(numbers["invoked"])))
     pages.append(("invitation link", "invite-accept", invitation_path()))
-    for label, name, path in pages:
+    for label, name, path in pages[part::PARTS]:
         response = page.goto(f"{site}{path}")
         assert response is not None
         if response.status != 200:
