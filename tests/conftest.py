@@ -266,7 +266,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """A whole-suite run (no paths given) starts migrating its template databases at once, in this main
     process, while the test processes start and collect (tests/support/migrated.py)."""
     config = session.config
-    if os.environ.get("PYTEST_XDIST_WORKER") or config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+    if (
+        os.environ.get("PYTEST_XDIST_WORKER")
+        or config.args_source != pytest.Config.ArgsSource.TESTPATHS
+        or config.option.collectonly
+    ):
         return
     from .support.migrated import start_templates
 
