@@ -66,7 +66,7 @@ class Derived:
     @property
     def text(self) -> str:
         """The document as canonical YAML (yamlform.to_yaml): what an export, a download and a pack's
-        content hash are made of. The emitter is pure Python and a plan is ~0.1 s of it, so once is enough."""
+        content hash are made of. The emitter is pure Python (tens of ms a plan), and pages ask often."""
         if self._text is None:
             self._text = to_yaml(self.document)
         return self._text
